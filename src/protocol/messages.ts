@@ -1,0 +1,126 @@
+/**
+ * Agent protocol v1: newline-delimited JSON over a channel the agent inherits.
+ * The spec is docs/protocol.md; this file is its executable form, shared by the
+ * Node SDK and the supervisor.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Environment variables the supervisor sets for every agent. */
+export const ENV = {
+  /** File descriptor number of the duplex channel (a UNIX socketpair), e.g. "3". */
+  PROTOCOL_FD: 'AGENTIC_PROTOCOL_FD',
+  PROTOCOL_VERSION: 'AGENTIC_PROTOCOL_VERSION',
+  AGENT_NAME: 'AGENTIC_AGENT_NAME',
+  AGENT_ID: 'AGENTIC_AGENT_ID',
+  AGENT_ROLE: 'AGENTIC_AGENT_ROLE',
+  TASK_ID: 'AGENTIC_TASK_ID',
+  TRACEPARENT: 'TRACEPARENT',
+} as const;
+
+const taskId = z.string().min(1).max(200);
+const durationMs = z.number().finite().nonnegative();
+
+// ---- agent -> supervisor -------------------------------------------------
+export const helloMsg = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int().positive(),
+  pid: z.number().int().positive(),
+  sdk: z.object({ name: z.string(), version: z.string() }).optional(),
+  capabilities: z.array(z.string()).default([]),
+});
+export const heartbeatMsg = z.object({
+  type: z.literal('heartbeat'),
+  /** Optional runtime figures the SDK reports (bytes / milliseconds). */
+  heap_used_bytes: z.number().nonnegative().optional(),
+  heap_after_gc_bytes: z.number().nonnegative().optional(),
+  event_loop_lag_ms: z.number().nonnegative().optional(),
+});
+export const pongMsg = z.object({ type: z.literal('pong'), id: z.number().int() });
+export const taskStartedMsg = z.object({
+  type: z.literal('task.started'),
+  task_id: taskId,
+  /** Set when the agent reports work it started itself (`track()`), not an assigned task. */
+  name: z.string().optional(),
+  correlation_id: z.string().optional(),
+});
+export const taskProgressMsg = z.object({
+  type: z.literal('task.progress'),
+  task_id: taskId,
+  /** 0..1 when known. */
+  progress: z.number().min(0).max(1).optional(),
+  message: z.string().max(4096).optional(),
+});
+export const taskFinishedMsg = z.object({
+  type: z.literal('task.finished'),
+  task_id: taskId,
+  duration_ms: durationMs,
+  result: z.unknown().optional(),
+});
+export const taskFailedMsg = z.object({
+  type: z.literal('task.failed'),
+  task_id: taskId,
+  duration_ms: durationMs,
+  error: z.object({ message: z.string(), code: z.string().optional() }),
+  /** false: the failure is permanent, do not retry. Default true. */
+  retryable: z.boolean().default(true),
+});
+export const checkpointMsg = z.object({ type: z.literal('checkpoint'), state: z.unknown() });
+export const connectivityMsg = z.object({
+  type: z.literal('connectivity'),
+  target: z.string().min(1).max(500),
+  ok: z.boolean(),
+  latency_ms: z.number().nonnegative().optional(),
+  error: z.string().optional(),
+});
+export const metricsMsg = z.object({ type: z.literal('metrics'), resource_metrics: z.unknown() });
+export const logMsg = z.object({
+  type: z.literal('log'),
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  msg: z.string(),
+  fields: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const agentMessage = z.discriminatedUnion('type', [
+  helloMsg,
+  heartbeatMsg,
+  pongMsg,
+  taskStartedMsg,
+  taskProgressMsg,
+  taskFinishedMsg,
+  taskFailedMsg,
+  checkpointMsg,
+  connectivityMsg,
+  metricsMsg,
+  logMsg,
+]);
+export type AgentMessage = z.output<typeof agentMessage>;
+export type AgentMessageInput = z.input<typeof agentMessage>;
+
+// ---- supervisor -> agent -------------------------------------------------
+export interface TaskPayload {
+  id: string;
+  role: string;
+  title: string;
+  prompt?: string | undefined;
+  payload?: unknown;
+  priority: number;
+  attempt: number;
+}
+
+export type SupervisorMessage =
+  | {
+      type: 'welcome';
+      protocol: number;
+      agent: { name: string; id: string; role: string; replica: number };
+      /** The last checkpoint this agent stored, or null. */
+      checkpoint: unknown;
+      settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number };
+    }
+  | { type: 'task.assign'; task: TaskPayload; correlation_id: string; traceparent?: string | undefined }
+  | { type: 'task.cancel'; task_id: string; reason: string }
+  | { type: 'ping'; id: number }
+  | { type: 'shutdown'; deadline_ms: number; reason: string };
+
+export const supervisorMessageTypes = ['welcome', 'task.assign', 'task.cancel', 'ping', 'shutdown'] as const;
