@@ -129,6 +129,8 @@ const connectivityTarget = z.strictObject({
 
 export const agentSchema = z.strictObject({
   name: agentName,
+  /** The role tasks are submitted to; defaults to the name. Several agents may share a role. */
+  role: agentName.optional(),
   mode: oneOf(['service', 'per_task'] as const).default('service'),
   command: argv,
   replicas: int(1, 1000).default(1),
