@@ -1,0 +1,193 @@
+import type { AdapterEvent, StdoutAdapter } from './StdoutAdapter.js';
+
+/** Longest progress summary, in characters (the interface's limit). */
+const SUMMARY_MAX_CHARS = 200;
+/** Longest final result text, in UTF-8 bytes (the interface's limit). */
+const RESULT_MAX_BYTES = 4096;
+/** Tool input keys that best say what a tool call is about, most telling first. */
+const TOOL_ARG_KEYS = ['file_path', 'notebook_path', 'command', 'pattern', 'path', 'url', 'query', 'description', 'skill', 'prompt'];
+
+type Json = Record<string, unknown>;
+
+// eslint-disable-next-line no-control-regex
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** An object, or an array that starts like JSON (not a `[debug]` log prefix). */
+const LOOKS_LIKE_JSON = /^(?:\{|\[\s*(?:[[{"\d-]|true|false|null|\]|$))/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/;
+
+/**
+ * Adapter for `claude -p <prompt> --output-format stream-json --verbose`.
+ *
+ * Every stdout line is one SDK message (`system`, `assistant`, `user`, `result`, ...).
+ * Claude Code emits one `assistant` line per content block, all sharing the API
+ * `message.id`, so a turn is a distinct `message.id` (a line without one counts alone).
+ * Unknown event types are ignored so newer CLI versions do not produce noise.
+ * Never throws: unparsable lines become `malformed`, plain text becomes `log`.
+ */
+export function createClaudeStreamJsonAdapter(): StdoutAdapter {
+  const turnIds = new Set<string>();
+  let anonymousTurns = 0;
+  let cwd: string | undefined;
+
+  const countTurn = (message: Json): number => {
+    if (typeof message.id === 'string' && message.id !== '') turnIds.add(message.id);
+    else anonymousTurns += 1;
+    return turnIds.size + anonymousTurns;
+  };
+
+  const onEvent = (ev: Json): AdapterEvent[] => {
+    switch (ev.type) {
+      case 'system':
+        if (ev.subtype !== 'init') return [];
+        cwd = typeof ev.cwd === 'string' ? ev.cwd : undefined;
+        return [{ kind: 'log', level: 'info', msg: 'claude session started', fields: pick(ev, ['session_id', 'model', 'cwd', 'claude_code_version']) }];
+      case 'assistant': {
+        if (!isRecord(ev.message)) return [{ kind: 'malformed', detail: 'assistant event has no message object' }];
+        const turns = countTurn(ev.message);
+        const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd) }];
+        if (typeof ev.error === 'string') out.push({ kind: 'log', level: 'warn', msg: `assistant error: ${ev.error}` });
+        return out;
+      }
+      case 'user':
+        return toolErrors(ev);
+      case 'result':
+        return [toResult(ev)];
+      default:
+        return [];
+    }
+  };
+
+  return {
+    onLine(line: string): AdapterEvent[] {
+      try {
+        const text = line.trim();
+        if (text === '') return [];
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          return [classifyText(line)];
+        }
+        if (!isRecord(parsed)) return [{ kind: 'malformed', detail: `expected a JSON event object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}` }];
+        if (typeof parsed.type !== 'string') return [{ kind: 'malformed', detail: 'JSON object has no string "type" field' }];
+        return onEvent(parsed);
+      } catch (err) {
+        // Defensive: a bug here must never take down the supervisor's reader.
+        return [{ kind: 'malformed', detail: `adapter failed on line: ${err instanceof Error ? err.message : String(err)}` }];
+      }
+    },
+  };
+}
+
+/** A short summary of the last meaningful content block of an assistant message. */
+function summarize(content: unknown, cwd: string | undefined): string {
+  const blocks = Array.isArray(content) ? content.filter(isRecord) : [];
+  for (let i = blocks.length - 1; i >= 0; i -= 1) {
+    const block = blocks[i] as Json;
+    if (block.type === 'tool_use') return truncateChars(toolSummary(block, cwd), SUMMARY_MAX_CHARS);
+    if (block.type === 'text' && typeof block.text === 'string' && block.text.trim() !== '') {
+      return truncateChars(collapse(block.text), SUMMARY_MAX_CHARS);
+    }
+    if (block.type === 'thinking') return 'thinking';
+  }
+  return typeof content === 'string' && content.trim() !== '' ? truncateChars(collapse(content), SUMMARY_MAX_CHARS) : 'assistant turn';
+}
+
+function toolSummary(block: Json, cwd: string | undefined): string {
+  const name = typeof block.name === 'string' && block.name !== '' ? block.name : 'unknown';
+  const input = isRecord(block.input) ? block.input : {};
+  for (const key of TOOL_ARG_KEYS) {
+    const value = input[key];
+    if (typeof value !== 'string' || value.trim() === '') continue;
+    const arg = cwd !== undefined && value.startsWith(`${cwd}/`) ? value.slice(cwd.length + 1) : value;
+    return `tool: ${name} ${collapse(arg)}`;
+  }
+  return `tool: ${name}`;
+}
+
+/** `user` events carry tool results; failed ones are worth a warning. */
+function toolErrors(ev: Json): AdapterEvent[] {
+  const content = isRecord(ev.message) ? ev.message.content : undefined;
+  if (!Array.isArray(content)) return [];
+  return content
+    .filter((b): b is Json => isRecord(b) && b.type === 'tool_result' && b.is_error === true)
+    .map((b) => ({
+      kind: 'log' as const,
+      level: 'warn' as const,
+      msg: truncateChars(`tool error: ${collapse(resultText(b.content) ?? '(no output)')}`, SUMMARY_MAX_CHARS),
+      fields: pick(b, ['tool_use_id']),
+    }));
+}
+
+function toResult(ev: Json): AdapterEvent {
+  const usage = isRecord(ev.usage)
+    ? {
+        input_tokens: nonNegative(ev.usage.input_tokens),
+        output_tokens: nonNegative(ev.usage.output_tokens),
+        cache_creation_input_tokens: nonNegative(ev.usage.cache_creation_input_tokens),
+        cache_read_input_tokens: nonNegative(ev.usage.cache_read_input_tokens),
+      }
+    : undefined;
+  // Error subtypes carry `errors: string[]` instead of `result`; keep them for the operator.
+  const text = typeof ev.result === 'string' ? ev.result : resultText(ev.errors, '; ');
+  return {
+    kind: 'result',
+    ok: ev.subtype === 'success' && !ev.is_error,
+    num_turns: nonNegative(ev.num_turns),
+    duration_ms: nonNegative(ev.duration_ms),
+    total_cost_usd: nonNegative(ev.total_cost_usd),
+    usage,
+    result: text === undefined ? undefined : truncateBytes(text, RESULT_MAX_BYTES),
+    session_id: typeof ev.session_id === 'string' ? ev.session_id : undefined,
+  };
+}
+
+/** Text of a tool_result `content` (a string or a list of text blocks) or an `errors` list. */
+function resultText(value: unknown, sep = ' '): string | undefined {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) return undefined;
+  const parts = value.map((v) => (typeof v === 'string' ? v : isRecord(v) && typeof v.text === 'string' ? v.text : '')).filter((s) => s !== '');
+  return parts.length > 0 ? parts.join(sep) : undefined;
+}
+
+/** A line that is not JSON: truncated/invalid JSON or binary junk is `malformed`, readable text is a `log`. */
+function classifyText(line: string): AdapterEvent {
+  const text = line.replace(ANSI_ESCAPE, '').trim();
+  const preview = truncateChars(JSON.stringify(line.slice(0, 120)), 130);
+  if (LOOKS_LIKE_JSON.test(text)) return { kind: 'malformed', detail: `invalid or truncated JSON: ${preview}` };
+  if (CONTROL_CHARS.test(text)) return { kind: 'malformed', detail: `binary or control characters: ${preview}` };
+  return { kind: 'log', level: /\b(error|fatal|warn(ing)?)\b/i.test(text) ? 'warn' : 'info', msg: truncateBytes(text, RESULT_MAX_BYTES) };
+}
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A finite, non-negative number, or undefined. */
+function nonNegative(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** At most `max` characters (code points), ending in an ellipsis when cut. */
+function truncateChars(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** At most `max` UTF-8 bytes, never splitting a character, ending in an ellipsis when cut. */
+function truncateBytes(text: string, max: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= max) return text;
+  return `${bytes.subarray(0, max - 3).toString('utf8').replace(/\uFFFD+$/, '')}…`;
+}
+
+function collapse(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function pick(obj: Json, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (obj[key] !== undefined) out[key] = obj[key];
+  return out;
+}
