@@ -1,0 +1,48 @@
+import type { StateDir, Endpoint } from '../supervisor/StateDir.js';
+import { readJson } from '../supervisor/StateDir.js';
+import { CliError, EXIT } from './CliError.js';
+
+const START_HINT = 'Start one with: agentic-scrum-setup background start --config <file>';
+
+/** Talks to a running supervisor's control API, found through its state directory. */
+export class ApiClient {
+  private constructor(readonly endpoint: Endpoint, private readonly token: string) {}
+
+  /** @throws CliError (exit 3) when no supervisor is running for the state dir. */
+  static fromStateDir(dir: StateDir): ApiClient {
+    const endpoint = readJson<Endpoint>(dir.endpointFile);
+    const token = dir.readToken();
+    if (!endpoint || !token) throw new CliError(`No supervisor is running for state directory ${dir.root}. ${START_HINT}`, EXIT.NOT_RUNNING);
+    return new ApiClient(endpoint, token);
+  }
+
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: T }> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.endpoint.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw new CliError(`Cannot reach the supervisor at ${this.endpoint.url} (pid ${this.endpoint.pid}): ${cause}. It may have stopped or crashed. ${START_HINT}`, EXIT.NOT_RUNNING);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = { error: 'bad_response', reason: text.slice(0, 200) };
+    }
+    return { status: res.status, body: parsed as T };
+  }
+
+  /** Like request(), but a non-2xx answer becomes a CliError carrying the server's reason. */
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const r = await this.request<T & { error?: string; reason?: string }>(method, path, body);
+    if (r.status >= 400) throw new CliError(`${r.body.reason ?? r.body.error ?? `HTTP ${r.status}`}`, r.status === 400 || r.status === 404 || r.status === 409 || r.status === 429 ? EXIT.USAGE : EXIT.FAILED);
+    return r.body;
+  }
+}

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, overridesFromEnv, type ConfigOverrides } from '../../config/loadConfig.js';
+import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js';
+import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
+import { CliError, EXIT } from '../CliError.js';
+import { runSupervisor } from '../runSupervisor.js';
+
+export interface StartFlags {
+  config?: string;
+  foreground?: boolean;
+  stateDir?: string;
+  host?: string;
+  port?: string;
+  logLevel?: string;
+  readyTimeout?: string;
+}
+
+/** flags > environment > file > defaults */
+export function overridesFrom(flags: StartFlags): ConfigOverrides {
+  const o: ConfigOverrides = { ...overridesFromEnv(process.env) };
+  if (flags.stateDir !== undefined) o.stateDir = flags.stateDir;
+  if (flags.host !== undefined) o.host = flags.host;
+  if (flags.port !== undefined) o.port = flags.port;
+  if (flags.logLevel !== undefined) o.logLevel = flags.logLevel;
+  return o;
+}
+
+export async function startCommand(flags: StartFlags): Promise<number> {
+  if (!flags.config) throw new CliError('Missing --config <file>. Try: agentic-scrum-setup background start --config examples/demo.yaml', EXIT.USAGE);
+  const config = loadConfig(flags.config, overridesFrom(flags)); // ConfigError → exit 2
+  const dir = new StateDir(config.background.state_dir);
+  const owner = new SupervisorLock(dir.lockFile).owner();
+  if (owner) throw new CliError(`A supervisor is already running for ${dir.root} (pid ${owner}). Stop it with "agentic-scrum-setup background stop --state-dir ${dir.root}" or choose another --state-dir.`, EXIT.USAGE);
+  if (flags.foreground) return runSupervisor(config, { console: true });
+  return daemonize(flags, dir, Number(flags.readyTimeout ?? 30) * 1000);
+}
+
+/** Starts the supervisor detached and returns once /readyz answers (or the child fails). */
+async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): Promise<number> {
+  dir.ensure();
+  const args = [fileURLToPath(new URL('../main.js', import.meta.url)), 'background', 'start', '--foreground', '--config', flags.config as string];
+  for (const [flag, v] of [['--state-dir', flags.stateDir], ['--host', flags.host], ['--port', flags.port], ['--log-level', flags.logLevel]] as const) if (v !== undefined) args.push(flag, v);
+  const out = openSync(dir.daemonOutFile, 'a');
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1' } });
+  closeSync(out);
+  let exitCode: number | null = null;
+  child.on('exit', (code) => { exitCode = code ?? 1; });
+  child.unref();
+  const tty = process.stderr.isTTY;
+  if (tty) process.stderr.write('Starting supervisor');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== null) {
+      if (tty) process.stderr.write('\n');
+      const tail = readFileSync(dir.daemonOutFile, 'utf8').split('\n').slice(-15).join('\n');
+      throw new CliError(`The supervisor exited during start (code ${exitCode}). Last output (${dir.daemonOutFile}):\n${tail}`, exitCode === 2 ? EXIT.USAGE : EXIT.FAILED);
+    }
+    const ep = readJson<Endpoint>(dir.endpointFile);
+    if (ep && ep.pid === child.pid) {
+      const ok = await fetch(`${ep.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (ok) {
+        if (tty) process.stderr.write(' ready\n');
+        process.stdout.write(`Supervisor running (pid ${ep.pid})\n  endpoint:  ${ep.url}  (metrics: ${ep.url}/metrics)\n  state dir: ${dir.root}\n  logs:      ${dir.logDir}\nCheck it with: agentic-scrum-setup background status --state-dir ${dir.root}\n`);
+        return EXIT.OK;
+      }
+    }
+    if (tty) process.stderr.write('.');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new CliError(`The supervisor (pid ${child.pid}) did not become ready within ${timeoutMs / 1000}s. See ${dir.daemonOutFile}.`, EXIT.FAILED);
+}

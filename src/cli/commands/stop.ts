@@ -1,0 +1,26 @@
+import { isAlive } from '../../supervisor/procfs.js';
+import { ApiClient } from '../client.js';
+import { CliError, EXIT } from '../CliError.js';
+import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
+
+/** Graceful stop: the supervisor stops every agent group (SIGTERM, then SIGKILL), then exits. */
+export async function stopCommand(flags: StateDirFlags & { timeout?: string }): Promise<number> {
+  const dir = resolveStateDir(flags);
+  const client = ApiClient.fromStateDir(dir);
+  await client.call('POST', '/api/v1/shutdown', {});
+  const pid = client.endpoint.pid;
+  const timeoutMs = Number(flags.timeout ?? 60) * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const tty = process.stderr.isTTY;
+  if (tty) process.stderr.write(`Stopping supervisor (pid ${pid})`);
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      if (tty) process.stderr.write(' stopped\n');
+      else process.stdout.write(`Supervisor (pid ${pid}) stopped\n`);
+      return EXIT.OK;
+    }
+    if (tty) process.stderr.write('.');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new CliError(`The supervisor (pid ${pid}) is still running after ${timeoutMs / 1000}s. Agents may be slow to stop; check ${dir.logDir}/supervisor.log, or send SIGKILL to ${pid} as a last resort (the next start cleans up its agents).`, EXIT.FAILED);
+}

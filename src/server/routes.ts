@@ -1,0 +1,110 @@
+import type { FastifyInstance } from 'fastify';
+import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Task.js';
+import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
+import { agentStatuses } from '../supervisor/statusSnapshot.js';
+import type { Supervisor } from '../supervisor/Supervisor.js';
+import { sendError } from './createServer.js';
+
+const TASK_ID = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
+
+const submitSchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['role', 'title'],
+    properties: {
+      role: { type: 'string', minLength: 1, maxLength: 64 },
+      title: { type: 'string', minLength: 1, maxLength: 500 },
+      prompt: { type: 'string', maxLength: 200_000 },
+      payload: {},
+      priority: { type: 'integer', minimum: 1, maximum: 10 },
+      id: { type: 'string', pattern: TASK_ID },
+    },
+  },
+} as const;
+
+const listSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      status: { type: 'string', enum: ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] },
+      role: { type: 'string', maxLength: 64 },
+      correlation_id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+      limit: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    },
+  },
+} as const;
+
+export interface RouteDeps {
+  sup: Supervisor;
+  onShutdown: () => void;
+  version: string;
+}
+
+/** /healthz, /readyz and the control API (/api/v1/*). */
+export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version }: RouteDeps): void {
+  app.get('/healthz', async () => ({ status: 'ok', pid: process.pid, uptime_seconds: Math.round((Date.now() - sup.startedAt) / 1000), version }));
+  app.get('/readyz', async (_req, reply) => (sup.ready ? { ready: true } : reply.code(503).send({ ready: false, reason: 'starting or stopping' })));
+
+  app.get('/api/v1/agents', async () => ({ agents: agentStatuses(sup) }));
+
+  app.post<{ Params: { name: string } }>('/api/v1/agents/:name/restart', async (req, reply) => {
+    try {
+      const slots = await Promise.race([
+        sup.restart(req.params.name, { kind: 'manual' }),
+        new Promise<string[]>((r) => setTimeout(() => r([]), 50)), // answer promptly; the restart goes on
+      ]);
+      return reply.code(202).send({ agent: req.params.name, accepted: true, replicas: slots });
+    } catch (err) {
+      if (err instanceof UnknownAgentError) return sendError(reply, 404, 'unknown_agent', err.message);
+      throw err;
+    }
+  });
+
+  app.post<{ Body: { role: string; title: string; prompt?: string; payload?: unknown; priority?: number; id?: string } }>(
+    '/api/v1/tasks',
+    { schema: submitSchema },
+    async (req, reply) => {
+      try {
+        const task = sup.submit(req.body);
+        return reply.code(201).send({ task });
+      } catch (err) {
+        if (err instanceof UnknownRoleError) return sendError(reply, 400, 'unknown_role', err.message);
+        if (err instanceof DuplicateTaskError) return sendError(reply, 409, 'duplicate_task', err.message);
+        if (err instanceof QueueFullError) return reply.header('retry-after', '30').code(429).send({ error: 'queue_full', reason: err.message });
+        throw err;
+      }
+    },
+  );
+
+  app.get<{ Querystring: { status?: TaskStatus; role?: string; correlation_id?: string; limit?: string } }>('/api/v1/tasks', { schema: listSchema }, async (req) => ({
+    tasks: sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 }),
+  }));
+
+  app.get<{ Params: { id: string } }>('/api/v1/tasks/:id', async (req, reply) => {
+    const task = sup.queue.get(req.params.id);
+    return task ? { task } : sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/tasks/:id/cancel', async (req, reply) => {
+    const task = sup.queue.get(req.params.id);
+    if (!task) return sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
+    const ok = sup.cancel(task.id);
+    return ok ? { cancelled: true, task: sup.queue.get(task.id) } : sendError(reply, 409, 'not_cancellable', `task ${task.id} is ${task.status}`);
+  });
+
+  app.get('/api/v1/status', async () => {
+    const stats = sup.queue.stats();
+    return {
+      supervisor: { pid: process.pid, started_at: new Date(sup.startedAt).toISOString(), version, state_dir: sup.stateDirRoot },
+      agents: agentStatuses(sup),
+      queue: { pending: stats.totalPending, in_progress: [...stats.inProgress.values()].reduce((a, b) => a + b, 0), by_role: Object.fromEntries([...stats.depth].map(([role, bands]) => [role, Object.fromEntries(bands)])) },
+    };
+  });
+
+  app.post('/api/v1/shutdown', async (_req, reply) => {
+    setImmediate(onShutdown);
+    return reply.code(202).send({ stopping: true, pid: process.pid });
+  });
+}

@@ -1,0 +1,52 @@
+import type { Db } from './Database.js';
+
+export class CheckpointTooLargeError extends Error {
+  readonly code = 'ERR_CHECKPOINT_TOO_LARGE';
+  constructor(readonly bytes: number, readonly max: number) {
+    super(`checkpoint is ${bytes} bytes, over protocol.max_checkpoint_bytes (${max})`);
+    this.name = 'CheckpointTooLargeError';
+  }
+}
+
+/**
+ * Durable agent checkpoints, keyed by replica slot (`qaa-0`), so a restarted
+ * replica gets its state back in `welcome`. Each write is one transaction
+ * (atomic); the newest `history` are kept.
+ */
+export class CheckpointStore {
+  private readonly stmts;
+  constructor(db: Db, private readonly maxBytes: number, private readonly keep: number, private readonly now: () => number = Date.now) {
+    this.stmts = {
+      last: db.prepare('SELECT state, seq, created_at FROM checkpoints WHERE slot = ? ORDER BY seq DESC LIMIT 1'),
+      insert: db.prepare('INSERT INTO checkpoints (slot, seq, state, created_at) VALUES (?, ?, ?, ?)'),
+      prune: db.prepare('DELETE FROM checkpoints WHERE slot = ? AND seq <= ?'),
+      list: db.prepare('SELECT seq, state, created_at FROM checkpoints WHERE slot = ? ORDER BY seq DESC'),
+    };
+    this.save = db.transaction((slot: string, json: string) => {
+      const last = this.stmts.last.get(slot) as { seq: number } | undefined;
+      const seq = (last?.seq ?? 0) + 1;
+      this.stmts.insert.run(slot, seq, json, this.now());
+      this.stmts.prune.run(slot, seq - this.keep);
+      return seq;
+    });
+  }
+
+  private readonly save: (slot: string, json: string) => number;
+
+  /** @throws CheckpointTooLargeError over the size limit. Returns the sequence number. */
+  put(slot: string, state: unknown): number {
+    const json = JSON.stringify(state ?? null);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.maxBytes) throw new CheckpointTooLargeError(bytes, this.maxBytes);
+    return this.save(slot, json);
+  }
+
+  latest(slot: string): { state: unknown; seq: number; created_at: number } | undefined {
+    const r = this.stmts.last.get(slot) as { state: string; seq: number; created_at: number } | undefined;
+    return r ? { state: JSON.parse(r.state), seq: r.seq, created_at: r.created_at } : undefined;
+  }
+
+  history(slot: string): { seq: number; state: unknown; created_at: number }[] {
+    return (this.stmts.list.all(slot) as { seq: number; state: string; created_at: number }[]).map((r) => ({ ...r, state: JSON.parse(r.state) }));
+  }
+}

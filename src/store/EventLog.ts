@@ -1,0 +1,25 @@
+import type { Db } from './Database.js';
+
+export interface StoredEvent { id: number; at: number; agent: string | null; kind: string; detail: unknown }
+
+/** Durable history of restarts, findings and escalations (bounded by `retention` rows). */
+export class EventLog {
+  private readonly stmts;
+  private writes = 0;
+  constructor(db: Db, private readonly retention = 10_000, private readonly now: () => number = Date.now) {
+    this.stmts = {
+      insert: db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)'),
+      recent: db.prepare('SELECT * FROM events WHERE (? IS NULL OR agent = ?) ORDER BY id DESC LIMIT ?'),
+      prune: db.prepare('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?'),
+    };
+  }
+
+  record(agent: string | null, kind: string, detail: unknown): void {
+    this.stmts.insert.run(this.now(), agent, kind, JSON.stringify(detail ?? null));
+    if (++this.writes % 500 === 0) this.stmts.prune.run(this.retention);
+  }
+
+  recent(limit = 50, agent?: string): StoredEvent[] {
+    return (this.stmts.recent.all(agent ?? null, agent ?? null, limit) as { id: number; at: number; agent: string | null; kind: string; detail: string }[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
+  }
+}

@@ -1,0 +1,46 @@
+import { pidsInGroup, readProcStat } from './procfs.js';
+import { readJson, writeAtomic } from './StateDir.js';
+
+export interface PidRecord { slot: string; pid: number; start_time: number }
+
+/**
+ * The pid file holds the real agent pids (not a wrapper's) with their /proc start
+ * times. After a supervisor crash, the next supervisor terminates the process
+ * groups it finds there, but only when pid and start time still match, so a
+ * reused pid is never killed.
+ */
+export class OrphanReaper {
+  constructor(private readonly file: string) {}
+
+  record(records: PidRecord[]): void {
+    try {
+      writeAtomic(this.file, JSON.stringify({ supervisor_pid: process.pid, agents: records }, null, 1), 0o600);
+    } catch {
+      // the state dir vanished (tests clean up): nothing to record
+    }
+  }
+
+  read(): PidRecord[] {
+    return readJson<{ agents?: PidRecord[] }>(this.file)?.agents ?? [];
+  }
+
+  /** Terminates surviving groups of a previous run: SIGTERM, then SIGKILL after `graceMs`. Returns the pids acted on. */
+  async reapPrevious(graceMs = 3000): Promise<number[]> {
+    const live = this.read().filter((r) => {
+      const st = readProcStat(r.pid);
+      return st !== undefined && st.state !== 'Z' && (r.start_time === 0 || st.startTime === r.start_time) && st.pid !== process.pid;
+    });
+    if (!live.length) return [];
+    const signal = (sig: NodeJS.Signals) => {
+      for (const r of live) {
+        try { process.kill(-r.pid, sig); } catch { try { process.kill(r.pid, sig); } catch { /* gone */ } }
+      }
+    };
+    signal('SIGTERM');
+    signal('SIGCONT');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && live.some((r) => pidsInGroup(r.pid).length > 0)) await new Promise((res) => setTimeout(res, 50));
+    signal('SIGKILL');
+    return live.map((r) => r.pid);
+  }
+}

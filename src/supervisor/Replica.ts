@@ -1,0 +1,303 @@
+import { EventEmitter } from 'node:events';
+import type { AgentConfig } from '../config/schema.js';
+import type { AgentMessage } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
+import { AgentProcess, type ExitInfo, type SpawnSpec } from './AgentProcess.js';
+import { describeExit, hasProcess, type LastExit, type ReplicaState } from './ReplicaState.js';
+
+/** What a replica needs from its supervisor. */
+export interface ReplicaHost {
+  spawnSpec(r: Replica): SpawnSpec;
+  restoredCheckpoint(slot: string): unknown;
+  settings(r: Replica): { heartbeat_interval_ms: number; max_checkpoint_bytes: number };
+  readonly policy: RestartPolicy;
+}
+
+export interface CurrentTask {
+  id: string;
+  correlationId: string;
+  assignedAt: number;
+  lastProgressAt: number;
+  progress: number | null;
+  message: string | null;
+}
+
+interface Events {
+  state: [ReplicaState, ReplicaState];
+  /** Every protocol message, after the replica's own bookkeeping. */
+  message: [AgentMessage];
+  protocolError: [reason: string, detail: string];
+  output: [stream: 'stdout' | 'stderr', line: string];
+  /** The process ended. `task` is the task it held, if any (to be re-queued). */
+  exit: [LastExit, CurrentTask | undefined];
+  /** Ready for a task (has the `tasks` capability, running, idle). */
+  idle: [];
+}
+
+/**
+ * One replica slot of a service agent (`qaa-0`): keeps a process alive through
+ * its lifecycle states, asks the RestartPolicy what to do when it ends, and
+ * tracks what the agent told us (hello, heartbeats, pongs, its task).
+ */
+export class Replica extends EventEmitter<Events> {
+  readonly slot: string;
+  state: ReplicaState = { kind: 'stopped', since: Date.now() };
+  restarts: Record<string, number> = {};
+  generation = 0;
+  capabilities: string[] = [];
+  sdk: string | undefined;
+  helloAt: number | undefined;
+  lastHeartbeatAt: number | undefined;
+  lastOutputAt: number | undefined;
+  heapUsedBytes: number | undefined;
+  heapAfterGcBytes: number | undefined;
+  eventLoopLagMs: number | undefined;
+  lastPongRttMs: number | undefined;
+  task: CurrentTask | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pingSeq = 0;
+  private readonly pings = new Map<number, { sentAt: number; resolve: (ms: number) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private pendingCause: ExitCause | undefined;
+
+  constructor(readonly config: AgentConfig, readonly index: number, private readonly host: ReplicaHost) {
+    super();
+    this.slot = `${config.name}-${index}`;
+  }
+
+  get role(): string {
+    return this.config.role ?? this.config.name;
+  }
+
+  get pid(): number | undefined {
+    return hasProcess(this.state) ? this.state.proc.pid : undefined;
+  }
+
+  get process(): AgentProcess | undefined {
+    return hasProcess(this.state) ? this.state.proc : undefined;
+  }
+
+  get speaksProtocol(): boolean {
+    return this.helloAt !== undefined;
+  }
+
+  /** Running, speaks the protocol with `tasks`, and holds no task. */
+  get isIdle(): boolean {
+    return this.state.kind === 'running' && this.task === undefined && this.capabilities.includes('tasks');
+  }
+
+  start(): void {
+    if (hasProcess(this.state)) return;
+    this.clearTimer();
+    this.generation++;
+    this.capabilities = [];
+    this.helloAt = undefined;
+    this.lastHeartbeatAt = undefined;
+    this.heapUsedBytes = this.heapAfterGcBytes = this.eventLoopLagMs = undefined;
+    const proc = new AgentProcess(this.host.spawnSpec(this));
+    this.setState({ kind: 'starting', since: Date.now(), proc });
+    proc.on('message', (m) => this.onMessage(proc, m));
+    proc.on('protocolError', (r, d) => this.emit('protocolError', r, d));
+    proc.on('stdout', (l) => { this.lastOutputAt = Date.now(); this.emit('output', 'stdout', l); });
+    proc.on('stderr', (l) => { this.lastOutputAt = Date.now(); this.emit('output', 'stderr', l); });
+    proc.on('exit', (info) => this.onExit(proc, info));
+    proc.child.once('spawn', () => {
+      if (this.state.kind === 'starting' && this.state.proc === proc) this.setState({ kind: 'running', since: Date.now(), proc });
+    });
+  }
+
+  /** Stops the process (graceful, then SIGKILL after stop_timeout) and keeps it stopped. */
+  async stop(reason: string): Promise<void> {
+    this.clearTimer();
+    if (!hasProcess(this.state)) {
+      this.setState({ kind: 'stopped', since: Date.now() });
+      return;
+    }
+    const proc = this.state.proc;
+    this.setState({ kind: 'stopping', since: Date.now(), proc, reason, restart: false });
+    await proc.stop(this.config.stop_timeout * 1000, reason);
+  }
+
+  /**
+   * Restarts for `cause`. A running process is stopped first; the policy decides
+   * the delay, so a restart triggered by health or an alert obeys the breaker.
+   */
+  async restart(cause: ExitCause): Promise<void> {
+    if (cause.kind === 'manual') this.host.policy.reset(this.slot);
+    if (hasProcess(this.state)) {
+      const proc = this.state.proc;
+      this.pendingCause = cause;
+      this.setState({ kind: 'stopping', since: Date.now(), proc, reason: causeText(cause), restart: true });
+      await proc.stop(this.config.stop_timeout * 1000, causeText(cause));
+      return;
+    }
+    this.clearTimer();
+    this.count(cause.kind === 'crash' ? 'crash' : cause.kind);
+    this.start();
+  }
+
+  /** Sends a ping; resolves with the round trip in ms, rejects after `timeoutMs`. */
+  ping(timeoutMs: number): Promise<number> {
+    const proc = this.process;
+    const id = ++this.pingSeq;
+    return new Promise((resolve, reject) => {
+      if (!proc || !proc.send({ type: 'ping', id })) return reject(new Error('no protocol channel'));
+      const timer = setTimeout(() => {
+        this.pings.delete(id);
+        reject(new Error(`no pong within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.pings.set(id, { sentAt: performance.now(), resolve, reject, timer });
+    });
+  }
+
+  assign(msg: Parameters<AgentProcess['send']>[0] & { type: 'task.assign' }): boolean {
+    const proc = this.process;
+    if (!proc || this.state.kind !== 'running') return false;
+    const now = Date.now();
+    this.task = { id: msg.task.id, correlationId: msg.correlation_id, assignedAt: now, lastProgressAt: now, progress: null, message: null };
+    if (!proc.send(msg)) {
+      this.task = undefined;
+      return false;
+    }
+    return true;
+  }
+
+  /** Marks the current task done (called by the supervisor on finished/failed). */
+  releaseTask(): void {
+    this.task = undefined;
+    if (this.isIdle) this.emit('idle');
+  }
+
+  private onMessage(proc: AgentProcess, m: AgentMessage): void {
+    if (!hasProcess(this.state) || this.state.proc !== proc) return;
+    const now = Date.now();
+    switch (m.type) {
+      case 'hello': {
+        this.helloAt = now;
+        this.lastHeartbeatAt = now;
+        this.capabilities = m.capabilities;
+        this.sdk = m.sdk ? `${m.sdk.name}@${m.sdk.version}` : 'unknown';
+        proc.send({
+          type: 'welcome',
+          protocol: Math.min(PROTOCOL_VERSION, m.protocol),
+          agent: { name: this.config.name, id: this.slot, role: this.role, replica: this.index },
+          checkpoint: this.host.restoredCheckpoint(this.slot) ?? null,
+          settings: this.host.settings(this),
+        });
+        this.host.policy.onStarted(this.slot);
+        break;
+      }
+      case 'heartbeat':
+        this.lastHeartbeatAt = now;
+        if (m.heap_used_bytes !== undefined) this.heapUsedBytes = m.heap_used_bytes;
+        if (m.heap_after_gc_bytes !== undefined) this.heapAfterGcBytes = m.heap_after_gc_bytes;
+        if (m.event_loop_lag_ms !== undefined) this.eventLoopLagMs = m.event_loop_lag_ms;
+        break;
+      case 'pong': {
+        const p = this.pings.get(m.id);
+        if (p) {
+          this.pings.delete(m.id);
+          clearTimeout(p.timer);
+          this.lastPongRttMs = performance.now() - p.sentAt;
+          p.resolve(this.lastPongRttMs);
+        }
+        break;
+      }
+      case 'task.progress':
+        if (this.task && this.task.id === m.task_id) {
+          this.task.lastProgressAt = now;
+          if (m.progress !== undefined) this.task.progress = m.progress;
+          if (m.message !== undefined) this.task.message = m.message;
+        }
+        break;
+      default:
+        break;
+    }
+    this.emit('message', m);
+    if (m.type === 'hello' && this.isIdle) this.emit('idle');
+  }
+
+  private onExit(proc: AgentProcess, info: ExitInfo): void {
+    for (const [id, p] of this.pings) {
+      clearTimeout(p.timer);
+      p.reject(new Error('agent exited'));
+      this.pings.delete(id);
+    }
+    void proc.reapGroup(); // no orphans from a crashed agent's tree
+    const state = this.state;
+    if (!hasProcess(state) || state.proc !== proc) return;
+    const now = Date.now();
+    const uptimeMs = now - proc.startedAt;
+    const intentional = state.kind === 'stopping';
+    const cause: ExitCause = intentional && this.pendingCause ? this.pendingCause : { kind: 'crash', code: info.code, signal: info.signal };
+    this.pendingCause = undefined;
+    const lastExit: LastExit = { at: now, code: info.code, signal: info.signal, reason: info.spawnError ? `spawn_error: ${info.spawnError}` : intentional ? causeText(cause) : `crash: ${describeExit(info)}` };
+    const task = this.task;
+    this.task = undefined;
+    this.emit('exit', lastExit, task);
+    if (state.kind === 'stopping' && !state.restart) {
+      this.setState({ kind: 'stopped', since: now });
+      return;
+    }
+    if (!intentional && (this.config.restart === 'never' || (this.config.restart === 'on-failure' && info.code === 0))) {
+      this.setState({ kind: 'stopped', since: now });
+      return;
+    }
+    if (cause.kind === 'manual') {
+      this.count('manual');
+      this.start();
+      return;
+    }
+    this.decide(cause, uptimeMs, lastExit);
+  }
+
+  private decide(cause: ExitCause, uptimeMs: number, lastExit: LastExit): void {
+    const d = this.host.policy.onFailure(this.slot, cause, uptimeMs);
+    const now = Date.now();
+    const reasonLabel = cause.kind === 'crash' ? 'crash' : cause.kind;
+    if (d.action === 'restart') {
+      if (d.delayMs <= 0) {
+        this.count(reasonLabel);
+        this.start();
+        return;
+      }
+      this.setState({ kind: 'backoff', since: now, restartAt: now + d.delayMs, lastExit });
+      this.schedule(d.delayMs, () => { this.count(reasonLabel); this.start(); });
+    } else if (d.action === 'circuit_open') {
+      this.setState({ kind: 'circuit_open', since: now, retryAt: d.retryAt, lastExit });
+      this.schedule(Math.max(0, d.retryAt - now), () => { this.count(reasonLabel); this.start(); });
+    } else {
+      this.setState({ kind: 'failed', since: now, reason: d.reason, lastExit });
+    }
+  }
+
+  private count(reason: string): void {
+    this.restarts[reason] = (this.restarts[reason] ?? 0) + 1;
+  }
+
+  private schedule(ms: number, fn: () => void): void {
+    this.clearTimer();
+    this.timer = setTimeout(fn, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private setState(next: ReplicaState): void {
+    const prev = this.state;
+    this.state = next;
+    this.emit('state', next, prev);
+  }
+}
+
+export function causeText(c: ExitCause): string {
+  switch (c.kind) {
+    case 'crash': return `crash (${c.signal ? `signal ${c.signal}` : `exit code ${c.code}`})`;
+    case 'unhealthy': return `unhealthy: ${c.finding}`;
+    case 'manual': return 'manual restart';
+    case 'alert': return `alert ${c.alertname}`;
+  }
+}

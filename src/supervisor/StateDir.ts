@@ -1,0 +1,68 @@
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+/** Where a supervisor keeps its lock, pid file, tokens, endpoint, database and logs. */
+export class StateDir {
+  constructor(readonly root: string) {}
+
+  get lockFile(): string { return path.join(this.root, 'supervisor.lock'); }
+  get pidFile(): string { return path.join(this.root, 'agents.pid.json'); }
+  get endpointFile(): string { return path.join(this.root, 'endpoint.json'); }
+  get tokenFile(): string { return path.join(this.root, 'api.token'); }
+  get webhookTokenFile(): string { return path.join(this.root, 'webhook.token'); }
+  get dbFile(): string { return path.join(this.root, 'state.db'); }
+  get logDir(): string { return path.join(this.root, 'logs'); }
+  get daemonOutFile(): string { return path.join(this.logDir, 'daemon.out'); }
+
+  ensure(): void {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Reads a token file, creating it (0600, 32 random bytes as hex) when missing. */
+  ensureToken(file: string): string {
+    try {
+      const t = readFileSync(file, 'utf8').trim();
+      if (t.length >= 16) {
+        chmodSync(file, 0o600);
+        return t;
+      }
+    } catch {
+      // missing: created below
+    }
+    const token = randomBytes(32).toString('hex');
+    writeAtomic(file, `${token}\n`, 0o600);
+    return token;
+  }
+
+  readToken(file = this.tokenFile): string | undefined {
+    try {
+      return readFileSync(file, 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Writes a file atomically: a temp file in the same directory, fsync'd by rename semantics. */
+export function writeAtomic(file: string, data: string, mode = 0o600): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data, { mode, flush: true });
+  renameSync(tmp, file);
+}
+
+export interface Endpoint {
+  url: string;
+  pid: number;
+  started_at: string;
+  state_dir: string;
+}
+
+export function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,406 @@
+import { EventEmitter } from 'node:events';
+import { SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import type { AgentConfig, Config } from '../config/schema.js';
+import type { AgentMessage } from '../protocol/messages.js';
+import { ENV } from '../protocol/messages.js';
+import { DuplicateTaskError, QueueFullError, type LlmUsage, type Task } from '../queue/Task.js';
+import { TaskQueue } from '../queue/TaskQueue.js';
+import { FixedDelayRestartPolicy, type ExitCause, type RestartPolicy } from '../recovery/RestartPolicy.js';
+import { CheckpointStore } from '../store/CheckpointStore.js';
+import { openDatabase, type Db } from '../store/Database.js';
+import { EventLog } from '../store/EventLog.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { LogStore } from '../telemetry/LogStore.js';
+import { contextFromTraceparent, traceparentOf } from '../telemetry/tracing.js';
+import { createStdoutAdapter } from './adapters/index.js';
+import type { AgentProcess } from './AgentProcess.js';
+import { describeExit } from './ReplicaState.js';
+import { OrphanReaper } from './OrphanReaper.js';
+import { PerTaskAgent, type TaskRun } from './PerTaskAgent.js';
+import { Replica, causeText } from './Replica.js';
+import { ResourceSampler } from './ResourceSampler.js';
+import type { StateDir } from './StateDir.js';
+import { UnknownAgentError, UnknownRoleError } from './errors.js';
+
+export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
+
+/** Domain events the telemetry, health and UI layers subscribe to. */
+export interface SupervisorEvents {
+  taskSubmitted: [Task];
+  taskAssigned: [Task, string];
+  taskFinished: [{ task: Task; agent: string; role: string; outcome: TaskOutcome; durationMs: number; traceId: string }];
+  taskProgress: [{ taskId: string; agent: string }];
+  llmUsage: [{ agent: string; role: string; llm: LlmUsage }];
+  restart: [{ agent: string; slot: string; reason: string }];
+  agentExit: [{ agent: string; slot: string; reason: string }];
+  protocolError: [{ agent: string; reason: string; detail: string }];
+  message: [{ agent: string; slot: string; message: AgentMessage }];
+}
+
+export interface SupervisorOptions {
+  stateDir: StateDir;
+  logger: Logger;
+  logStore?: LogStore | undefined;
+  policy?: RestartPolicy | undefined;
+  tracer?: Tracer | undefined;
+  /** Environment passed to agents (defaults to process.env). */
+  baseEnv?: NodeJS.ProcessEnv | undefined;
+}
+
+/**
+ * Owns the roles and their replicas, the durable queue and the stores. It
+ * dispatches queued tasks to idle service replicas and starts per_task processes
+ * up to `max_concurrent`. Crash handling is delegated: a replica asks the
+ * RestartPolicy; this class only re-queues the task a dead replica held.
+ */
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly replicas: Replica[] = [];
+  readonly perTask: PerTaskAgent[] = [];
+  readonly sampler = new ResourceSampler();
+  readonly startedAt = Date.now();
+  readonly policy: RestartPolicy;
+  queue!: TaskQueue;
+  checkpoints!: CheckpointStore;
+  events!: EventLog;
+  private db: Db | undefined;
+  private readonly reaper: OrphanReaper;
+  private readonly tracer: Tracer;
+  private sampleTimer: NodeJS.Timeout | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  ready = false;
+
+  constructor(readonly config: Readonly<Config>, private readonly opts: SupervisorOptions) {
+    super();
+    this.setMaxListeners(50);
+    this.policy = opts.policy ?? new FixedDelayRestartPolicy(1000);
+    this.tracer = opts.tracer ?? trace.getTracer('agentic-supervisor');
+    this.reaper = new OrphanReaper(opts.stateDir.pidFile);
+  }
+
+  get bg() {
+    return this.config.background;
+  }
+
+  get log(): Logger {
+    return this.opts.logger;
+  }
+
+  get roles(): string[] {
+    return [...new Set(this.bg.agents.map((a) => a.role ?? a.name))];
+  }
+
+  /** Opens the stores, cleans up after a crashed predecessor, and starts every agent. */
+  async start(): Promise<void> {
+    this.db = openDatabase(this.opts.stateDir.dbFile);
+    const q = this.bg.queue;
+    this.queue = new TaskQueue(this.db, { maxDepth: q.max_depth, maxAttempts: q.max_attempts, historyRetention: q.history_retention });
+    this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history);
+    this.events = new EventLog(this.db);
+
+    const reaped = await this.reaper.reapPrevious();
+    if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
+    for (const t of this.queue.inProgress()) {
+      const outcome = this.queue.fail(t.id, 'supervisor restarted while the task was running', true);
+      this.log.warn({ task_id: t.id, trace_id: t.correlation_id, outcome }, 're-queued a task that was in progress when the previous supervisor stopped');
+    }
+
+    for (const a of this.bg.agents) {
+      if (a.mode === 'per_task') this.perTask.push(this.createPerTask(a));
+      else for (let i = 0; i < a.replicas; i++) this.replicas.push(this.createReplica(a, i));
+    }
+    for (const r of this.replicas) r.start();
+    this.writePidFile();
+
+    const sampleMs = this.bg.monitoring.sample_interval * 1000;
+    this.sampleTimer = setInterval(() => void this.sampleResources(), sampleMs);
+    this.sampleTimer.unref();
+    this.pumpTimer = setInterval(() => {
+      this.pump();
+      this.queue.pruneHistory();
+    }, 1000);
+    this.pumpTimer.unref();
+    void this.sampleResources();
+    this.ready = true;
+    this.log.info({ agents: this.bg.agents.length, replicas: this.replicas.length, per_task: this.perTask.length }, 'supervisor started');
+  }
+
+  /** Stops every agent (SIGTERM, then SIGKILL after its stop_timeout) and closes the stores. */
+  async stop(reason = 'supervisor stopping'): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.ready = false;
+    clearInterval(this.sampleTimer);
+    clearInterval(this.pumpTimer);
+    this.log.info({ reason }, 'stopping agents');
+    await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
+    this.writePidFile();
+    this.db?.close();
+    this.db = undefined;
+    this.log.info('all agents stopped');
+  }
+
+  /**
+   * Queues a task for `role` and dispatches it if a replica is free.
+   * @throws UnknownRoleError, QueueFullError, DuplicateTaskError
+   */
+  submit(input: { role: string; title: string; prompt?: string | undefined; payload?: unknown; priority?: number | undefined; id?: string | undefined }): Task {
+    if (!this.roles.includes(input.role)) throw new UnknownRoleError(input.role, this.roles);
+    const span = this.tracer.startSpan('task.submit', { attributes: { 'agentic.role': input.role, 'agentic.task.title': input.title } });
+    try {
+      const traceId = span.spanContext().traceId;
+      const task = this.queue.submit({ ...input, correlation_id: traceId, traceparent: traceparentOf(span) });
+      span.setAttribute('agentic.task.id', task.id);
+      this.tracer.startSpan('task.queue', { attributes: { 'agentic.task.id': task.id } }, trace.setSpan(contextFromTraceparent(null), span)).end();
+      this.log.info({ task_id: task.id, role: task.role, trace_id: traceId, priority: task.priority }, `task ${task.id} submitted`);
+      this.emit('taskSubmitted', task);
+      setImmediate(() => this.pump());
+      return task;
+    } catch (err) {
+      if (err instanceof QueueFullError || err instanceof DuplicateTaskError) span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  get stateDirRoot(): string {
+    return this.opts.stateDir.root;
+  }
+
+  /** Cancels a pending or running task; a running one is told to stop (`task.cancel`, or its per_task process is stopped). */
+  cancel(taskId: string): boolean {
+    const task = this.queue.get(taskId);
+    if (!task || !this.queue.cancel(taskId)) return false;
+    for (const r of this.replicas) {
+      if (r.task?.id === taskId) {
+        r.process?.send({ type: 'task.cancel', task_id: taskId, reason: 'cancelled' });
+        r.releaseTask();
+      }
+    }
+    for (const p of this.perTask) void p.cancel(taskId, 'cancelled');
+    this.finishTask(task, task.assigned_to ?? '', task.role, 'cancelled', task.started_at ? Date.now() - task.started_at : 0);
+    this.log.info({ task_id: taskId, trace_id: task.correlation_id }, `task ${taskId} cancelled`);
+    return true;
+  }
+
+  /** Restarts every replica of an agent name, or one replica by slot (`qaa-0`). */
+  async restart(nameOrSlot: string, cause: ExitCause = { kind: 'manual' }): Promise<string[]> {
+    const targets = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
+    if (!targets.length) {
+      if (this.perTask.some((p) => p.config.name === nameOrSlot)) return [];
+      throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
+    }
+    this.log.info({ agent: nameOrSlot, reason: causeText(cause) }, `restart requested for ${nameOrSlot}`);
+    await Promise.all(targets.map((r) => r.restart(cause)));
+    return targets.map((r) => r.slot);
+  }
+
+  /** Hands pending tasks to idle service replicas and free per_task slots. */
+  pump(): void {
+    if (this.stopping || !this.db) return;
+    for (const r of this.replicas) {
+      if (!r.isIdle || r.state.kind !== 'running') continue;
+      const task = this.queue.take(r.role, r.slot);
+      if (task) this.assign(r, task);
+    }
+    for (const p of this.perTask) {
+      while (p.hasCapacity) {
+        const task = this.queue.take(p.role, p.config.name);
+        if (!task) break;
+        this.runPerTask(p, task);
+      }
+    }
+  }
+
+  private assign(r: Replica, task: Task): void {
+    const parent = contextFromTraceparent(task.traceparent);
+    const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': r.config.name, 'agentic.replica': r.slot, 'agentic.attempt': task.attempts } }, parent);
+    const ok = r.assign({
+      type: 'task.assign',
+      task: { id: task.id, role: task.role, title: task.title, prompt: task.prompt ?? undefined, payload: task.payload ?? undefined, priority: task.priority, attempt: task.attempts },
+      correlation_id: task.correlation_id,
+      traceparent: traceparentOf(span),
+    });
+    span.end();
+    if (!ok) {
+      this.queue.fail(task.id, `could not deliver to ${r.slot}`, true);
+      return;
+    }
+    this.log.info({ agent: r.config.name, role: r.role, replica: r.slot, task_id: task.id, trace_id: task.correlation_id, attempt: task.attempts }, `task ${task.id} assigned to ${r.slot}`);
+    this.emit('taskAssigned', task, r.slot);
+  }
+
+  private runPerTask(p: PerTaskAgent, task: Task): void {
+    const run = p.run(task);
+    this.log.info({ agent: p.config.name, role: p.role, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid }, `task ${task.id} started as a ${p.config.name} process`);
+    this.emit('taskAssigned', task, p.config.name);
+    this.writePidFile();
+  }
+
+  private finishTask(task: Task, agent: string, role: string, outcome: TaskOutcome, durationMs: number): void {
+    this.emit('taskFinished', { task, agent, role, outcome, durationMs, traceId: task.correlation_id });
+  }
+
+  private onReplicaMessage(r: Replica, m: AgentMessage): void {
+    this.emit('message', { agent: r.config.name, slot: r.slot, message: m });
+    const ctx = { agent: r.config.name, role: r.role, replica: r.slot };
+    switch (m.type) {
+      case 'hello':
+        this.log.info({ ...ctx, pid: r.pid, capabilities: m.capabilities }, `${r.slot} connected (protocol ${m.protocol})`);
+        break;
+      case 'task.progress':
+        this.queue.progress(m.task_id, m.progress, m.message);
+        this.emit('taskProgress', { taskId: m.task_id, agent: r.config.name });
+        break;
+      case 'task.finished':
+      case 'task.failed': {
+        if (!r.task || r.task.id !== m.task_id) {
+          // self-tracked work (track()) or a stale report: log only
+          this.log.info({ ...ctx, task_id: m.task_id, type: m.type, duration_ms: m.duration_ms }, `${r.slot} reported ${m.type} for ${m.task_id}`);
+          break;
+        }
+        const task = this.queue.get(m.task_id);
+        if (m.type === 'task.finished') {
+          this.queue.complete(m.task_id, m.result);
+          if (task) this.finishTask(task, r.config.name, r.role, 'completed', m.duration_ms);
+          this.log.info({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, duration_ms: m.duration_ms }, `task ${m.task_id} completed`);
+        } else {
+          const outcome = this.queue.fail(m.task_id, m.error.message, m.retryable);
+          if (task) this.finishTask(task, r.config.name, r.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', m.duration_ms);
+          this.log.warn({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, error: m.error, outcome }, `task ${m.task_id} failed: ${m.error.message}`);
+        }
+        r.releaseTask();
+        setImmediate(() => this.pump());
+        break;
+      }
+      case 'checkpoint':
+        try {
+          this.checkpoints.put(r.slot, m.state);
+        } catch (err) {
+          this.log.warn({ ...ctx, err: (err as Error).message }, `rejected checkpoint from ${r.slot}`);
+        }
+        break;
+      case 'log':
+        this.opts.logStore?.write(r.config.name, { level: m.level, time: Date.now(), msg: m.msg, ...m.fields, ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId, stream: 'protocol' });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private createReplica(a: AgentConfig, index: number): Replica {
+    const r = new Replica(a, index, {
+      policy: this.policy,
+      spawnSpec: (rep) => ({ argv: a.command, cwd: a.cwd, env: this.agentEnv(a, { [ENV.AGENT_ID]: rep.slot }), maxLineBytes: this.bg.protocol.max_line_bytes }),
+      restoredCheckpoint: (slot) => this.checkpoints.latest(slot)?.state,
+      settings: () => ({ heartbeat_interval_ms: a.heartbeat_interval * 1000, max_checkpoint_bytes: this.bg.protocol.max_checkpoint_bytes }),
+    });
+    const ctx = { agent: a.name, role: r.role, replica: r.slot };
+    r.on('message', (m) => this.onReplicaMessage(r, m));
+    r.on('idle', () => setImmediate(() => this.pump()));
+    r.on('output', (stream, line) => this.opts.logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId }, stream, line));
+    r.on('protocolError', (reason, detail) => {
+      this.emit('protocolError', { agent: a.name, reason, detail });
+      this.log.debug({ ...ctx, reason, detail }, `malformed protocol line from ${r.slot}`);
+    });
+    r.on('state', (next, prev) => {
+      if (next.kind === 'starting') {
+        this.writePidFile();
+        if (prev.kind !== 'stopped' || r.generation > 1) this.emit('restart', { agent: a.name, slot: r.slot, reason: 'restart' });
+      }
+      if (next.kind === 'backoff') this.log.warn({ ...ctx, restart_in_ms: next.restartAt - Date.now() }, `${r.slot} restarting in ${((next.restartAt - Date.now()) / 1000).toFixed(1)}s`);
+      if (next.kind === 'circuit_open') this.log.error({ ...ctx, retry_at: new Date(next.retryAt).toISOString() }, `${r.slot} circuit open until ${new Date(next.retryAt).toISOString()}`);
+      if (next.kind === 'failed') this.log.error({ ...ctx, reason: next.reason }, `${r.slot} failed: ${next.reason}`);
+    });
+    r.on('exit', (last, task) => {
+      this.events?.record(r.slot, 'exit', last);
+      this.emit('agentExit', { agent: a.name, slot: r.slot, reason: last.reason });
+      const level = this.stopping ? 'info' : 'warn';
+      this.log[level]({ ...ctx, code: last.code, signal: last.signal, reason: last.reason }, `${r.slot} ${last.reason}`);
+      if (task && !this.stopping) this.requeueAfterExit(task.id, r.config.name, r.role, `agent ${r.slot} exited (${last.reason})`);
+      else if (task && this.stopping) this.queue.fail(task.id, 'supervisor stopped', true);
+      this.writePidFile();
+    });
+    return r;
+  }
+
+  private requeueAfterExit(taskId: string, agent: string, role: string, why: string): void {
+    const task = this.queue.get(taskId);
+    const outcome = this.queue.fail(taskId, why, true);
+    if (task) this.finishTask(task, agent, role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
+    this.log.warn({ agent, role, task_id: taskId, trace_id: task?.correlation_id, outcome }, `task ${taskId} ${outcome === 'retry' ? 're-queued' : 'dead-lettered'}: ${why}`);
+    setImmediate(() => this.pump());
+  }
+
+  private createPerTask(a: AgentConfig): PerTaskAgent {
+    const p = new PerTaskAgent(
+      a,
+      ({ task }) => ({ cwd: a.cwd, env: this.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: this.bg.protocol.max_line_bytes }),
+      () => createStdoutAdapter(a.stdout_adapter),
+    );
+    const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
+    p.on('output', (run, stream, line) => {
+      // The adapter's stream is the task's record; raw events are kept at debug level in the agent log.
+      this.opts.logStore?.agentLine({ agent: a.name, role: p.role, replica: String(run.proc.pid ?? ''), task_id: run.task.id, trace_id: run.task.correlation_id }, stream, line);
+    });
+    p.on('adapter', (run, ev) => {
+      if (ev.kind === 'progress') {
+        this.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
+        this.emit('taskProgress', { taskId: run.task.id, agent: a.name });
+      }
+    });
+    p.on('message', (run, m) => {
+      if (m.type === 'task.progress') this.queue.progress(run.task.id, m.progress, m.message);
+    });
+    p.on('protocolError', (_run, reason, detail) => this.emit('protocolError', { agent: a.name, reason, detail }));
+    p.on('finished', (run, info) => {
+      const durationMs = Date.now() - run.startedAt;
+      const r = run.result;
+      const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
+      if (llm) this.emit('llmUsage', { agent: a.name, role: p.role, llm });
+      if (p.stopping) {
+        this.queue.fail(run.task.id, 'supervisor stopped', true);
+      } else if (info.code === 0 && (!r || r.ok)) {
+        this.queue.complete(run.task.id, r?.result ?? null, llm);
+        this.finishTask(run.task, a.name, p.role, 'completed', durationMs);
+        this.log.info({ ...ctx(run), duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${run.task.id} completed`);
+      } else {
+        const why = r && !r.ok ? `result reported an error: ${r.result ?? 'unknown'}` : describeExit(info);
+        const outcome = this.queue.fail(run.task.id, why, true, llm);
+        this.finishTask(run.task, a.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
+        this.log.warn({ ...ctx(run), code: info.code, signal: info.signal, outcome }, `task ${run.task.id} failed: ${why}`);
+      }
+      this.writePidFile();
+      setImmediate(() => this.pump());
+    });
+    return p;
+  }
+
+  private agentEnv(a: AgentConfig, extra: Record<string, string>): Record<string, string> {
+    const base = this.opts.baseEnv ?? process.env;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+    return { ...env, ...a.env, [ENV.AGENT_NAME]: a.name, [ENV.AGENT_ROLE]: a.role ?? a.name, ...extra };
+  }
+
+  /** Every live agent process (service replicas and per_task runs). */
+  processes(): { slot: string; proc: AgentProcess }[] {
+    const out: { slot: string; proc: AgentProcess }[] = [];
+    for (const r of this.replicas) if (r.process?.pid) out.push({ slot: r.slot, proc: r.process });
+    for (const p of this.perTask) for (const run of p.runs.values()) if (run.proc.pid) out.push({ slot: `${p.config.name}:${run.task.id}`, proc: run.proc });
+    return out;
+  }
+
+  private writePidFile(): void {
+    this.reaper.record(this.processes().map(({ slot, proc }) => ({ slot, pid: proc.pid as number, start_time: proc.procStartTime ?? 0 })));
+  }
+
+  private async sampleResources(): Promise<void> {
+    try {
+      await this.sampler.sample(this.processes().map((p) => p.proc.pid as number));
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'resource sampling failed');
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { didYouMean } from '../config/didYouMean.js';
+
+export class UnknownRoleError extends Error {
+  readonly code = 'ERR_UNKNOWN_ROLE';
+  constructor(readonly role: string, readonly known: readonly string[]) {
+    const hint = didYouMean(role, known);
+    super(`Unknown role "${role}"${hint ? `; did you mean "${hint}"?` : ''}. Configured roles: ${known.join(', ') || '(none)'}.`);
+    this.name = 'UnknownRoleError';
+  }
+}
+
+export class UnknownAgentError extends Error {
+  readonly code = 'ERR_UNKNOWN_AGENT';
+  constructor(readonly agent: string, readonly known: readonly string[]) {
+    const hint = didYouMean(agent, known);
+    super(`Unknown agent "${agent}"${hint ? `; did you mean "${hint}"?` : ''}. Agents: ${known.join(', ') || '(none)'}.`);
+    this.name = 'UnknownAgentError';
+  }
+}

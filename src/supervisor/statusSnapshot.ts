@@ -1,0 +1,92 @@
+import type { Supervisor } from './Supervisor.js';
+
+export interface AgentStatus {
+  agent: string;
+  role: string;
+  replica: string;
+  mode: 'service' | 'per_task';
+  state: string;
+  pid: number | null;
+  uptime_seconds: number | null;
+  restarts: number;
+  restarts_by_reason: Record<string, number>;
+  task: { id: string; progress: number | null; message: string | null; running_seconds: number } | null;
+  /** per_task: processes running now and the cap. */
+  concurrency?: { running: number; max: number; tasks: string[] } | undefined;
+  cpu_percent: number | null;
+  rss_bytes: number | null;
+  last_heartbeat_age_seconds: number | null;
+  protocol: boolean;
+  sdk: string | null;
+  /** backoff: when the next start happens; circuit_open: when the trial start happens. */
+  restart_at: string | null;
+  last_exit: { at: string; code: number | null; signal: string | null; reason: string } | null;
+  /** Environment variable names; values are never shown. */
+  env_keys: string[];
+}
+
+const secs = (ms: number) => Math.round(ms / 100) / 10;
+
+/** The `status` view of every agent: no environment values, ever. */
+export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] {
+  const out: AgentStatus[] = [];
+  for (const r of sup.replicas) {
+    const s = r.state;
+    const proc = r.process;
+    const sample = sup.sampler.get(proc?.pid);
+    const last = s.kind === 'backoff' || s.kind === 'circuit_open' || s.kind === 'failed' ? s.lastExit : undefined;
+    out.push({
+      agent: r.config.name,
+      role: r.role,
+      replica: r.slot,
+      mode: 'service',
+      state: s.kind,
+      pid: proc?.pid ?? null,
+      uptime_seconds: proc && s.kind !== 'stopping' ? secs(now - proc.startedAt) : null,
+      restarts: Object.values(r.restarts).reduce((a, b) => a + b, 0),
+      restarts_by_reason: { ...r.restarts },
+      task: r.task ? { id: r.task.id, progress: r.task.progress, message: r.task.message, running_seconds: secs(now - r.task.assignedAt) } : null,
+      cpu_percent: sample ? Math.round(sample.cpuPercent * 10) / 10 : null,
+      rss_bytes: sample?.rssBytes ?? null,
+      last_heartbeat_age_seconds: r.lastHeartbeatAt !== undefined && proc ? secs(now - r.lastHeartbeatAt) : null,
+      protocol: r.speaksProtocol,
+      sdk: r.sdk ?? null,
+      restart_at: s.kind === 'backoff' ? new Date(s.restartAt).toISOString() : s.kind === 'circuit_open' ? new Date(s.retryAt).toISOString() : null,
+      last_exit: last ? { at: new Date(last.at).toISOString(), code: last.code, signal: last.signal, reason: last.reason } : null,
+      env_keys: Object.keys(r.config.env),
+    });
+  }
+  for (const p of sup.perTask) {
+    const runs = [...p.runs.values()];
+    let cpu = 0;
+    let rss = 0;
+    let sampled = false;
+    for (const run of runs) {
+      const smp = sup.sampler.get(run.proc.pid);
+      if (smp) { cpu += smp.cpuPercent; rss += smp.rssBytes; sampled = true; }
+    }
+    const first = runs[0];
+    out.push({
+      agent: p.config.name,
+      role: p.role,
+      replica: p.config.name,
+      mode: 'per_task',
+      state: p.stopping ? 'stopping' : runs.length ? 'running' : 'idle',
+      pid: first?.proc.pid ?? null,
+      uptime_seconds: first ? secs(now - first.startedAt) : null,
+      restarts: 0,
+      restarts_by_reason: {},
+      task: first ? { id: first.task.id, progress: null, message: first.lastMessage, running_seconds: secs(now - first.startedAt) } : null,
+      concurrency: { running: runs.length, max: p.config.max_concurrent, tasks: runs.map((r) => r.task.id) },
+      cpu_percent: sampled ? Math.round(cpu * 10) / 10 : null,
+      rss_bytes: sampled ? rss : null,
+      last_heartbeat_age_seconds: null,
+      protocol: false,
+      sdk: null,
+      restart_at: null,
+      last_exit: null,
+      env_keys: Object.keys(p.config.env),
+    });
+  }
+  return out;
+}
