@@ -232,7 +232,7 @@ export class Replica extends EventEmitter<Events> {
     const intentional = state.kind === 'stopping';
     const cause: ExitCause = intentional && this.pendingCause ? this.pendingCause : { kind: 'crash', code: info.code, signal: info.signal };
     this.pendingCause = undefined;
-    const lastExit: LastExit = { at: now, code: info.code, signal: info.signal, reason: info.spawnError ? `spawn_error: ${info.spawnError}` : intentional ? causeText(cause) : `crash: ${describeExit(info)}` };
+    const lastExit: LastExit = { at: now, code: info.code, signal: info.signal, reason: info.spawnError ? `spawn_error: ${info.spawnError}` : state.kind === 'stopping' ? state.reason : `crash: ${describeExit(info)}` };
     const task = this.task;
     this.task = undefined;
     this.emit('exit', lastExit, task);
