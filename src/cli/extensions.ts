@@ -4,6 +4,10 @@ import type { Logger } from '../telemetry/logger.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import type { StateDir } from '../supervisor/StateDir.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
+import { wireController } from './wire/controller.js';
+import { wireHealth } from './wire/health.js';
+import { wireLogs } from './wire/logs.js';
+import { wireMetrics } from './wire/metrics.js';
 
 export interface ExtensionContext {
   sup: Supervisor;
@@ -14,13 +18,19 @@ export interface ExtensionContext {
   logStore: LogStore;
 }
 
+/** A layer wired onto the supervisor; returns how to shut it down. */
+export type Wiring = (ctx: ExtensionContext) => Promise<(() => Promise<void> | void) | void>;
+
 /**
- * Wires the optional layers (metrics, health checks, recovery controller) onto a
- * supervisor and its server. Each returns a close function.
+ * Wires the layers (metrics, health checks, logs API, recovery controller) onto a
+ * supervisor and its server, in order. Each lives in its own file under wire/.
  */
 export async function extendSupervisor(ctx: ExtensionContext): Promise<{ close(): Promise<void> }> {
   const closers: (() => Promise<void> | void)[] = [];
-  ctx.app.get('/metrics', async (_req, reply) => reply.code(503).send({ error: 'unavailable', reason: 'metrics are not enabled in this build' }));
+  for (const wire of [wireMetrics, wireHealth, wireLogs, wireController]) {
+    const close = await wire(ctx);
+    if (close) closers.push(close);
+  }
   return {
     async close() {
       for (const c of closers.reverse()) await c();
