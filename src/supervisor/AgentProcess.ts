@@ -21,12 +21,26 @@ export interface ExitInfo {
   spawnError?: string | undefined;
 }
 
-interface Events {
+export interface ProcessEvents {
+  spawn: [];
   message: [AgentMessage];
   protocolError: [reason: string, detail: string];
   stdout: [line: string];
   stderr: [line: string];
   exit: [ExitInfo];
+}
+
+/** What owners need of a process (AgentProcess, or a fake in unit tests). */
+export interface ProcessHandle extends EventEmitter<ProcessEvents> {
+  readonly pid: number | undefined;
+  readonly startedAt: number;
+  readonly procStartTime: number | undefined;
+  readonly hasExited: boolean;
+  send(msg: SupervisorMessage): boolean;
+  signalGroup(signal: NodeJS.Signals): void;
+  stop(timeoutMs: number, reason: string): Promise<ExitInfo>;
+  reapGroup(graceMs?: number): Promise<void>;
+  waitExit(): Promise<ExitInfo>;
 }
 
 /**
@@ -35,7 +49,7 @@ interface Events {
  * and the protocol channel on fd 3. It only reports what happens; lifecycle and
  * restart decisions belong to its owner.
  */
-export class AgentProcess extends EventEmitter<Events> {
+export class AgentProcess extends EventEmitter<ProcessEvents> implements ProcessHandle {
   readonly child: ChildProcess;
   readonly startedAt = Date.now();
   /** /proc start time (clock ticks): identifies the process across pid reuse. */
@@ -63,6 +77,7 @@ export class AgentProcess extends EventEmitter<Events> {
       });
       this.child.once('exit', (code, signal) => this.finish({ code, signal, spawnError }, resolve));
     });
+    this.child.once('spawn', () => this.emit('spawn'));
     this.procStartTime = this.child.pid ? readProcStat(this.child.pid)?.startTime : undefined;
     this.captureLines(this.child.stdout, 'stdout', spec.maxLineBytes);
     this.captureLines(this.child.stderr, 'stderr', spec.maxLineBytes);

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../config/schema.js';
-import type { AgentMessage } from '../protocol/messages.js';
+import type { AgentMessage, SupervisorMessage } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
-import { AgentProcess, type ExitInfo, type SpawnSpec } from './AgentProcess.js';
+import { AgentProcess, type ExitInfo, type ProcessHandle, type SpawnSpec } from './AgentProcess.js';
 import { describeExit, hasProcess, type LastExit, type ReplicaState } from './ReplicaState.js';
 
 /** What a replica needs from its supervisor. */
@@ -12,6 +12,8 @@ export interface ReplicaHost {
   restoredCheckpoint(slot: string): unknown;
   settings(r: Replica): { heartbeat_interval_ms: number; max_checkpoint_bytes: number };
   readonly policy: RestartPolicy;
+  /** Process factory; defaults to a real AgentProcess (unit tests pass a fake). */
+  createProcess?(spec: SpawnSpec): ProcessHandle;
 }
 
 export interface CurrentTask {
@@ -73,7 +75,7 @@ export class Replica extends EventEmitter<Events> {
     return hasProcess(this.state) ? this.state.proc.pid : undefined;
   }
 
-  get process(): AgentProcess | undefined {
+  get process(): ProcessHandle | undefined {
     return hasProcess(this.state) ? this.state.proc : undefined;
   }
 
@@ -87,21 +89,22 @@ export class Replica extends EventEmitter<Events> {
   }
 
   start(): void {
-    if (hasProcess(this.state)) return;
+    if (hasProcess(this.state) && !this.state.proc.hasExited) return;
     this.clearTimer();
     this.generation++;
     this.capabilities = [];
     this.helloAt = undefined;
     this.lastHeartbeatAt = undefined;
     this.heapUsedBytes = this.heapAfterGcBytes = this.eventLoopLagMs = undefined;
-    const proc = new AgentProcess(this.host.spawnSpec(this));
+    const spec = this.host.spawnSpec(this);
+    const proc = this.host.createProcess ? this.host.createProcess(spec) : new AgentProcess(spec);
     this.setState({ kind: 'starting', since: Date.now(), proc });
     proc.on('message', (m) => this.onMessage(proc, m));
     proc.on('protocolError', (r, d) => this.emit('protocolError', r, d));
     proc.on('stdout', (l) => { this.lastOutputAt = Date.now(); this.emit('output', 'stdout', l); });
     proc.on('stderr', (l) => { this.lastOutputAt = Date.now(); this.emit('output', 'stderr', l); });
     proc.on('exit', (info) => this.onExit(proc, info));
-    proc.child.once('spawn', () => {
+    proc.once('spawn', () => {
       if (this.state.kind === 'starting' && this.state.proc === proc) this.setState({ kind: 'running', since: Date.now(), proc });
     });
   }
@@ -151,7 +154,7 @@ export class Replica extends EventEmitter<Events> {
     });
   }
 
-  assign(msg: Parameters<AgentProcess['send']>[0] & { type: 'task.assign' }): boolean {
+  assign(msg: Extract<SupervisorMessage, { type: 'task.assign' }>): boolean {
     const proc = this.process;
     if (!proc || this.state.kind !== 'running') return false;
     const now = Date.now();
@@ -169,7 +172,7 @@ export class Replica extends EventEmitter<Events> {
     if (this.isIdle) this.emit('idle');
   }
 
-  private onMessage(proc: AgentProcess, m: AgentMessage): void {
+  private onMessage(proc: ProcessHandle, m: AgentMessage): void {
     if (!hasProcess(this.state) || this.state.proc !== proc) return;
     const now = Date.now();
     switch (m.type) {
@@ -218,7 +221,7 @@ export class Replica extends EventEmitter<Events> {
     if (m.type === 'hello' && this.isIdle) this.emit('idle');
   }
 
-  private onExit(proc: AgentProcess, info: ExitInfo): void {
+  private onExit(proc: ProcessHandle, info: ExitInfo): void {
     for (const [id, p] of this.pings) {
       clearTimeout(p.timer);
       p.reject(new Error('agent exited'));

@@ -13,7 +13,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { contextFromTraceparent, traceparentOf } from '../telemetry/tracing.js';
 import { createStdoutAdapter } from './adapters/index.js';
-import type { AgentProcess } from './AgentProcess.js';
+import type { ProcessHandle } from './AgentProcess.js';
 import { describeExit } from './ReplicaState.js';
 import { OrphanReaper } from './OrphanReaper.js';
 import { PerTaskAgent, type TaskRun } from './PerTaskAgent.js';
@@ -385,8 +385,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Every live agent process (service replicas and per_task runs). */
-  processes(): { slot: string; proc: AgentProcess }[] {
-    const out: { slot: string; proc: AgentProcess }[] = [];
+  processes(): { slot: string; proc: ProcessHandle }[] {
+    const out: { slot: string; proc: ProcessHandle }[] = [];
     for (const r of this.replicas) if (r.process?.pid) out.push({ slot: r.slot, proc: r.process });
     for (const p of this.perTask) for (const run of p.runs.values()) if (run.proc.pid) out.push({ slot: `${p.config.name}:${run.task.id}`, proc: run.proc });
     return out;
