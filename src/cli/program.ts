@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { restartCommand } from './commands/restart.js';
+import { resetCommand, restartCommand } from './commands/restart.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
@@ -36,6 +36,8 @@ export function registerBackgroundCommands(program: Command): Command {
     .action(run(statusCommand));
 
   stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0)')).action(run(restartCommand));
+
+  stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).action(run(resetCommand));
 
   stateDirOpts(bg.command('submit <role>').description('Queue a task for a role'))
     .option('--title <text>', 'task title (required)')

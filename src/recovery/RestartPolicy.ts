@@ -12,8 +12,11 @@ export type RestartDecision =
   | { action: 'restart'; delayMs: number; attempt: number }
   /** The breaker is open: no restart until `retryAt` (epoch ms), when a half-open trial start is made. */
   | { action: 'circuit_open'; retryAt: number; reason: string }
-  /** Restart attempts exhausted: escalate; the agent stays down until reset or the breaker trial. */
-  | { action: 'give_up'; reason: string };
+  /**
+   * Restart attempts exhausted: escalate; the agent stays down until reset or the breaker trial.
+   * `retryAt` (epoch ms), when set, is when that trial start is due.
+   */
+  | { action: 'give_up'; reason: string; retryAt?: number };
 
 export interface RestartPolicy {
   /** Called when a replica exits or is found unhealthy. `uptimeMs` is how long it ran. */
@@ -22,6 +25,11 @@ export interface RestartPolicy {
   onStarted(agentId: string): void;
   /** Manual reset (`background reset <agent>`): closes the breaker and clears counters. */
   reset(agentId: string): void;
+  /**
+   * Optional time-driven transitions, polled by the supervisor about once a second:
+   * the agents whose breaker just went half-open and must get their one trial start.
+   */
+  dueTrials?(): string[];
 }
 
 /** The core's interim policy: restart after a fixed short delay, forever. */

@@ -62,6 +62,15 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     }
   });
 
+  app.post<{ Params: { name: string } }>('/api/v1/agents/:name/reset', async (req, reply) => {
+    try {
+      return { agent: req.params.name, replicas: sup.reset(req.params.name) };
+    } catch (err) {
+      if (err instanceof UnknownAgentError) return sendError(reply, 404, 'unknown_agent', err.message);
+      throw err;
+    }
+  });
+
   app.post<{ Body: { role: string; title: string; prompt?: string; payload?: unknown; priority?: number; id?: string } }>(
     '/api/v1/tasks',
     { schema: submitSchema },

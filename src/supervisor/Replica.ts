@@ -35,6 +35,8 @@ interface Events {
   exit: [LastExit, CurrentTask | undefined];
   /** Ready for a task (has the `tasks` capability, running, idle). */
   idle: [];
+  /** The policy gave up or opened the breaker: a human should know. */
+  escalate: [reason: 'restarts_exhausted' | 'circuit_open', detail: string];
 }
 
 /**
@@ -105,7 +107,10 @@ export class Replica extends EventEmitter<Events> {
     proc.on('stderr', (l) => { this.lastOutputAt = Date.now(); this.emit('output', 'stderr', l); });
     proc.on('exit', (info) => this.onExit(proc, info));
     proc.once('spawn', () => {
-      if (this.state.kind === 'starting' && this.state.proc === proc) this.setState({ kind: 'running', since: Date.now(), proc });
+      if (this.state.kind === 'starting' && this.state.proc === proc) {
+        this.setState({ kind: 'running', since: Date.now(), proc });
+        this.host.policy.onStarted(this.slot);
+      }
     });
   }
 
@@ -134,9 +139,21 @@ export class Replica extends EventEmitter<Events> {
       await proc.stop(this.config.stop_timeout * 1000, causeText(cause));
       return;
     }
+    // Not running. Only a human (manual) may override an open breaker or a give-up;
+    // an alert or a health finding must not turn into a restart storm.
+    if (cause.kind !== 'manual' && (this.state.kind === 'circuit_open' || this.state.kind === 'failed')) return;
     this.clearTimer();
     this.count(cause.kind === 'crash' ? 'crash' : cause.kind);
     this.start();
+  }
+
+  /** `background reset`: closes the breaker, clears the counters, and starts a failed or circuit-open replica. */
+  reset(): void {
+    this.host.policy.reset(this.slot);
+    if (this.state.kind === 'circuit_open' || this.state.kind === 'failed') {
+      this.count('manual');
+      this.start();
+    }
   }
 
   /** Sends a ping; resolves with the round trip in ms, rejects after `timeoutMs`. */
@@ -188,7 +205,6 @@ export class Replica extends EventEmitter<Events> {
           checkpoint: this.host.restoredCheckpoint(this.slot) ?? null,
           settings: this.host.settings(this),
         });
-        this.host.policy.onStarted(this.slot);
         break;
       }
       case 'heartbeat':
@@ -268,11 +284,21 @@ export class Replica extends EventEmitter<Events> {
       this.setState({ kind: 'backoff', since: now, restartAt: now + d.delayMs, lastExit });
       this.schedule(d.delayMs, () => { this.count(reasonLabel); this.start(); });
     } else if (d.action === 'circuit_open') {
+      // The supervisor makes the trial start when the policy's dueTrials() names us.
       this.setState({ kind: 'circuit_open', since: now, retryAt: d.retryAt, lastExit });
-      this.schedule(Math.max(0, d.retryAt - now), () => { this.count(reasonLabel); this.start(); });
+      this.emit('escalate', 'circuit_open', d.reason);
     } else {
       this.setState({ kind: 'failed', since: now, reason: d.reason, lastExit });
+      this.emit('escalate', 'restarts_exhausted', d.reason);
     }
+  }
+
+  /** The breaker went half-open: make the one trial start (only from circuit_open or failed). */
+  trialStart(): boolean {
+    if (this.state.kind !== 'circuit_open' && this.state.kind !== 'failed') return false;
+    this.count('crash');
+    this.start();
+    return true;
   }
 
   private count(reason: string): void {

@@ -5,7 +5,8 @@ import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
 import { DuplicateTaskError, QueueFullError, type LlmUsage, type Task } from '../queue/Task.js';
 import { TaskQueue } from '../queue/TaskQueue.js';
-import { FixedDelayRestartPolicy, type ExitCause, type RestartPolicy } from '../recovery/RestartPolicy.js';
+import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
+import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
 import { CheckpointStore } from '../store/CheckpointStore.js';
 import { openDatabase, type Db } from '../store/Database.js';
 import { EventLog } from '../store/EventLog.js';
@@ -35,6 +36,8 @@ export interface SupervisorEvents {
   agentExit: [{ agent: string; slot: string; reason: string }];
   protocolError: [{ agent: string; reason: string; detail: string }];
   message: [{ agent: string; slot: string; message: AgentMessage }];
+  /** Restart attempts exhausted or a breaker opened: a human should look. */
+  escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open'; detail: string; at: number }];
 }
 
 export interface SupervisorOptions {
@@ -73,7 +76,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(readonly config: Readonly<Config>, private readonly opts: SupervisorOptions) {
     super();
     this.setMaxListeners(50);
-    this.policy = opts.policy ?? new FixedDelayRestartPolicy(1000);
+    this.policy = opts.policy ?? BackoffRestartPolicy.fromConfig(config.background.monitoring.recovery);
     this.tracer = opts.tracer ?? trace.getTracer('agentic-supervisor');
     this.reaper = new OrphanReaper(opts.stateDir.pidFile);
   }
@@ -116,6 +119,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.sampleTimer = setInterval(() => void this.sampleResources(), sampleMs);
     this.sampleTimer.unref();
     this.pumpTimer = setInterval(() => {
+      for (const id of this.policy.dueTrials?.() ?? []) {
+        const r = this.replicas.find((x) => x.slot === id);
+        if (r?.trialStart()) this.log.warn({ agent: r.config.name, role: r.role, replica: r.slot }, `${r.slot}: circuit half-open, making one trial start`);
+      }
       this.pump();
       this.queue.pruneHistory();
     }, 1000);
@@ -193,6 +200,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.log.info({ agent: nameOrSlot, reason: causeText(cause) }, `restart requested for ${nameOrSlot}`);
     await Promise.all(targets.map((r) => r.restart(cause)));
+    return targets.map((r) => r.slot);
+  }
+
+  /** Closes the breaker of every replica of `nameOrSlot` and starts those that were down. */
+  reset(nameOrSlot: string): string[] {
+    const targets = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
+    if (!targets.length) throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
+    for (const r of targets) r.reset();
+    this.log.info({ agent: nameOrSlot }, `circuit breaker reset for ${nameOrSlot}`);
     return targets.map((r) => r.slot);
   }
 
@@ -312,6 +328,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (next.kind === 'backoff') this.log.warn({ ...ctx, restart_in_ms: next.restartAt - Date.now() }, `${r.slot} restarting in ${((next.restartAt - Date.now()) / 1000).toFixed(1)}s`);
       if (next.kind === 'circuit_open') this.log.error({ ...ctx, retry_at: new Date(next.retryAt).toISOString() }, `${r.slot} circuit open until ${new Date(next.retryAt).toISOString()}`);
       if (next.kind === 'failed') this.log.error({ ...ctx, reason: next.reason }, `${r.slot} failed: ${next.reason}`);
+    });
+    r.on('escalate', (reason, detail) => {
+      const at = Date.now();
+      const text = reason === 'circuit_open' ? `${r.slot}: circuit breaker open (${detail}); tasks wait for other replicas` : `${r.slot}: restart attempts exhausted (${detail})`;
+      this.events?.record(r.slot, 'escalation', { reason, detail });
+      this.log.error({ ...ctx, alert: reason, detail }, `ESCALATION ${text}`);
+      this.emit('escalation', { agent: a.name, role: r.role, slot: r.slot, reason, detail, at });
     });
     r.on('exit', (last, task) => {
       this.events?.record(r.slot, 'exit', last);

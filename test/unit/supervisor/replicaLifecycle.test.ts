@@ -68,7 +68,7 @@ describe('Replica lifecycle', () => {
     expect(r.task).toBeUndefined();
   });
 
-  it('follows the policy: circuit_open waits until retryAt, give_up stays failed', async () => {
+  it('follows the policy: circuit_open waits for the trial start and escalates; give_up stays failed', async () => {
     const decisions: RestartDecision[] = [
       { action: 'circuit_open', retryAt: Date.now() + 60_000, reason: 'breaker open' },
       { action: 'give_up', reason: 'restart attempts exhausted' },
@@ -76,19 +76,30 @@ describe('Replica lifecycle', () => {
     const causes: ExitCause[] = [];
     const policy: RestartPolicy = { onFailure: (_id, cause) => { causes.push(cause); return decisions.shift() as RestartDecision; }, onStarted() {}, reset() {} };
     const { r, last, procs } = setup(policy);
+    const escalations: string[] = [];
+    r.on('escalate', (reason) => escalations.push(reason));
     r.start();
     await vi.advanceTimersByTimeAsync(0);
     last().exit({ code: 3, signal: null });
     expect(r.state.kind).toBe('circuit_open');
-    await vi.advanceTimersByTimeAsync(59_999);
-    expect(procs).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
+    expect(escalations).toEqual(['circuit_open']);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(procs).toHaveLength(1); // no restart while open, however long
+    await r.restart({ kind: 'alert', alertname: 'AgentHung' });
+    expect(procs).toHaveLength(1); // an alert cannot override the breaker
+    expect(r.trialStart()).toBe(true); // the supervisor calls this when dueTrials() names the replica
+    await vi.advanceTimersByTimeAsync(0);
     expect(procs).toHaveLength(2);
     last().exit({ code: 3, signal: null });
     expect(r.state.kind).toBe('failed');
+    expect(escalations).toEqual(['circuit_open', 'restarts_exhausted']);
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(procs).toHaveLength(2);
     expect(causes[0]).toEqual({ kind: 'crash', code: 3, signal: null });
+    r.reset();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(procs).toHaveLength(3);
+    expect(r.state.kind).toBe('running');
   });
 
   it('a manual restart stops the process and starts a new one at once, resetting the policy', async () => {
