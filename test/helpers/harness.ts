@@ -57,6 +57,16 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
 /** Starts a real supervisor in the foreground (a child process) and waits until it is ready. */
 export async function startSupervisor(bg: Record<string, unknown>, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningSupervisor> {
   const { dir, file, stateDir } = writeConfig(bg);
+  return launch(dir, file, stateDir, opts);
+}
+
+/** Starts a new supervisor on the same config and state directory (after a stop or a SIGKILL). */
+export function restartSupervisor(prev: RunningSupervisor, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningSupervisor> {
+  rmSync(path.join(prev.stateDir, 'endpoint.json'), { force: true });
+  return launch(prev.dir, path.join(prev.dir, 'config.yaml'), prev.stateDir, opts);
+}
+
+async function launch(dir: string, file: string, stateDir: string, opts: { env?: NodeJS.ProcessEnv }): Promise<RunningSupervisor> {
   const proc = spawn(process.execPath, [CLI, 'background', 'start', '--foreground', '--config', file], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d) => (out += d));
