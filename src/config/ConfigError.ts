@@ -1,17 +1,24 @@
 /** One problem found in a config file: the key path, and what was expected and found. */
 export interface ConfigProblem {
-  /** Dotted key path, e.g. `background.monitoring.check_interval` or `background.agents[2].command`. */
+  /**
+   * Dotted key path, e.g. `background.monitoring.check_interval` or
+   * `background.agents[2].command`; `(root)`, `(file)`, `(yaml)` or
+   * `(line L, column C)` when the problem is not at a key.
+   */
   readonly path: string;
+  /** Worded "expected <what>, got <found>", or "unknown key; did you mean …". */
   readonly message: string;
 }
 
 /**
  * Thrown when configuration is invalid. `code` is stable; `problems` lists every
  * problem at once, so the user fixes the file in one pass. The CLI prints
- * `message` and exits with code 2.
+ * `message` and exits with `exitCode` (2).
  */
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG';
+  /** The process exit code for invalid configuration. */
+  readonly exitCode = 2;
   constructor(
     readonly problems: readonly ConfigProblem[],
     readonly file?: string,

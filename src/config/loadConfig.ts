@@ -1,16 +1,24 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './ConfigError.js';
-import { didYouMean } from './didYouMean.js';
+import { crossChecks } from './crossChecks.js';
+import { describeValue } from './fields.js';
+import { kindAt } from './introspect.js';
+import { toProblems } from './problems.js';
+import { readYaml } from './readYaml.js';
 import { configSchema, type Config } from './schema.js';
+
+export { toProblems } from './problems.js';
 
 /** Overrides from flags or the environment; applied over the file, before validation. */
 export interface ConfigOverrides {
+  /** `--state-dir` / `AGENTIC_STATE_DIR` → `background.state_dir`. */
   stateDir?: string;
+  /** `--host` / `AGENTIC_HOST` → `background.server.host`. */
   host?: string;
+  /** `--port` / `AGENTIC_PORT` → `background.server.port`; a string of digits becomes a number. */
   port?: number | string;
+  /** `--log-level` / `AGENTIC_LOG_LEVEL` → `background.logging.level`. */
   logLevel?: string;
 }
 
@@ -22,6 +30,15 @@ export const ENV_OVERRIDES = {
   AGENTIC_LOG_LEVEL: 'logLevel',
 } as const satisfies Record<string, keyof ConfigOverrides>;
 
+/** The key each override sets, and where it can come from (for error messages). */
+const OVERRIDE_TARGETS: Record<keyof ConfigOverrides, { path: string; flag: string }> = {
+  stateDir: { path: 'background.state_dir', flag: '--state-dir' },
+  host: { path: 'background.server.host', flag: '--host' },
+  port: { path: 'background.server.port', flag: '--port' },
+  logLevel: { path: 'background.logging.level', flag: '--log-level' },
+};
+
+/** Reads the AGENTIC_* overrides from an environment; empty variables are ignored. */
 export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
   const out: ConfigOverrides = {};
   for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
@@ -31,124 +48,83 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
   return out;
 }
 
-const formatPath = (p: readonly PropertyKey[]): string =>
-  p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+type Raw = Record<string, unknown>;
+const isMapping = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Walks the schema along a path to find the keys an object there accepts (for "did you mean"). */
-function keysAt(schema: z.ZodType, p: readonly PropertyKey[]): string[] {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let s: any = schema;
-  const unwrap = () => {
-    for (let i = 0; i < 10 && s?._zod?.def; i++) {
-      const def = s._zod.def;
-      if (def.innerType) s = def.innerType;
-      else if (def.type === 'pipe') s = def.in;
-      else break;
-    }
-  };
-  for (const k of p) {
-    unwrap();
-    if (typeof k === 'number') s = s?._zod?.def?.element;
-    else s = s?._zod?.def?.shape?.[k as string];
-  }
-  unwrap();
-  return Object.keys(s?._zod?.def?.shape ?? {});
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return JSON.stringify(v);
-  return `${String(v)} (${typeof v})`;
-}
-
-function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const k of p) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
-/** Maps zod issues to problems that name the key, what was expected and what was found. */
-export function toProblems(error: z.ZodError, raw: unknown): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const known = keysAt(configSchema, issue.path);
-      for (const key of issue.keys) {
-        const hint = didYouMean(key, known);
-        problems.push({
-          path: formatPath([...issue.path, key]),
-          message: `unknown key${hint ? `; did you mean "${hint}"?` : ''} (expected one of: ${known.join(', ')})`,
-        });
-      }
-    } else if (issue.code === 'invalid_type') {
-      const found = valueAt(raw, issue.path);
-      problems.push({ path: formatPath(issue.path), message: `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${describeValue(found)}` });
-    } else {
-      problems.push({ path: formatPath(issue.path), message: issue.message });
+/** An empty section (`monitoring:` with every child commented out) is YAML null: treat it as absent. */
+function dropEmptySections(node: unknown, at: PropertyKey[]): void {
+  if (Array.isArray(node)) node.forEach((item, i) => dropEmptySections(item, [...at, i]));
+  else if (isMapping(node)) {
+    for (const [k, v] of Object.entries(node)) {
+      if (v === null && kindAt(configSchema, [...at, k]) !== 'other') delete node[k];
+      else dropEmptySections(v, [...at, k]);
     }
   }
-  return problems;
 }
 
-function applyOverrides(raw: Record<string, unknown>, o: ConfigOverrides): void {
-  const bg = (raw.background ??= {}) as Record<string, unknown>;
-  if (typeof bg !== 'object' || bg === null || Array.isArray(bg)) return;
+function section(parent: Raw, key: string): Raw | undefined {
+  parent[key] ??= {};
+  return isMapping(parent[key]) ? parent[key] : undefined;
+}
+
+function applyOverrides(raw: Raw, o: ConfigOverrides): void {
+  const bg = section(raw, 'background');
+  if (!bg) return; // `background` is not a mapping: the schema reports it.
   if (o.stateDir !== undefined) bg.state_dir = o.stateDir;
   if (o.host !== undefined || o.port !== undefined) {
-    const server = (bg.server ??= {}) as Record<string, unknown>;
-    if (o.host !== undefined) server.host = o.host;
-    if (o.port !== undefined) server.port = typeof o.port === 'string' && /^\d+$/.test(o.port) ? Number(o.port) : o.port;
+    const server = section(bg, 'server');
+    if (server && o.host !== undefined) server.host = o.host;
+    if (server && o.port !== undefined) server.port = typeof o.port === 'string' && /^\s*\d+\s*$/.test(o.port) ? Number(o.port) : o.port;
   }
   if (o.logLevel !== undefined) {
-    const logging = (bg.logging ??= {}) as Record<string, unknown>;
-    logging.level = o.logLevel;
+    const logging = section(bg, 'logging');
+    if (logging) logging.level = o.logLevel;
   }
 }
 
-function crossChecks(cfg: Config): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const seen = new Map<string, number>();
-  cfg.background.agents.forEach((a, i) => {
-    const prev = seen.get(a.name);
-    if (prev !== undefined) problems.push({ path: `background.agents[${i}].name`, message: `expected a unique agent name, got "${a.name}" again (first at background.agents[${prev}])` });
-    seen.set(a.name, i);
-    if (a.mode === 'per_task' && a.replicas !== 1) problems.push({ path: `background.agents[${i}].replicas`, message: `expected no replicas for a per_task agent (use max_concurrent), got ${a.replicas}` });
+/** Says where an overridden value came from, since it is not in the file. */
+function attributeOverrides(problems: ConfigProblem[], o: ConfigOverrides): ConfigProblem[] {
+  return problems.map((p) => {
+    for (const [key, t] of Object.entries(OVERRIDE_TARGETS)) {
+      if (p.path === t.path && o[key as keyof ConfigOverrides] !== undefined) {
+        const env = Object.keys(ENV_OVERRIDES).find((n) => ENV_OVERRIDES[n as keyof typeof ENV_OVERRIDES] === key);
+        return { path: p.path, message: `${p.message} (set by ${t.flag} or ${env}, which override the file)` };
+      }
+    }
+    return p;
   });
-  const r = cfg.background.monitoring.recovery;
-  if (r.max_delay < r.base_delay) problems.push({ path: 'background.monitoring.recovery.max_delay', message: `expected at least base_delay (${r.base_delay}s), got ${r.max_delay}s` });
-  return problems;
 }
 
 /**
- * Validates a parsed YAML/JSON value into a frozen, typed config.
+ * Validates a parsed YAML/JSON value into a deeply frozen, typed config, after
+ * applying overrides (flags and environment over the file; defaults fill the rest).
+ * `background.state_dir` is resolved against the working directory; an agent
+ * without `role` gets its name as role; top-level keys starting with `x-` are ignored.
  * @throws ConfigError listing every problem.
  */
 export function parseConfig(raw: unknown, overrides: ConfigOverrides = {}, file?: string): Readonly<Config> {
   const input: unknown = raw === null || raw === undefined ? {} : raw;
-  if (typeof input !== 'object' || Array.isArray(input)) {
+  if (!isMapping(input)) {
     throw new ConfigError([{ path: '(root)', message: `expected a mapping with a top-level "background:" key, got ${describeValue(input)}` }], file);
   }
-  const copy = structuredClone(input) as Record<string, unknown>;
+  const copy = structuredClone(input);
+  // Top-level `x-…` keys are ignored: they hold YAML anchors (`x-agent: &agent …`), as in Compose files.
+  for (const k of Object.keys(copy)) if (k.startsWith('x-')) delete copy[k];
+  dropEmptySections(copy, []);
   applyOverrides(copy, overrides);
   const result = configSchema.safeParse(copy);
-  if (!result.success) throw new ConfigError(toProblems(result.error, copy), file);
-  const cross = crossChecks(result.data);
-  if (cross.length) throw new ConfigError(cross, file);
-  const cfg = result.data;
-  if (file && !path.isAbsolute(cfg.background.state_dir)) {
-    // state_dir is relative to the working directory, as documented.
-    cfg.background.state_dir = path.resolve(cfg.background.state_dir);
-  }
+  const problems = [...(result.success ? [] : toProblems(result.error, copy)), ...crossChecks(copy)];
+  if (!result.success || problems.length) throw new ConfigError(attributeOverrides(problems, overrides), file);
+  const cfg = structuredClone(result.data);
+  cfg.background.state_dir = path.resolve(cfg.background.state_dir);
+  for (const agent of cfg.background.agents) agent.role ??= agent.name;
   return deepFreeze(cfg);
 }
 
 /**
  * Reads a YAML config file, applies overrides (flags > environment > file > defaults)
  * and validates it.
- * @throws ConfigError when the file is missing, is not YAML, or does not validate.
+ * @throws ConfigError when the file is missing or unreadable, is not valid YAML, or does not validate.
  */
 export function loadConfig(file: string, overrides: ConfigOverrides = {}): Readonly<Config> {
   let text: string;
@@ -156,16 +132,21 @@ export function loadConfig(file: string, overrides: ConfigOverrides = {}): Reado
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError([{ path: '(file)', message: code === 'ENOENT' ? `config file not found: ${file}` : `cannot read ${file}: ${(err as Error).message}` }], file, { cause: err });
+    const abs = path.resolve(file);
+    const message =
+      code === 'ENOENT' ? `config file not found: ${abs}; check the path given to --config`
+      : code === 'EISDIR' ? `expected a YAML file, got a directory: ${abs}`
+      : `cannot read ${abs}: ${(err as Error).message}`;
+    throw new ConfigError([{ path: '(file)', message }], file, { cause: err });
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({ path: e.linePos ? `(line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '(yaml)', message: `invalid YAML: ${e.message.split('\n')[0]}` })),
-      file,
-    );
+  let parsed: ReturnType<typeof readYaml>;
+  try {
+    parsed = readYaml(text);
+  } catch (err) {
+    throw new ConfigError([{ path: '(yaml)', message: `invalid YAML: ${(err as Error).message}` }], file, { cause: err });
   }
-  return parseConfig(doc.toJS(), overrides, file);
+  if (parsed.problems.length) throw new ConfigError(parsed.problems, file);
+  return parseConfig(parsed.value, overrides, file);
 }
 
 function deepFreeze<T>(o: T): T {
