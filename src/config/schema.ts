@@ -136,7 +136,7 @@ const recovery = z.strictObject({
   base_delay: seconds({ allowZero: true }).default(1),
   max_delay: seconds().default(60),
   jitter: num(0, 1, 'a fraction').default(0.2),
-  stable_uptime: seconds().default(60),
+  stable_uptime: seconds().default(300),
   breaker_window: seconds().default(300),
   breaker_cooldown: seconds().default(60),
   breaker_max_cooldown: seconds().default(900),
