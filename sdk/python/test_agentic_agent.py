@@ -1,0 +1,414 @@
+"""Tests for agentic_agent: real agent processes on a real socketpair; the test plays the supervisor.
+
+Run: python3 -m unittest discover -s sdk/python -p 'test_*.py'
+"""
+import json
+import os
+import queue
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+
+SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+FIXTURE = textwrap.dedent("""
+    import json, os, sys, time
+    sys.path.insert(0, %r)
+    import agentic_agent as aa
+
+    mode = os.environ["FIXTURE_MODE"]
+    if mode == "timeout":
+        try:
+            aa.connect(timeout=0.5)
+        except (TimeoutError, ConnectionError) as exc:
+            print(type(exc).__name__, exc, flush=True)
+            sys.exit(3)
+    agent = aa.connect(capabilities=("tasks", "checkpoint"))
+    assert aa.connect() is agent
+
+    @agent.on_shutdown
+    def hook():
+        print("HOOK reason=%%s" %% agent.shutdown_reason, flush=True)
+        agent.log("info", "hook ran")
+
+    @agent.on_task
+    def handle(task, ctx):
+        p = task.get("payload") or {}
+        if "fail" in p:
+            raise RuntimeError(p["fail"])
+        if "permanent" in p:
+            raise aa.PermanentTaskError(p["permanent"], code="bad_input")
+        if "checkpoint_size" in p:
+            try:
+                agent.checkpoint("x" * p["checkpoint_size"])
+                rejected = None
+            except aa.CheckpointTooLargeError as exc:
+                rejected = str(exc)
+            agent.checkpoint({"small": True})
+            return {"rejected": rejected}
+        if p.get("report"):
+            agent.report_connectivity("llm-api", True, latency_ms=12.5)
+            agent.report_connectivity("git", False, error="timeout")
+            ctx.log("warning", "slow", attempt=ctx.attempt)
+        if "block_ms" in p:
+            time.sleep(p["block_ms"] / 1000)  # no progress: only the reader thread is free
+        if "sleep_ms" in p:
+            end = time.monotonic() + p["sleep_ms"] / 1000
+            while time.monotonic() < end:
+                ctx.progress(None, "waiting")  # raises TaskCancelled after task.cancel
+                time.sleep(0.05)
+        steps = p.get("steps", 0)
+        for i in range(1, steps + 1):
+            time.sleep(p.get("step_ms", 10) / 1000)
+            ctx.progress(i / steps, "step %%d" %% i)
+        return {"echo": task["id"], "attempt": ctx.attempt, "corr": ctx.correlation_id}
+
+    if mode == "standalone":
+        out = {"connected": agent.connected, "restored": agent.restored_state}
+        agent.run()
+        agent.checkpoint({"n": 1}); agent.log("info", "x"); agent.report_connectivity("t", True)
+        with agent.track("local-work") as t:
+            t.progress(0.5)
+        out["result"] = handle({"id": "L-1", "payload": {"steps": 2}}, aa.TaskContext())
+        print(json.dumps(out), flush=True)
+        sys.exit(0)
+    agent.log("info", "ready", restored=agent.restored_state, name=agent.info.get("name"),
+              env_fd=os.environ.get("AGENTIC_PROTOCOL_FD"))
+    if mode == "track":
+        with agent.track("index-repo") as t:
+            t.progress(0.5, "half")
+            t.result = {"files": 3}
+        try:
+            with agent.track("broken"):
+                raise ValueError("nope")
+        except ValueError:
+            agent.log("info", "caught")
+    if mode == "noloop":
+        time.sleep(30)  # not in run(): a shutdown must still end the process
+    agent.run()
+    print("RUN RETURNED", flush=True)
+""" % SDK_DIR)
+
+_tmp = tempfile.mkdtemp(prefix="agentic-agent-test-")
+FIXTURE_PATH = os.path.join(_tmp, "fixture_agent.py")
+
+
+def setUpModule():
+    with open(FIXTURE_PATH, "w") as f:
+        f.write(FIXTURE)
+
+
+def tearDownModule():
+    shutil.rmtree(_tmp, ignore_errors=True)
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTIC_")}
+    env.update(extra)
+    return env
+
+
+class FakeSupervisor:
+    """The supervisor's end: spawns the fixture with fd in AGENTIC_PROTOCOL_FD and records messages."""
+
+    def __init__(self, mode="serve"):
+        self.sock, child = socket.socketpair()
+        env = clean_env(AGENTIC_PROTOCOL_FD=str(child.fileno()), FIXTURE_MODE=mode,
+                        AGENTIC_AGENT_NAME="fixture", AGENTIC_AGENT_ID="fixture-0")
+        self.proc = subprocess.Popen([sys.executable, FIXTURE_PATH], pass_fds=(child.fileno(),), env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child.close()
+        self.inbox = queue.Queue()
+        self.heartbeats = []  # monotonic receive times
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        buf = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.inbox.put(None)
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                msg = json.loads(line)
+                if msg["type"] == "heartbeat":
+                    self.heartbeats.append(time.monotonic())
+                else:
+                    self.inbox.put(msg)
+
+    def next(self, timeout=5.0):
+        """The next non-heartbeat message; fails the test when none arrives within `timeout` s."""
+        try:
+            msg = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no message from the agent within %.1f s" % timeout)
+        if msg is None:
+            raise AssertionError("agent closed the channel; stderr: %s" % self.finish()[1])
+        return msg
+
+    def send(self, msg):
+        self.send_raw((json.dumps(msg) + "\n").encode())
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def handshake(self, checkpoint=None, heartbeat_ms=60000, max_checkpoint_bytes=100000):
+        hello = self.next()
+        self.send({"type": "welcome", "protocol": 1, "checkpoint": checkpoint,
+                   "agent": {"name": "fixture", "id": "fixture-0", "role": "developer", "replica": 0},
+                   "settings": {"heartbeat_interval_ms": heartbeat_ms, "max_checkpoint_bytes": max_checkpoint_bytes}})
+        ready = self.next()
+        assert ready["msg"] == "ready", ready
+        return hello, ready
+
+    def assign(self, task_id, payload=None, correlation_id="corr-1", attempt=1):
+        self.send({"type": "task.assign", "correlation_id": correlation_id, "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+                   "task": {"id": task_id, "role": "developer", "title": "t", "payload": payload,
+                            "priority": 5, "attempt": attempt}})
+
+    def wait_exit(self, timeout=5.0):
+        return self.proc.wait(timeout=timeout)
+
+    def finish(self):
+        """Closes the channel, stops the process if still running, returns (stdout, stderr) text."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # close() alone does not wake our blocked recv()
+        except OSError:
+            pass
+        self.sock.close()
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        out, err = self.proc.communicate(timeout=5)
+        return out.decode(), err.decode()
+
+
+class ProtocolTest(unittest.TestCase):
+    def start(self, mode="serve", **handshake):
+        sup = FakeSupervisor(mode)
+        self.addCleanup(sup.finish)
+        hello, ready = sup.handshake(**handshake)
+        return sup, hello, ready
+
+    def test_hello_then_welcome_restores_the_checkpoint(self):
+        sup, hello, ready = self.start(checkpoint={"completed": 7})
+        self.assertEqual(hello["type"], "hello")
+        self.assertEqual(hello["protocol"], 1)
+        self.assertEqual(hello["pid"], sup.proc.pid)
+        self.assertEqual(hello["sdk"]["name"], "agentic-agent-python")
+        self.assertRegex(hello["sdk"]["version"], r"^\d+\.\d+\.\d+")
+        self.assertEqual(hello["capabilities"], ["tasks", "checkpoint"])
+        self.assertEqual(ready["fields"]["restored"], {"completed": 7})
+        self.assertEqual(ready["fields"]["name"], "fixture")
+        self.assertIsNone(ready["fields"]["env_fd"], "the fd variable is removed for child processes")
+
+    def test_answers_pings_with_the_same_id_even_while_a_task_blocks(self):
+        sup, _, _ = self.start()
+        sup.send({"type": "ping", "id": 41})
+        self.assertEqual(sup.next(), {"type": "pong", "id": 41})
+        sup.assign("T-block", {"block_ms": 1500})
+        self.assertEqual(sup.next()["type"], "task.started")
+        sent = time.monotonic()
+        sup.send({"type": "ping", "id": 42})
+        self.assertEqual(sup.next(timeout=1.0), {"type": "pong", "id": 42})
+        self.assertLess(time.monotonic() - sent, 0.5)
+        self.assertEqual(sup.next()["type"], "task.finished")
+
+    def test_sends_heartbeats_at_the_welcome_interval(self):
+        sup, _, _ = self.start(heartbeat_ms=100)
+        time.sleep(1.05)
+        beats = list(sup.heartbeats)
+        self.assertGreaterEqual(len(beats), 6, beats)
+        self.assertLessEqual(len(beats), 14, beats)
+        gaps = [b - a for a, b in zip(beats, beats[1:])]
+        self.assertAlmostEqual(statistics.median(gaps), 0.1, delta=0.05)
+
+    def test_runs_an_assigned_task_with_started_progress_and_finished(self):
+        sup, _, _ = self.start()
+        sup.assign("T-1", {"steps": 3, "step_ms": 100}, correlation_id="corr-9", attempt=2)
+        started = sup.next()
+        t0 = time.monotonic()
+        self.assertEqual(started, {"type": "task.started", "task_id": "T-1", "correlation_id": "corr-9"})
+        progress = [sup.next() for _ in range(3)]
+        self.assertEqual([p["type"] for p in progress], ["task.progress"] * 3)
+        self.assertEqual([p["task_id"] for p in progress], ["T-1"] * 3)
+        self.assertEqual([round(p["progress"], 2) for p in progress], [0.33, 0.67, 1.0])
+        self.assertEqual(progress[0]["message"], "step 1")
+        finished = sup.next()
+        elapsed_ms = (time.monotonic() - t0) * 1000
+        self.assertEqual(finished["type"], "task.finished")
+        self.assertEqual(finished["task_id"], "T-1")
+        self.assertEqual(finished["result"], {"echo": "T-1", "attempt": 2, "corr": "corr-9"})
+        self.assertGreaterEqual(finished["duration_ms"], 300)
+        self.assertAlmostEqual(finished["duration_ms"], elapsed_ms, delta=250)
+
+    def test_reports_a_raised_exception_as_a_retryable_failure(self):
+        sup, _, _ = self.start()
+        sup.assign("T-2", {"fail": "boom"})
+        self.assertEqual(sup.next()["type"], "task.started")
+        failed = sup.next()
+        self.assertEqual(failed["type"], "task.failed")
+        self.assertEqual(failed["task_id"], "T-2")
+        self.assertEqual(failed["error"], {"message": "boom", "code": "RuntimeError"})
+        self.assertIs(failed["retryable"], True)
+        self.assertGreaterEqual(failed["duration_ms"], 0)
+
+    def test_reports_a_permanent_task_error_as_not_retryable(self):
+        sup, _, _ = self.start()
+        sup.assign("T-3", {"permanent": "bad story id"})
+        sup.next()
+        failed = sup.next()
+        self.assertEqual(failed["error"], {"message": "bad story id", "code": "bad_input"})
+        self.assertIs(failed["retryable"], False)
+
+    def test_task_cancel_stops_the_task_at_its_next_progress(self):
+        sup, _, _ = self.start()
+        sup.assign("T-4", {"sleep_ms": 10000})
+        self.assertEqual(sup.next()["type"], "task.started")
+        sup.send({"type": "task.cancel", "task_id": "T-4", "reason": "timed out"})
+        msg = sup.next()
+        while msg["type"] == "task.progress":
+            msg = sup.next()
+        self.assertEqual(msg["type"], "task.failed")
+        self.assertEqual(msg["error"]["code"], "cancelled")
+        self.assertIn("timed out", msg["error"]["message"])
+        self.assertIs(msg["retryable"], False)
+        self.assertLess(msg["duration_ms"], 2000)
+
+    def test_rejects_a_checkpoint_over_the_size_limit(self):
+        sup, _, _ = self.start(max_checkpoint_bytes=100)
+        sup.assign("T-5", {"checkpoint_size": 200})
+        sup.next()
+        self.assertEqual(sup.next(), {"type": "checkpoint", "state": {"small": True}})
+        finished = sup.next()
+        self.assertIn("202 bytes", finished["result"]["rejected"])
+        self.assertIn("limit of 100 bytes", finished["result"]["rejected"])
+
+    def test_reports_connectivity_and_task_logs(self):
+        sup, _, _ = self.start()
+        sup.assign("T-6", {"report": True}, correlation_id="corr-6")
+        sup.next()
+        self.assertEqual(sup.next(), {"type": "connectivity", "target": "llm-api", "ok": True, "latency_ms": 12.5})
+        self.assertEqual(sup.next(), {"type": "connectivity", "target": "git", "ok": False, "error": "timeout"})
+        self.assertEqual(sup.next(), {"type": "log", "level": "warn", "msg": "slow",
+                                      "fields": {"attempt": 1, "task_id": "T-6", "correlation_id": "corr-6"}})
+
+    def test_track_reports_self_started_work(self):
+        sup, _, _ = self.start(mode="track")
+        started = sup.next()
+        self.assertEqual(started["name"], "index-repo")
+        self.assertTrue(started["task_id"].startswith("index-repo-"))
+        self.assertEqual(sup.next(), {"type": "task.progress", "task_id": started["task_id"],
+                                      "progress": 0.5, "message": "half"})
+        finished = sup.next()
+        self.assertEqual((finished["type"], finished["task_id"], finished["result"]),
+                         ("task.finished", started["task_id"], {"files": 3}))
+        self.assertEqual(sup.next()["name"], "broken")
+        failed = sup.next()
+        self.assertEqual((failed["type"], failed["error"]["code"]), ("task.failed", "ValueError"))
+        self.assertEqual(sup.next()["msg"], "caught")
+
+    def test_ignores_malformed_lines_from_the_supervisor(self):
+        sup, _, _ = self.start()
+        sup.send_raw(b'not json\n[1,2]\n\xff\xfe\n\n{"type":"task.assign"}\n{"type":"ping"}\n'
+                     b'{"type":"future.thing"}\n{"type":"task.cancel"}\n{"type":"ping","id":5}\n')
+        self.assertEqual(sup.next(), {"type": "pong", "id": 5})
+        sup.assign("T-7", {"steps": 1})
+        self.assertEqual(sup.next()["type"], "task.started")
+        self.assertEqual(sup.next()["type"], "task.progress")
+        self.assertEqual(sup.next()["type"], "task.finished")
+        self.assertIsNone(sup.proc.poll())
+        _, err = sup.finish()
+        self.assertIn("ignored a not_json line", err)
+        self.assertIn("ignored a not_object line", err)
+        self.assertIn("task.assign without task.id", err)
+
+    def test_shutdown_runs_hooks_and_exits_0(self):
+        sup, _, _ = self.start()
+        sup.send({"type": "shutdown", "deadline_ms": 5000, "reason": "operator stop"})
+        self.assertEqual(sup.next()["msg"], "hook ran")
+        self.assertEqual(sup.wait_exit(), 0)
+        out, _ = sup.finish()
+        self.assertEqual(out.splitlines(), ["HOOK reason=operator stop", "RUN RETURNED"])
+
+    def test_shutdown_finishes_the_current_task_and_skips_queued_ones(self):
+        sup, _, _ = self.start()
+        sup.assign("T-a", {"steps": 4, "step_ms": 100})
+        sup.assign("T-b", {"steps": 1})
+        self.assertEqual(sup.next()["task_id"], "T-a")
+        sup.send({"type": "shutdown", "deadline_ms": 5000, "reason": "deploy"})
+        msgs = []
+        while not msgs or msgs[-1].get("msg") != "hook ran":
+            msgs.append(sup.next())
+        self.assertIn(("task.finished", "T-a"), [(m["type"], m.get("task_id")) for m in msgs])
+        self.assertNotIn("T-b", [m.get("task_id") for m in msgs])
+        self.assertEqual(sup.wait_exit(), 0)
+
+    def test_shutdown_exits_the_process_when_run_is_not_active(self):
+        sup, _, _ = self.start(mode="noloop")
+        sup.send({"type": "shutdown", "deadline_ms": 5000, "reason": "stop"})
+        self.assertEqual(sup.wait_exit(), 0)
+        out, _ = sup.finish()
+        self.assertEqual(out.splitlines(), ["HOOK reason=stop"])
+
+    def test_end_of_file_runs_hooks_and_exits_even_mid_task(self):
+        sup, _, _ = self.start()
+        sup.assign("T-8", {"sleep_ms": 20000})
+        self.assertEqual(sup.next()["type"], "task.started")
+        sup.sock.shutdown(socket.SHUT_RDWR)
+        t0 = time.monotonic()
+        self.assertEqual(sup.wait_exit(timeout=5), 0)
+        self.assertLess(time.monotonic() - t0, 3)
+        out, _ = sup.finish()
+        self.assertEqual(out.splitlines(), ["HOOK reason=supervisor closed the protocol channel"])
+
+    def test_connect_times_out_without_welcome(self):
+        sup = FakeSupervisor("timeout")
+        self.addCleanup(sup.finish)
+        self.assertEqual(sup.next()["type"], "hello")
+        self.assertEqual(sup.wait_exit(), 3)
+        self.assertIn("TimeoutError No welcome from the supervisor within 0.5 s", sup.finish()[0])
+
+    def test_connect_fails_when_the_channel_closes_before_welcome(self):
+        sup = FakeSupervisor("timeout")
+        self.addCleanup(sup.finish)
+        self.assertEqual(sup.next()["type"], "hello")
+        sup.sock.shutdown(socket.SHUT_RDWR)
+        self.assertEqual(sup.wait_exit(), 3)
+        self.assertIn("ConnectionError", sup.finish()[0])
+
+
+class StandaloneTest(unittest.TestCase):
+    def test_without_the_fd_variable_every_call_is_a_no_op(self):
+        proc = subprocess.run([sys.executable, FIXTURE_PATH], env=clean_env(FIXTURE_MODE="standalone"),
+                              capture_output=True, timeout=10)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        out = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual(out, {"connected": False, "restored": None,
+                               "result": {"echo": "L-1", "attempt": 1, "corr": None}})
+
+    def test_checkpoint_rejects_state_that_is_not_json_even_standalone(self):
+        sys.path.insert(0, SDK_DIR)
+        import agentic_agent as aa
+        agent = aa.Agent(None)
+        self.assertRaises(TypeError, agent.checkpoint, {"when": object()})
+        self.assertRaises(ValueError, agent.checkpoint, float("nan"))
+        self.assertRaises(ValueError, aa.TaskContext().progress, 1.5)
+        self.assertRaises(ValueError, agent.log, "loud", "x")
+
+
+if __name__ == "__main__":
+    unittest.main()
