@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { logsCommand } from './commands/logs.js';
 import { resetCommand, restartCommand } from './commands/restart.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -47,6 +48,16 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--id <id>', 'task id, e.g. STORY_320 (default: generated)')
     .option('--json', 'print the created task as JSON')
     .action(run(submitCommand));
+
+  stateDirOpts(bg.command('logs [agent]').description('Show logs from the central store (all agents and the supervisor, or one agent)'))
+    .option('-f, --follow', 'keep streaming new lines, like tail -f')
+    .option('--since <duration>', 'only lines newer than this (10m, 2h, 1d, or an ISO date)')
+    .option('--level <level>', 'minimum level: trace|debug|info|warn|error|fatal')
+    .option('--correlation-id <id>', 'one task\'s whole story across the supervisor and the agent (its trace id)')
+    .option('--task <id>', 'lines about one task')
+    .option('-n, --lines <n>', 'only the last n lines (default: all; 20 with --follow)')
+    .option('--json', 'raw JSON lines')
+    .action(run(logsCommand));
 
   stateDirOpts(bg.command('tasks').description('List tasks'))
     .option('--status <status>', 'pending|in_progress|completed|failed|cancelled')

@@ -23,7 +23,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const lock = new SupervisorLock(dir.lockFile);
   lock.acquire();
 
-  const logStore = new LogStore(dir.logDir, bg.logging);
+  const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + 1);
   const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: opts.console });
   const tracing = initTracing('agentic-supervisor');
   const apiToken = dir.ensureToken(dir.tokenFile);

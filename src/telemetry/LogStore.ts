@@ -28,13 +28,17 @@ export class LogStore {
   dropped = 0;
   linesWritten = 0;
 
-  constructor(readonly dir: string, private readonly cfg: LoggingConfig) {}
+  /**
+   * @param expectedStreams how many streams share `max_total_size_mb` (agents + the
+   * supervisor); each stream gets an equal share, and never less than two files.
+   */
+  constructor(readonly dir: string, private readonly cfg: LoggingConfig, private readonly expectedStreams = 1) {}
 
   /** The rotating stream for `name` (created on first use). */
   stream(name: string): RotatingFileStream {
     let s = this.streams.get(name);
     if (!s) {
-      const perStreamTotal = Math.max(this.cfg.max_file_size_mb, this.cfg.max_total_size_mb / Math.max(1, this.streams.size + 1));
+      const perStreamTotal = Math.max(this.cfg.max_file_size_mb * 2, this.cfg.max_total_size_mb / Math.max(1, this.expectedStreams, this.streams.size + 1));
       s = createStream(
         (time: number | Date | null, index?: number) => {
           if (!time) return `${name}.log`;

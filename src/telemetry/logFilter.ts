@@ -1,0 +1,59 @@
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+export const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+export interface LogRecord {
+  time?: number;
+  level?: number | string;
+  msg?: string;
+  agent?: string;
+  task_id?: string;
+  trace_id?: string;
+  [k: string]: unknown;
+}
+
+export interface LogQuery {
+  /** Only records at or after this epoch ms. */
+  since?: number | undefined;
+  /** Minimum level (pino number). */
+  minLevel?: number | undefined;
+  /** The correlation id is the trace id. */
+  traceId?: string | undefined;
+  taskId?: string | undefined;
+}
+
+export function levelNumber(l: unknown): number {
+  if (typeof l === 'number') return l;
+  if (typeof l === 'string') return LEVELS[l.toLowerCase()] ?? 30;
+  return 30;
+}
+
+/** Parses `--level warn` (name or number). Returns undefined when invalid. */
+export function parseLevel(s: string): number | undefined {
+  if (/^\d+$/.test(s)) return Number(s);
+  return LEVELS[s.toLowerCase()];
+}
+
+/** Parses `--since 10m` (s, m, h, d) or an ISO date into epoch ms. Returns undefined when invalid. */
+export function parseSince(s: string, now = Date.now()): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(s.trim());
+  if (m) return now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+export function matches(rec: LogRecord, q: LogQuery): boolean {
+  if (q.since !== undefined && (typeof rec.time !== 'number' || rec.time < q.since)) return false;
+  if (q.minLevel !== undefined && levelNumber(rec.level) < q.minLevel) return false;
+  if (q.traceId !== undefined && rec.trace_id !== q.traceId && rec.correlation_id !== q.traceId) return false;
+  if (q.taskId !== undefined && rec.task_id !== q.taskId) return false;
+  return true;
+}
+
+/** One readable line: `10:42:07.123 WARN  qaa-1  task T1 failed  {extra fields}`. */
+export function formatRecord(rec: LogRecord, stream: string): string {
+  const t = typeof rec.time === 'number' ? new Date(rec.time).toISOString().slice(11, 23) : '--:--:--.---';
+  const lvl = (LEVEL_NAMES[levelNumber(rec.level)] ?? 'INFO').padEnd(5);
+  const who = String(rec.replica ?? rec.agent ?? stream);
+  const ids = [rec.task_id ? `task=${rec.task_id}` : '', rec.trace_id ? `trace=${String(rec.trace_id).slice(0, 8)}` : ''].filter(Boolean).join(' ');
+  return `${t} ${lvl} ${who.padEnd(14)} ${rec.msg ?? ''}${ids ? `  [${ids}]` : ''}`;
+}
