@@ -1,0 +1,125 @@
+import type { DestinationStream } from 'pino';
+import { ENV, PROTOCOL_VERSION } from './constants.js';
+import { Agent, type AgentIdentity, type AgentInit } from './Agent.js';
+import { Channel } from './Channel.js';
+import { AgentSdkError } from './errors.js';
+import { createAgentLogger, type Logger } from './logger.js';
+import { DEFAULT_SETTINGS, type IncomingMessage, type Welcome } from './supervisorMessage.js';
+import { SDK_NAME, SDK_VERSION } from './version.js';
+
+export interface ConnectOptions {
+  /** Announced in `hello`. Without `tasks` the supervisor assigns no queued tasks. Default `['tasks', 'checkpoint']`. */
+  capabilities?: readonly string[];
+  /** How long to wait for `welcome`, in milliseconds. Default 10000. */
+  welcomeTimeoutMs?: number;
+  /** Name and role used when the environment does not give them (standalone runs). Default: `agent`, and the name. */
+  name?: string;
+  role?: string;
+  /** pino level. Default `LOG_LEVEL` from the environment, else `info`. */
+  logLevel?: string;
+  /** Where log lines go instead of stdout (tests). */
+  logDestination?: DestinationStream;
+  /** Exit the process after a supervisor `shutdown` or the channel's end. Default true. */
+  exitOnShutdown?: boolean;
+  /** How to exit. Default `process.exit`. */
+  exit?: (code: number) => void;
+  /** Time the hooks get on channel end, a signal or `close()`, in milliseconds. Default 5000. */
+  shutdownTimeoutMs?: number;
+  /** Treat SIGTERM and SIGINT as a shutdown (hooks, then exit 0; a second signal exits at once). Default true. */
+  handleSignals?: boolean;
+  /** Environment to read (tests). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Connects to the supervisor over the channel in `AGENTIC_PROTOCOL_FD`: sends
+ * `hello`, waits for `welcome`, starts heartbeats and answers pings. Without that
+ * variable it returns a no-op Agent (`connected === false`) so the code runs standalone.
+ * @throws AgentSdkError code INVALID_OPTION, INVALID_FD, WELCOME_TIMEOUT or CHANNEL_CLOSED.
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Agent> {
+  const env = options.env ?? process.env;
+  const welcomeTimeoutMs = positive('welcomeTimeoutMs', options.welcomeTimeoutMs, 10_000);
+  const shutdownTimeoutMs = positive('shutdownTimeoutMs', options.shutdownTimeoutMs, 5000);
+  const name = env[ENV.AGENT_NAME] || options.name || 'agent';
+  const fallback: AgentIdentity = { name, id: env[ENV.AGENT_ID] || name, role: env[ENV.AGENT_ROLE] || options.role || name, replica: 0 };
+  const level = options.logLevel ?? env.LOG_LEVEL ?? 'info';
+  const makeLogger = (id: AgentIdentity): Logger =>
+    createAgentLogger({ agent: id.name, agent_id: id.id, role: id.role }, level, options.logDestination);
+  const base = {
+    exitOnShutdown: options.exitOnShutdown ?? true,
+    exit: options.exit ?? ((code: number) => process.exit(code)),
+    shutdownTimeoutMs,
+    handleSignals: options.handleSignals ?? true,
+  };
+  const rawFd = env[ENV.PROTOCOL_FD];
+  if (rawFd === undefined || rawFd === '') {
+    const agent = new Agent({ ...base, identity: fallback, restoredState: null, settings: { ...DEFAULT_SETTINGS }, logger: makeLogger(fallback), transport: null });
+    agent.logger.debug(`${ENV.PROTOCOL_FD} is not set: running standalone (no-op protocol)`);
+    return agent;
+  }
+  const fd = Number(rawFd);
+  if (!/^\d+$/.test(rawFd) || !Number.isSafeInteger(fd)) {
+    throw new AgentSdkError('INVALID_FD', `Expected ${ENV.PROTOCOL_FD} to be a file descriptor number, got ${JSON.stringify(rawFd)}. Unset it to run standalone.`);
+  }
+  return handshake(fd, options.capabilities ?? ['tasks', 'checkpoint'], welcomeTimeoutMs, (welcome, transport) => {
+    const identity: AgentIdentity = {
+      name: welcome.agent.name || fallback.name,
+      id: welcome.agent.id || fallback.id,
+      role: welcome.agent.role || fallback.role,
+      replica: welcome.agent.replica ?? 0,
+    };
+    const init: AgentInit = { ...base, identity, restoredState: welcome.checkpoint, settings: welcome.settings, logger: makeLogger(identity), transport };
+    return new Agent(init);
+  });
+}
+
+function handshake(
+  fd: number,
+  capabilities: readonly string[],
+  timeoutMs: number,
+  create: (welcome: Welcome, transport: Channel) => Agent,
+): Promise<Agent> {
+  return new Promise((resolve, reject) => {
+    let agent: Agent | undefined;
+    let early = 0;
+    const fail = (error: AgentSdkError): void => {
+      clearTimeout(timer);
+      void channel.close(0);
+      reject(error);
+    };
+    const onMessage = (message: IncomingMessage): void => {
+      if (agent) return agent.handleMessage(message);
+      if (message.type === 'ping') channel.send({ type: 'pong', id: message.id });
+      if (message.type !== 'welcome') return;
+      clearTimeout(timer);
+      agent = create(message, channel);
+      for (let i = 0; i < early; i++) agent.handleMalformed('before_welcome');
+      resolve(agent);
+    };
+    let channel: Channel;
+    try {
+      channel = Channel.fromFd(fd, {
+        onMessage,
+        onMalformed: (reason) => (agent ? agent.handleMalformed(reason) : early++),
+        onClose: () => (agent ? agent.handleClose() : fail(new AgentSdkError('CHANNEL_CLOSED', `The supervisor closed the protocol channel (fd ${fd}) before sending welcome.`))),
+      });
+    } catch (cause) {
+      reject(new AgentSdkError('INVALID_FD', `Cannot open the protocol channel on fd ${fd}: ${(cause as Error).message}. Is the agent started by the supervisor?`, { cause }));
+      return;
+    }
+    const timer = setTimeout(
+      () => fail(new AgentSdkError('WELCOME_TIMEOUT', `No welcome from the supervisor within ${timeoutMs} ms on fd ${fd}. Check that the supervisor speaks protocol ${PROTOCOL_VERSION}.`)),
+      timeoutMs,
+    );
+    channel.send({ type: 'hello', protocol: PROTOCOL_VERSION, pid: process.pid, sdk: { name: SDK_NAME, version: SDK_VERSION }, capabilities: [...capabilities] });
+  });
+}
+
+function positive(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new AgentSdkError('INVALID_OPTION', `Expected the \`${option}\` option to be a positive number of milliseconds, got \`${String(value)}\` (${typeof value}).`);
+  }
+  return value;
+}
