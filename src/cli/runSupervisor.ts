@@ -56,7 +56,12 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
 
+  let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
+    // The same Ctrl-C often reaches us twice (from the terminal's process group and
+    // from a wrapper such as npm): only a second signal a moment later forces.
+    if (shuttingDown && Date.now() - firstSignalAt < 1500) return;
+    firstSignalAt ||= Date.now();
     if (shuttingDown) {
       log.warn(`received ${sig} again: killing agents now`);
       for (const { proc } of sup.processes()) proc.signalGroup('SIGKILL');

@@ -24,7 +24,6 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
     logger: false,
-    disableRequestLogging: true,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
