@@ -1,3 +1,4 @@
+import { maybeExportTraces } from './otel.js';
 import type { DestinationStream } from 'pino';
 import { ENV, PROTOCOL_VERSION } from './constants.js';
 import { Agent, type AgentIdentity, type AgentInit } from './Agent.js';
@@ -52,17 +53,19 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
     shutdownTimeoutMs,
     handleSignals: options.handleSignals ?? true,
   };
+  const attachTracing = await maybeExportTraces(env, `agent:${name}`);
   const rawFd = env[ENV.PROTOCOL_FD];
   if (rawFd === undefined || rawFd === '') {
     const agent = new Agent({ ...base, identity: fallback, restoredState: null, settings: { ...DEFAULT_SETTINGS }, logger: makeLogger(fallback), transport: null });
     agent.logger.debug(`${ENV.PROTOCOL_FD} is not set: running standalone (no-op protocol)`);
+    attachTracing?.(agent);
     return agent;
   }
   const fd = Number(rawFd);
   if (!/^\d+$/.test(rawFd) || !Number.isSafeInteger(fd)) {
     throw new AgentSdkError('INVALID_FD', `Expected ${ENV.PROTOCOL_FD} to be a file descriptor number, got ${JSON.stringify(rawFd)}. Unset it to run standalone.`);
   }
-  return handshake(fd, options.capabilities ?? ['tasks', 'checkpoint'], welcomeTimeoutMs, (welcome, transport) => {
+  const agent = await handshake(fd, options.capabilities ?? ['tasks', 'checkpoint'], welcomeTimeoutMs, (welcome, transport) => {
     const identity: AgentIdentity = {
       name: welcome.agent.name || fallback.name,
       id: welcome.agent.id || fallback.id,
@@ -72,6 +75,8 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
     const init: AgentInit = { ...base, identity, restoredState: welcome.checkpoint, settings: welcome.settings, logger: makeLogger(identity), transport };
     return new Agent(init);
   });
+  attachTracing?.(agent);
+  return agent;
 }
 
 function handshake(

@@ -41,7 +41,7 @@ export async function runWork<T>(
   const start = performance.now();
   const elapsed = (): number => Math.round((performance.now() - start) * 1000) / 1000;
   send({ type: 'task.started', task_id: unit.taskId, name: unit.name, correlation_id: unit.correlationId });
-  return withTaskSpan<WorkOutcome<Awaited<T>>>(unit.traceparent, { 'task.id': unit.taskId, 'correlation.id': unit.correlationId, ...unit.attributes }, async (ids) => {
+  return withTaskSpan<WorkOutcome<Awaited<T>>>(unit.traceparent, { 'task.id': unit.taskId, 'correlation.id': unit.correlationId, ...unit.attributes }, async (ids, span) => {
     const log = logger.child({ task_id: unit.taskId, correlation_id: unit.correlationId, ...ids });
     const ctx: TaskContext = {
       taskId: unit.taskId,
@@ -51,6 +51,7 @@ export async function runWork<T>(
       progress(fraction, message) {
         const progress = typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
         send({ type: 'task.progress', task_id: unit.taskId, progress, message: message?.slice(0, 4096) });
+        span.addEvent('progress', { ...(progress !== undefined ? { 'task.progress': progress } : {}), ...(message ? { 'task.progress.message': message.slice(0, 200) } : {}) });
       },
     };
     log.info({ name: unit.name }, 'task started');

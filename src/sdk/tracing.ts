@@ -28,13 +28,13 @@ export interface TraceIds {
 export async function withTaskSpan<T>(
   traceparent: string | undefined,
   attributes: Attributes,
-  fn: (ids: TraceIds) => Promise<T>,
+  fn: (ids: TraceIds, span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
   const tracer = trace.getTracer(`${SDK_NAME}/agent`, SDK_VERSION);
   const span = tracer.startSpan('task.run', { kind: SpanKind.CONSUMER, attributes }, parent);
   try {
-    const result = await context.with(trace.setSpan(parent, span), () => fn(idsOf(span)));
+    const result = await context.with(trace.setSpan(parent, span), () => fn(idsOf(span), span));
     span.setStatus({ code: SpanStatusCode.OK });
     return result;
   } catch (err) {

@@ -341,6 +341,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.emit('agentExit', { agent: a.name, slot: r.slot, reason: last.reason });
       const level = this.stopping ? 'info' : 'warn';
       this.log[level]({ ...ctx, code: last.code, signal: last.signal, reason: last.reason }, `${r.slot} ${last.reason}`);
+      this.traceEvent('agent.exit', task ? this.queue.get(task.id)?.traceparent : undefined, { 'agentic.agent': a.name, 'agentic.replica': r.slot, 'agentic.reason': last.reason });
       if (task && !this.stopping) this.requeueAfterExit(task.id, r.config.name, r.role, `agent ${r.slot} exited (${last.reason})`);
       else if (task && this.stopping) this.queue.fail(task.id, 'supervisor stopped', true);
       this.writePidFile();
@@ -348,9 +349,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return r;
   }
 
+  /** A short span in a task's trace marking an event (retry, restart) — visible next to task.run. */
+  private traceEvent(name: string, traceparent: string | null | undefined, attributes: Record<string, string | number>): void {
+    const span = this.tracer.startSpan(name, { attributes }, contextFromTraceparent(traceparent));
+    span.addEvent(name, attributes);
+    span.end();
+  }
+
   private requeueAfterExit(taskId: string, agent: string, role: string, why: string): void {
     const task = this.queue.get(taskId);
     const outcome = this.queue.fail(taskId, why, true);
+    this.traceEvent(outcome === 'retry' ? 'task.retry' : 'task.dead_letter', task?.traceparent, { 'agentic.task.id': taskId, 'agentic.agent': agent, 'agentic.reason': why });
     if (task) this.finishTask(task, agent, role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
     this.log.warn({ agent, role, task_id: taskId, trace_id: task?.correlation_id, outcome }, `task ${taskId} ${outcome === 'retry' ? 're-queued' : 'dead-lettered'}: ${why}`);
     setImmediate(() => this.pump());
