@@ -39,7 +39,7 @@ const stats = (xs: number[]) => {
 const fmt = (x: { median: number; p95: number }) => `median ${x.median.toFixed(1)} ms, p95 ${x.p95.toFixed(1)} ms`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-console.error("bench: bare spawn");
+
 // 1. Bare spawn → ready.
 const bare: number[] = [];
 for (let i = 0; i < RUNS; i++) {
@@ -52,11 +52,11 @@ for (let i = 0; i < RUNS; i++) {
   await sleep(50);
 }
 
-console.error("bench: supervisor");
+
 // 2. Our supervisor: SIGKILL → replacement ready. stable_uptime is short and we wait
 //    past it, so every kill is "the first crash of a stable agent": restarted at once.
 const stateDir = path.join(tmp, 'state');
-const config = parseConfig({ background: { state_dir: stateDir, monitoring: { recovery: { stable_uptime: 0.3 } }, agents: [{ name: 'bench', command: [process.execPath, AGENT], env: { READY_SOCKET: sock } }] } });
+const config = parseConfig({ background: { state_dir: stateDir, monitoring: { recovery: { stable_uptime: 0.3, circuit_breaker_threshold: 1000 } }, agents: [{ name: 'bench', command: [process.execPath, AGENT], env: { READY_SOCKET: sock } }] } });
 const dir = new StateDir(stateDir);
 dir.ensure();
 const sup = new Supervisor(config, { stateDir: dir, logger: pino({ level: 'silent' }) });
@@ -78,7 +78,7 @@ for (let i = 0; i < RUNS; i++) {
 }
 await sup.stop();
 
-console.error("bench: pm2");
+
 // 3. PM2 with its defaults (restart_delay 0, exp backoff off), same script.
 let pm2: number[] = [];
 const pm2Bin = path.resolve(import.meta.dirname, '../node_modules/.bin/pm2');

@@ -13,12 +13,12 @@ import { EventLog } from '../store/EventLog.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { contextFromTraceparent, traceparentOf } from '../telemetry/tracing.js';
-import { createStdoutAdapter } from './adapters/index.js';
 import type { ProcessHandle } from './AgentProcess.js';
-import { describeExit } from './ReplicaState.js';
 import { OrphanReaper } from './OrphanReaper.js';
-import { PerTaskAgent, type TaskRun } from './PerTaskAgent.js';
-import { Replica, causeText } from './Replica.js';
+import type { PerTaskAgent } from './PerTaskAgent.js';
+import { createPerTaskAgent } from './perTaskWiring.js';
+import { causeText, type Replica } from './Replica.js';
+import { createServiceReplica } from './replicaWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
@@ -67,10 +67,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   events!: EventLog;
   private db: Db | undefined;
   private readonly reaper: OrphanReaper;
-  private readonly tracer: Tracer;
+  /** @internal */
+  readonly tracer: Tracer;
   private sampleTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
-  private stopping = false;
+  /** @internal */
+  stopping = false;
   ready = false;
 
   constructor(readonly config: Readonly<Config>, private readonly opts: SupervisorOptions) {
@@ -254,162 +256,29 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.writePidFile();
   }
 
-  private finishTask(task: Task, agent: string, role: string, outcome: TaskOutcome, durationMs: number): void {
+  /** @internal */
+  finishTask(task: Task, agent: string, role: string, outcome: TaskOutcome, durationMs: number): void {
     this.emit('taskFinished', { task, agent, role, outcome, durationMs, traceId: task.correlation_id });
   }
 
-  private onReplicaMessage(r: Replica, m: AgentMessage): void {
-    this.emit('message', { agent: r.config.name, slot: r.slot, message: m });
-    const ctx = { agent: r.config.name, role: r.role, replica: r.slot };
-    switch (m.type) {
-      case 'hello':
-        this.log.info({ ...ctx, pid: r.pid, capabilities: m.capabilities }, `${r.slot} connected (protocol ${m.protocol})`);
-        break;
-      case 'task.progress':
-        this.queue.progress(m.task_id, m.progress, m.message);
-        this.emit('taskProgress', { taskId: m.task_id, agent: r.config.name });
-        break;
-      case 'task.finished':
-      case 'task.failed': {
-        if (!r.task || r.task.id !== m.task_id) {
-          // self-tracked work (track()) or a stale report: log only
-          this.log.info({ ...ctx, task_id: m.task_id, type: m.type, duration_ms: m.duration_ms }, `${r.slot} reported ${m.type} for ${m.task_id}`);
-          break;
-        }
-        const task = this.queue.get(m.task_id);
-        if (m.type === 'task.finished') {
-          this.queue.complete(m.task_id, m.result);
-          if (task) this.finishTask(task, r.config.name, r.role, 'completed', m.duration_ms);
-          this.log.info({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, duration_ms: m.duration_ms }, `task ${m.task_id} completed`);
-        } else {
-          const outcome = this.queue.fail(m.task_id, m.error.message, m.retryable);
-          if (task) this.finishTask(task, r.config.name, r.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', m.duration_ms);
-          this.log.warn({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, error: m.error, outcome }, `task ${m.task_id} failed: ${m.error.message}`);
-        }
-        r.releaseTask();
-        setImmediate(() => this.pump());
-        break;
-      }
-      case 'checkpoint':
-        try {
-          this.checkpoints.put(r.slot, m.state);
-        } catch (err) {
-          this.log.warn({ ...ctx, err: (err as Error).message }, `rejected checkpoint from ${r.slot}`);
-        }
-        break;
-      case 'log':
-        this.opts.logStore?.write(r.config.name, { level: m.level, time: Date.now(), msg: m.msg, ...m.fields, ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId, stream: 'protocol' });
-        break;
-      default:
-        break;
-    }
-  }
-
-  private createReplica(a: AgentConfig, index: number): Replica {
-    const r = new Replica(a, index, {
-      policy: this.policy,
-      spawnSpec: (rep) => ({ argv: a.command, cwd: a.cwd, env: this.agentEnv(a, { [ENV.AGENT_ID]: rep.slot }), maxLineBytes: this.bg.protocol.max_line_bytes }),
-      restoredCheckpoint: (slot) => this.checkpoints.latest(slot)?.state,
-      settings: () => ({ heartbeat_interval_ms: a.heartbeat_interval * 1000, max_checkpoint_bytes: this.bg.protocol.max_checkpoint_bytes }),
-    });
-    const ctx = { agent: a.name, role: r.role, replica: r.slot };
-    r.on('message', (m) => this.onReplicaMessage(r, m));
-    r.on('idle', () => setImmediate(() => this.pump()));
-    r.on('output', (stream, line) => this.opts.logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId }, stream, line));
-    r.on('protocolError', (reason, detail) => {
-      this.emit('protocolError', { agent: a.name, reason, detail });
-      this.log.debug({ ...ctx, reason, detail }, `malformed protocol line from ${r.slot}`);
-    });
-    r.on('state', (next, prev) => {
-      if (next.kind === 'starting') {
-        this.writePidFile();
-        if (prev.kind !== 'stopped' || r.generation > 1) this.emit('restart', { agent: a.name, slot: r.slot, reason: 'restart' });
-      }
-      if (next.kind === 'backoff') this.log.warn({ ...ctx, restart_in_ms: next.restartAt - Date.now() }, `${r.slot} restarting in ${((next.restartAt - Date.now()) / 1000).toFixed(1)}s`);
-      if (next.kind === 'circuit_open') this.log.error({ ...ctx, retry_at: new Date(next.retryAt).toISOString() }, `${r.slot} circuit open until ${new Date(next.retryAt).toISOString()}`);
-      if (next.kind === 'failed') this.log.error({ ...ctx, reason: next.reason }, `${r.slot} failed: ${next.reason}`);
-    });
-    r.on('escalate', (reason, detail) => {
-      const at = Date.now();
-      const text = reason === 'circuit_open' ? `${r.slot}: circuit breaker open (${detail}); tasks wait for other replicas` : `${r.slot}: restart attempts exhausted (${detail})`;
-      this.events?.record(r.slot, 'escalation', { reason, detail });
-      this.log.error({ ...ctx, alert: reason, detail }, `ESCALATION ${text}`);
-      this.emit('escalation', { agent: a.name, role: r.role, slot: r.slot, reason, detail, at });
-    });
-    r.on('exit', (last, task) => {
-      this.events?.record(r.slot, 'exit', last);
-      this.emit('agentExit', { agent: a.name, slot: r.slot, reason: last.reason });
-      const level = this.stopping ? 'info' : 'warn';
-      this.log[level]({ ...ctx, code: last.code, signal: last.signal, reason: last.reason }, `${r.slot} ${last.reason}`);
-      this.traceEvent('agent.exit', task ? this.queue.get(task.id)?.traceparent : undefined, { 'agentic.agent': a.name, 'agentic.replica': r.slot, 'agentic.reason': last.reason });
-      if (task && !this.stopping) this.requeueAfterExit(task.id, r.config.name, r.role, `agent ${r.slot} exited (${last.reason})`);
-      else if (task && this.stopping) this.queue.fail(task.id, 'supervisor stopped', true);
-      this.writePidFile();
-    });
-    return r;
-  }
-
   /** A short span in a task's trace marking an event (retry, restart) — visible next to task.run. */
-  private traceEvent(name: string, traceparent: string | null | undefined, attributes: Record<string, string | number>): void {
+  /** @internal */
+  traceEvent(name: string, traceparent: string | null | undefined, attributes: Record<string, string | number>): void {
     const span = this.tracer.startSpan(name, { attributes }, contextFromTraceparent(traceparent));
     span.addEvent(name, attributes);
     span.end();
   }
 
-  private requeueAfterExit(taskId: string, agent: string, role: string, why: string): void {
-    const task = this.queue.get(taskId);
-    const outcome = this.queue.fail(taskId, why, true);
-    this.traceEvent(outcome === 'retry' ? 'task.retry' : 'task.dead_letter', task?.traceparent, { 'agentic.task.id': taskId, 'agentic.agent': agent, 'agentic.reason': why });
-    if (task) this.finishTask(task, agent, role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
-    this.log.warn({ agent, role, task_id: taskId, trace_id: task?.correlation_id, outcome }, `task ${taskId} ${outcome === 'retry' ? 're-queued' : 'dead-lettered'}: ${why}`);
-    setImmediate(() => this.pump());
+  private createReplica(a: AgentConfig, index: number): Replica {
+    return createServiceReplica(this, a, index, this.opts.logStore);
   }
 
   private createPerTask(a: AgentConfig): PerTaskAgent {
-    const p = new PerTaskAgent(
-      a,
-      ({ task }) => ({ cwd: a.cwd, env: this.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: this.bg.protocol.max_line_bytes }),
-      () => createStdoutAdapter(a.stdout_adapter),
-    );
-    const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
-    p.on('output', (run, stream, line) => {
-      // The adapter's stream is the task's record; raw events are kept at debug level in the agent log.
-      this.opts.logStore?.agentLine({ agent: a.name, role: p.role, replica: String(run.proc.pid ?? ''), task_id: run.task.id, trace_id: run.task.correlation_id }, stream, line);
-    });
-    p.on('adapter', (run, ev) => {
-      if (ev.kind === 'progress') {
-        this.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
-        this.emit('taskProgress', { taskId: run.task.id, agent: a.name });
-      }
-    });
-    p.on('message', (run, m) => {
-      if (m.type === 'task.progress') this.queue.progress(run.task.id, m.progress, m.message);
-    });
-    p.on('protocolError', (_run, reason, detail) => this.emit('protocolError', { agent: a.name, reason, detail }));
-    p.on('finished', (run, info) => {
-      const durationMs = Date.now() - run.startedAt;
-      const r = run.result;
-      const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
-      if (llm) this.emit('llmUsage', { agent: a.name, role: p.role, llm });
-      if (p.stopping) {
-        this.queue.fail(run.task.id, 'supervisor stopped', true);
-      } else if (info.code === 0 && (!r || r.ok)) {
-        this.queue.complete(run.task.id, r?.result ?? null, llm);
-        this.finishTask(run.task, a.name, p.role, 'completed', durationMs);
-        this.log.info({ ...ctx(run), duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${run.task.id} completed`);
-      } else {
-        const why = r && !r.ok ? `result reported an error: ${r.result ?? 'unknown'}` : describeExit(info);
-        const outcome = this.queue.fail(run.task.id, why, true, llm);
-        this.finishTask(run.task, a.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
-        this.log.warn({ ...ctx(run), code: info.code, signal: info.signal, outcome }, `task ${run.task.id} failed: ${why}`);
-      }
-      this.writePidFile();
-      setImmediate(() => this.pump());
-    });
-    return p;
+    return createPerTaskAgent(this, a, this.opts.logStore);
   }
 
-  private agentEnv(a: AgentConfig, extra: Record<string, string>): Record<string, string> {
+  /** @internal */
+  agentEnv(a: AgentConfig, extra: Record<string, string>): Record<string, string> {
     const base = this.opts.baseEnv ?? process.env;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
@@ -424,7 +293,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return out;
   }
 
-  private writePidFile(): void {
+  /** @internal */
+  writePidFile(): void {
     this.reaper.record(this.processes().map(({ slot, proc }) => ({ slot, pid: proc.pid as number, start_time: proc.procStartTime ?? 0 })));
   }
 

@@ -1,0 +1,59 @@
+import type { AgentConfig } from '../config/schema.js';
+import { ENV } from '../protocol/messages.js';
+import type { LlmUsage } from '../queue/Task.js';
+import type { LogStore } from '../telemetry/LogStore.js';
+import { createStdoutAdapter } from './adapters/index.js';
+import { PerTaskAgent, type TaskRun } from './PerTaskAgent.js';
+import { describeExit } from './ReplicaState.js';
+import type { Supervisor } from './Supervisor.js';
+
+/**
+ * Creates a per_task agent and connects its events to the supervisor's queue,
+ * logs and telemetry: adapter progress becomes task progress, the final `result`
+ * event's usage is stored with the task, and exit code 0 completes the task.
+ */
+export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: LogStore | undefined): PerTaskAgent {
+  const p = new PerTaskAgent(
+    a,
+    ({ task }) => ({ cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
+    () => createStdoutAdapter(a.stdout_adapter),
+  );
+  const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
+  p.on('output', (run, stream, line) => {
+    // The adapter's stream is the task's record; raw events are kept at debug level in the agent log.
+    logStore?.agentLine({ agent: a.name, role: p.role, replica: String(run.proc.pid ?? ''), task_id: run.task.id, trace_id: run.task.correlation_id }, stream, line);
+  });
+  p.on('adapter', (run, ev) => {
+    if (ev.kind === 'progress') {
+      sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
+      sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
+    }
+  });
+  p.on('message', (run, m) => {
+    if (m.type === 'task.progress') sup.queue.progress(run.task.id, m.progress, m.message);
+  });
+  p.on('protocolError', (_run, reason, detail) => sup.emit('protocolError', { agent: a.name, reason, detail }));
+  p.on('finished', (run, info) => {
+    const durationMs = Date.now() - run.startedAt;
+    const r = run.result;
+    const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
+    if (llm) sup.emit('llmUsage', { agent: a.name, role: p.role, llm });
+    if (sup.queue.get(run.task.id)?.status === 'cancelled') {
+      sup.log.info(ctx(run), `cancelled task ${run.task.id} stopped`);
+    } else if (p.stopping) {
+      sup.queue.fail(run.task.id, 'supervisor stopped', true);
+    } else if (info.code === 0 && (!r || r.ok)) {
+      sup.queue.complete(run.task.id, r?.result ?? null, llm);
+      sup.finishTask(run.task, a.name, p.role, 'completed', durationMs);
+      sup.log.info({ ...ctx(run), duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${run.task.id} completed`);
+    } else {
+      const why = r && !r.ok ? `result reported an error: ${r.result ?? 'unknown'}` : describeExit(info);
+      const outcome = sup.queue.fail(run.task.id, why, true, llm);
+      sup.finishTask(run.task, a.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
+      sup.log.warn({ ...ctx(run), code: info.code, signal: info.signal, outcome }, `task ${run.task.id} failed: ${why}`);
+    }
+    sup.writePidFile();
+    setImmediate(() => sup.pump());
+  });
+  return p;
+}

@@ -1,0 +1,113 @@
+import type { AgentConfig } from '../config/schema.js';
+import type { AgentMessage } from '../protocol/messages.js';
+import { ENV } from '../protocol/messages.js';
+import type { LogStore } from '../telemetry/LogStore.js';
+import { Replica } from './Replica.js';
+import type { Supervisor } from './Supervisor.js';
+
+/** Applies one protocol message of a service replica to the queue, the stores and the logs. */
+function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogStore | undefined): void {
+  sup.emit('message', { agent: r.config.name, slot: r.slot, message: m });
+  const ctx = { agent: r.config.name, role: r.role, replica: r.slot };
+  switch (m.type) {
+    case 'hello':
+      sup.log.info({ ...ctx, pid: r.pid, capabilities: m.capabilities }, `${r.slot} connected (protocol ${m.protocol})`);
+      break;
+    case 'task.progress':
+      sup.queue.progress(m.task_id, m.progress, m.message);
+      sup.emit('taskProgress', { taskId: m.task_id, agent: r.config.name });
+      break;
+    case 'task.finished':
+    case 'task.failed': {
+      if (!r.task || r.task.id !== m.task_id) {
+        // self-tracked work (track()) or a stale report: log only
+        sup.log.info({ ...ctx, task_id: m.task_id, type: m.type, duration_ms: m.duration_ms }, `${r.slot} reported ${m.type} for ${m.task_id}`);
+        break;
+      }
+      const task = sup.queue.get(m.task_id);
+      if (m.type === 'task.finished') {
+        sup.queue.complete(m.task_id, m.result);
+        if (task) sup.finishTask(task, r.config.name, r.role, 'completed', m.duration_ms);
+        sup.log.info({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, duration_ms: m.duration_ms }, `task ${m.task_id} completed`);
+      } else {
+        const outcome = sup.queue.fail(m.task_id, m.error.message, m.retryable);
+        if (task) sup.finishTask(task, r.config.name, r.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', m.duration_ms);
+        sup.log.warn({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, error: m.error, outcome }, `task ${m.task_id} failed: ${m.error.message}`);
+      }
+      r.releaseTask();
+      setImmediate(() => sup.pump());
+      break;
+    }
+    case 'checkpoint':
+      try {
+        sup.checkpoints.put(r.slot, m.state);
+      } catch (err) {
+        sup.log.warn({ ...ctx, err: (err as Error).message }, `rejected checkpoint from ${r.slot}`);
+      }
+      break;
+    case 'log':
+      logStore?.write(r.config.name, { level: m.level, time: Date.now(), msg: m.msg, ...m.fields, ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId, stream: 'protocol' });
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * Creates one service replica slot and connects its events to the supervisor:
+ * messages, output to the log store, lifecycle logs, escalations, and re-queueing
+ * the task a dead replica held.
+ */
+export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: number, logStore: LogStore | undefined): Replica {
+  const r = new Replica(a, index, {
+    policy: sup.policy,
+    spawnSpec: (rep) => ({ argv: a.command, cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: rep.slot }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
+    restoredCheckpoint: (slot) => sup.checkpoints.latest(slot)?.state,
+    settings: () => ({ heartbeat_interval_ms: a.heartbeat_interval * 1000, max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes }),
+  });
+  const ctx = { agent: a.name, role: r.role, replica: r.slot };
+  r.on('message', (m) => onMessage(sup, r, m, logStore));
+  r.on('idle', () => setImmediate(() => sup.pump()));
+  r.on('output', (stream, line) => logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId }, stream, line));
+  r.on('protocolError', (reason, detail) => {
+    sup.emit('protocolError', { agent: a.name, reason, detail });
+    sup.log.debug({ ...ctx, reason, detail }, `malformed protocol line from ${r.slot}`);
+  });
+  r.on('state', (next, prev) => {
+    if (next.kind === 'starting') {
+      sup.writePidFile();
+      if (prev.kind !== 'stopped' || r.generation > 1) sup.emit('restart', { agent: a.name, slot: r.slot, reason: 'restart' });
+    }
+    if (next.kind === 'backoff') sup.log.warn({ ...ctx, restart_in_ms: next.restartAt - Date.now() }, `${r.slot} restarting in ${((next.restartAt - Date.now()) / 1000).toFixed(1)}s`);
+    if (next.kind === 'circuit_open') sup.log.error({ ...ctx, retry_at: new Date(next.retryAt).toISOString() }, `${r.slot} circuit open until ${new Date(next.retryAt).toISOString()}`);
+    if (next.kind === 'failed') sup.log.error({ ...ctx, reason: next.reason }, `${r.slot} failed: ${next.reason}`);
+  });
+  r.on('escalate', (reason, detail) => {
+    const at = Date.now();
+    const text = reason === 'circuit_open' ? `${r.slot}: circuit breaker open (${detail}); tasks wait for other replicas` : `${r.slot}: restart attempts exhausted (${detail})`;
+    sup.events?.record(r.slot, 'escalation', { reason, detail });
+    sup.log.error({ ...ctx, alert: reason, detail }, `ESCALATION ${text}`);
+    sup.emit('escalation', { agent: a.name, role: r.role, slot: r.slot, reason, detail, at });
+  });
+  r.on('exit', (last, task) => {
+    sup.events?.record(r.slot, 'exit', last);
+    sup.emit('agentExit', { agent: a.name, slot: r.slot, reason: last.reason });
+    const level = sup.stopping ? 'info' : 'warn';
+    sup.log[level]({ ...ctx, code: last.code, signal: last.signal, reason: last.reason }, `${r.slot} ${last.reason}`);
+    sup.traceEvent('agent.exit', task ? sup.queue.get(task.id)?.traceparent : undefined, { 'agentic.agent': a.name, 'agentic.replica': r.slot, 'agentic.reason': last.reason });
+    if (task && !sup.stopping) requeueAfterExit(sup, task.id, r.config.name, r.role, `agent ${r.slot} exited (${last.reason})`);
+    else if (task && sup.stopping) sup.queue.fail(task.id, 'supervisor stopped', true);
+    sup.writePidFile();
+  });
+  return r;
+}
+
+/** Re-queues (or dead-letters) the task held by a replica that exited. */
+function requeueAfterExit(sup: Supervisor, taskId: string, agent: string, role: string, why: string): void {
+  const task = sup.queue.get(taskId);
+  const outcome = sup.queue.fail(taskId, why, true);
+  sup.traceEvent(outcome === 'retry' ? 'task.retry' : 'task.dead_letter', task?.traceparent, { 'agentic.task.id': taskId, 'agentic.agent': agent, 'agentic.reason': why });
+  if (task) sup.finishTask(task, agent, role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
+  sup.log.warn({ agent, role, task_id: taskId, trace_id: task?.correlation_id, outcome }, `task ${taskId} ${outcome === 'retry' ? 're-queued' : 'dead-lettered'}: ${why}`);
+  setImmediate(() => sup.pump());
+}
