@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = process.env.DEMO_CONFIG ?? path.join(root, 'examples/demo.yaml');
-const stateDir = path.join(root, '.agentic/demo');
+const stateDir = process.env.DEMO_STATE_DIR ?? path.join(root, '.agentic/demo');
 const everyMs = Number(process.env.DEMO_SUBMIT_EVERY_MS ?? 4000);
 
 const sup = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), 'background', 'start', '--foreground', '--config', config, '--state-dir', stateDir, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
