@@ -5,6 +5,7 @@ import { createSupervisorLogger } from '../telemetry/logger.js';
 import { LogStore } from '../telemetry/LogStore.js';
 import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
+import { registerStatsRoute } from '../server/statsRoute.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
@@ -54,6 +55,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   };
 
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
+  registerStatsRoute(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
 
   let firstSignalAt = 0;

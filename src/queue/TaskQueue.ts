@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/Database.js';
+import { taskStats, type RoleStats } from './taskStats.js';
 import { DuplicateTaskError, QueueFullError, priorityBand, type LlmUsage, type SubmitInput, type Task, type TaskStatus } from './Task.js';
 
 interface Row {
@@ -160,6 +161,11 @@ export class TaskQueue {
     const inProgress = new Map<string, number>();
     for (const r of this.stmts.running.all() as { role: string; n: number }[]) inProgress.set(r.role, r.n);
     return { depth, oldestPending, inProgress, totalPending };
+  }
+
+  /** Completion-time percentiles, throughput, error rate and LLM usage by role since `sinceMs`. */
+  performance(sinceMs: number): RoleStats[] {
+    return taskStats(this.db, sinceMs, this.now());
   }
 
   /** Keeps the newest `historyRetention` finished tasks. */

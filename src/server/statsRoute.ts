@@ -1,0 +1,33 @@
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { parseSince } from '../telemetry/logFilter.js';
+import { agentStatuses } from '../supervisor/statusSnapshot.js';
+import type { Supervisor } from '../supervisor/Supervisor.js';
+import { sendError } from './createServer.js';
+
+/** GET /api/v1/stats?window=15m: the performance statistics behind `background metrics`. */
+export function registerStatsRoute(app: FastifyInstance, sup: Supervisor): void {
+  app.get<{ Querystring: { window?: string } }>('/api/v1/stats', {
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[smhd]$' } } } },
+  }, async (req, reply) => {
+    const now = Date.now();
+    const since = parseSince(req.query.window ?? '15m', now);
+    if (since === undefined) return sendError(reply, 400, 'bad_request', 'window: expected a duration like 15m');
+    const agents = agentStatuses(sup, now);
+    const load = os.loadavg();
+    return {
+      window_seconds: Math.round((now - since) / 1000),
+      roles: sup.queue.performance(since),
+      agents: agents.map((a) => ({ agent: a.agent, replica: a.replica, state: a.state, cpu_percent: a.cpu_percent, rss_bytes: a.rss_bytes, restarts: a.restarts, restarts_by_reason: a.restarts_by_reason })),
+      system: {
+        agents_cpu_percent: agents.reduce((s, a) => s + (a.cpu_percent ?? 0), 0),
+        agents_rss_bytes: agents.reduce((s, a) => s + (a.rss_bytes ?? 0), 0),
+        restarts: agents.reduce((s, a) => s + a.restarts, 0),
+        host_load_1m: load[0],
+        host_cpus: os.availableParallelism(),
+        host_memory_used_bytes: os.totalmem() - os.freemem(),
+        host_memory_total_bytes: os.totalmem(),
+      },
+    };
+  });
+}
