@@ -5,6 +5,7 @@ import type { LogStore } from '../telemetry/LogStore.js';
 import { createStdoutAdapter } from './adapters/index.js';
 import { PerTaskAgent, type TaskRun } from './PerTaskAgent.js';
 import { describeExit } from './ReplicaState.js';
+import { secretValues } from './secrets.js';
 import type { Supervisor } from './Supervisor.js';
 
 /**
@@ -18,10 +19,11 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     ({ task }) => ({ cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
     () => createStdoutAdapter(a.stdout_adapter),
   );
+  const secrets = secretValues(a, process.env);
   const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
   p.on('output', (run, stream, line) => {
     // The adapter's stream is the task's record; raw events are kept at debug level in the agent log.
-    logStore?.agentLine({ agent: a.name, role: p.role, replica: String(run.proc.pid ?? ''), task_id: run.task.id, trace_id: run.task.correlation_id }, stream, line);
+    logStore?.agentLine({ agent: a.name, role: p.role, replica: String(run.proc.pid ?? ''), task_id: run.task.id, trace_id: run.task.correlation_id, secrets }, stream, line);
   });
   p.on('adapter', (run, ev) => {
     if (ev.kind === 'progress') {

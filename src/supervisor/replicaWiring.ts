@@ -3,6 +3,7 @@ import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { Replica } from './Replica.js';
+import { secretValues } from './secrets.js';
 import type { Supervisor } from './Supervisor.js';
 
 /** Applies one protocol message of a service replica to the queue, the stores and the logs. */
@@ -66,9 +67,10 @@ export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: num
     settings: () => ({ heartbeat_interval_ms: a.heartbeat_interval * 1000, max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes }),
   });
   const ctx = { agent: a.name, role: r.role, replica: r.slot };
+  const secrets = secretValues(a, process.env);
   r.on('message', (m) => onMessage(sup, r, m, logStore));
   r.on('idle', () => setImmediate(() => sup.pump()));
-  r.on('output', (stream, line) => logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId }, stream, line));
+  r.on('output', (stream, line) => logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId, secrets }, stream, line));
   r.on('protocolError', (reason, detail) => {
     sup.emit('protocolError', { agent: a.name, reason, detail });
     sup.log.debug({ ...ctx, reason, detail }, `malformed protocol line from ${r.slot}`);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { BackgroundConfig } from '../config/schema.js';
+import { redact } from '../supervisor/secrets.js';
 
 type LoggingConfig = BackgroundConfig['logging'];
 
@@ -14,6 +15,8 @@ export interface LineContext {
   replica?: string | undefined;
   task_id?: string | undefined;
   trace_id?: string | undefined;
+  /** Values to redact from the line (the agent's secrets). */
+  secrets?: readonly string[] | undefined;
 }
 
 /**
@@ -62,7 +65,8 @@ export class LogStore {
   }
 
   /** Stores one line of an agent's stdout or stderr: JSON is parsed and enriched, plain text wrapped. */
-  agentLine(ctx: LineContext, stream: 'stdout' | 'stderr', line: string): void {
+  agentLine(ctx: LineContext, stream: 'stdout' | 'stderr', rawLine: string): void {
+    const line = ctx.secrets?.length ? redact(rawLine, ctx.secrets) : rawLine;
     let rec: Record<string, unknown> | undefined;
     if (line.startsWith('{')) {
       try {

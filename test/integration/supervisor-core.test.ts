@@ -17,6 +17,7 @@ describe('supervisor core with real processes', () => {
       server: { port: 0, body_limit_bytes: 4096 },
       agents: [
         { name: 'tree', command: [path.join(ROOT, 'test/fixtures/agents/tree.sh')], env: { MARKER, ANTHROPIC_API_KEY: 'sk-secret-value' }, secret_env: ['ANTHROPIC_API_KEY'], stop_timeout: 2 },
+        { name: 'leaky', mode: 'per_task', command: ['node', '-e', 'console.log("my key is " + process.env.ANTHROPIC_API_KEY + " and token " + process.env.MY_SECRET)'], env: { ANTHROPIC_API_KEY: 'sk-ant-secret-0123456789', MY_SECRET: 'hunter2-hunter2' }, secret_env: ['MY_SECRET'] },
         { name: 'echoer', mode: 'per_task', command: ['node', '-e', 'console.log(JSON.stringify({argv: process.argv.slice(1)}))', '--', '{prompt}', 'id={task_id}'] },
       ],
     });
@@ -80,6 +81,15 @@ describe('supervisor core with real processes', () => {
     const rec = lines.find((l) => l.argv && l.task_id === `STORY_${MARKER}`);
     expect(rec?.argv).toEqual([prompt, `id=STORY_${MARKER}`]);
     expect(() => statSync(`/tmp/pwned-${MARKER}`)).toThrow();
+  });
+
+  it('redacts secret environment values from agent output in the logs', async () => {
+    const { body } = await sup.api<{ task: { id: string } }>('POST', '/api/v1/tasks', { role: 'leaky', title: 'prints its key' });
+    await waitFor('the leaky task', async () => (await sup.api<{ task: { status: string } }>('GET', `/api/v1/tasks/${body.task.id}`)).body.task.status === 'completed');
+    const log = readFileSync(path.join(sup.stateDir, 'logs/leaky.log'), 'utf8');
+    expect(log).toContain('my key is [REDACTED] and token [REDACTED]');
+    expect(log).not.toContain('sk-ant-secret');
+    expect(log).not.toContain('hunter2');
   });
 
   it('never shows environment values in status', async () => {
