@@ -22,4 +22,4 @@ cd "$work/tree"
 npm rebuild better-sqlite3 --nodedir="$nodedir" >/dev/null
 node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 echo "== npm test on $(node --version)"
-npm test
+CHAOS_SECONDS="${CHAOS_SECONDS:-30}" npm test
