@@ -1,0 +1,94 @@
+/**
+ * Building blocks of the leak detector that look at one span of a memory
+ * series: its lower envelope, its noise, the floors of its thirds, and whether
+ * its growth is saturating. All times are in seconds, sizes in bytes.
+ */
+import { medianInPlace, theilSen, type Point } from './theilSen.js';
+
+export interface Sample {
+  /** Seconds. */
+  readonly t: number;
+  readonly bytes: number;
+}
+
+/**
+ * Lower envelope of `raw` over `[t0, now]`: the minimum sample of each slice
+ * `[end - width, end]`, for ends stepping back from `now` by `width / 4` while
+ * the slice fits in the span. A slice wider than a GC sawtooth's period holds
+ * a trough, so the sawtooth vanishes; a sample that is the minimum of several
+ * slices counts once. Returns samples in time order.
+ */
+export function lowerEnvelope(raw: readonly Sample[], t0: number, now: number, width: number): Sample[] {
+  const picked = new Set<Sample>();
+  for (let end = now; end - width >= t0 - 1e-9; end -= width / 4) {
+    let min: Sample | undefined;
+    for (const s of raw) if (s.t >= end - width && s.t <= end && (min === undefined || s.bytes < min.bytes)) min = s;
+    if (min !== undefined) picked.add(min);
+  }
+  return [...picked].sort((a, b) => a.t - b.t);
+}
+
+export interface Sawtooth {
+  /** Median time between collections, seconds; 0 when the series has no sawtooth. */
+  readonly period: number;
+  /** The sample just after each collection: the sampled troughs. */
+  readonly troughs: readonly Sample[];
+}
+
+/**
+ * Finds a GC sawtooth: falls from one sample to the next bigger than 3 × the
+ * noise of a difference (√2·σ). A sawtooth is lopsided (big drops, and no
+ * jumps up beyond its ramp's usual step plus that noise) while white noise
+ * jumps both ways, so it needs at least two such drops and at most a third as
+ * many such jumps up.
+ */
+export function findSawtooth(raw: readonly Sample[], sigma: number): Sawtooth {
+  const big = 3 * Math.SQRT2 * sigma;
+  const diffs = Float64Array.from(raw.slice(1), (s, i) => s.bytes - raw[i]!.bytes);
+  const typical = diffs.length === 0 ? 0 : medianInPlace(diffs.slice());
+  const troughs: Sample[] = [];
+  let jumps = 0;
+  for (let i = 1; i < raw.length; i++) {
+    if (diffs[i - 1]! < -big) troughs.push(raw[i]!);
+    else if (diffs[i - 1]! - typical > big) jumps++;
+  }
+  if (troughs.length < 2 || jumps * 3 > troughs.length) return { period: 0, troughs: [] };
+  return { period: medianInPlace(Float64Array.from(troughs.slice(1), (s, i) => s.t - troughs[i]!.t)), troughs };
+}
+
+export interface Noise {
+  /** Robust σ of white noise: 1.4826 × MAD of consecutive differences / √2. A trend or a regular sawtooth ramp barely moves it. */
+  readonly sigma: number;
+  /** Median |consecutive difference|: the per-sample step of a sawtooth, bounding how far a sampled trough can miss the true one. */
+  readonly step: number;
+}
+
+/** Noise measures of a series sampled at roughly regular intervals. */
+export function noiseOf(raw: readonly Sample[]): Noise {
+  const d = Float64Array.from(raw.slice(1), (s, i) => s.bytes - raw[i]!.bytes);
+  if (d.length === 0) return { sigma: 0, step: 0 };
+  const center = medianInPlace(d.slice());
+  const sigma = (1.4826 * medianInPlace(d.map((x) => Math.abs(x - center)))) / Math.SQRT2;
+  return { sigma, step: medianInPlace(d.map(Math.abs)) };
+}
+
+/** Minimum sample in each third of `[t0, t0 + span]` (Infinity for an empty third). */
+export function floorsOfThirds(raw: readonly Sample[], t0: number, span: number): [number, number, number] {
+  const floors: [number, number, number] = [Infinity, Infinity, Infinity];
+  for (const s of raw) {
+    const k = Math.min(2, Math.max(0, Math.floor(((s.t - t0) * 3) / span)));
+    floors[k] = Math.min(floors[k]!, s.bytes);
+  }
+  return floors;
+}
+
+/**
+ * Whether envelope points spanning `span` seconds grow ever more slowly, the
+ * signature of a warm-up or a cache filling: the Theil–Sen slope of each third
+ * is below `ratio` × the previous third's while the first is positive. A leak
+ * whose rate drops once and then holds is not saturating.
+ */
+export function isSaturating(env: readonly Point[], span: number, ratio: number): boolean {
+  const r = [0, 1, 2].map((k) => theilSen(env.filter(([x]) => Math.min(2, Math.floor((x * 3) / span)) === k)).slope);
+  return r[0]! > 0 && r[1]! < ratio * r[0]! && r[2]! < ratio * r[1]!;
+}

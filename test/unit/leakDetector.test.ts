@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { LeakDetector } from '../../src/health/leak/LeakDetector.js';
+import { medianInPlace, rSquared, theilSen, type Point } from '../../src/health/leak/theilSen.js';
+import { loadCorpus, replay, score, type MemoryTrace } from '../fixtures/memory-traces/corpus.js';
+
+const MiB = 1024 * 1024;
+/** The default memory_leaks config, plus resource_usage.max_memory_mb. */
+const CONFIG = { windowSeconds: 300, warmupSeconds: 60, minGrowthMbPerMin: 1, minRSquared: 0.6, maxMemoryMb: 1024 };
+
+/** Feeds `bytesAt(t)` every 5 s from t = 5 to `untilS`, returning the last evaluation. */
+function feed(d: LeakDetector, untilS: number, bytesAt: (t: number) => number, fromS = 5) {
+  let last = d.evaluate(fromS * 1000);
+  for (let t = fromS; t <= untilS; t += 5) {
+    d.add(t * 1000, bytesAt(t));
+    last = d.evaluate(t * 1000);
+  }
+  return last;
+}
+
+describe('theilSen', () => {
+  it('recovers an exact line', () => {
+    const fit = theilSen([[0, 1], [1, 3], [2, 5], [3, 7]]);
+    expect(fit.slope).toBe(2);
+    expect(fit.intercept).toBe(1);
+  });
+
+  it('ignores a wild outlier that would tilt least squares', () => {
+    const pts: Point[] = [[0, 1], [1, 3], [2, 5], [3, 1000], [4, 9], [5, 11], [6, 13]];
+    expect(theilSen(pts)).toEqual({ slope: 2, intercept: 1 });
+  });
+
+  it('takes the median pair slope, averaging the middle two for an even count', () => {
+    // pair slopes 1, 1.5, 2 → 1.5
+    expect(theilSen([[0, 0], [1, 1], [2, 3]]).slope).toBe(1.5);
+    // pair slopes 1, 1, 5/3, 2, 2, 3 → (5/3 + 2) / 2
+    expect(theilSen([[0, 0], [1, 1], [2, 4], [3, 5]]).slope).toBeCloseTo(11 / 6, 12);
+    // a pair with equal x has no slope and is skipped: 1, 1, 2, 3, 3 → 2
+    expect(theilSen([[0, 0], [1, 1], [1, 1], [2, 4]]).slope).toBe(2);
+  });
+
+  it('finds the median by selection, duplicates included, as sorting would', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let trial = 0; trial < 500; trial++) {
+      const values = Array.from({ length: 1 + (trial % 37) }, () => Math.floor(rnd() * (trial % 2 ? 5 : 1000)));
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      const expected = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      expect(medianInPlace(Float64Array.from(values))).toBe(expected);
+    }
+    expect(medianInPlace(new Float64Array(0))).toBeNaN();
+  });
+
+  it('samples a fixed number of pairs on long series and stays close to the exact slope', () => {
+    const pts: Point[] = Array.from({ length: 400 }, (_, i) => [i, 3 * i + ((i * 7919) % 101) - 50]);
+    const exact = theilSen(pts, Infinity).slope;
+    expect(theilSen(pts).slope).toBeCloseTo(exact, 1);
+    expect(theilSen(pts).slope).toBe(theilSen(pts).slope); // deterministic
+  });
+
+  it('returns NaN when no two points have distinct x', () => {
+    expect(theilSen([]).slope).toBeNaN();
+    expect(theilSen([[1, 2], [1, 5]]).slope).toBeNaN();
+  });
+
+  it('scores fit quality with R², clamped to [0, 1]', () => {
+    const line: Point[] = [[0, 0], [1, 2], [2, 4]];
+    expect(rSquared(line, { slope: 2, intercept: 0 })).toBe(1);
+    expect(rSquared([[0, 5], [1, 5], [2, 5]], { slope: 0, intercept: 5 })).toBe(0);
+    expect(rSquared(line, { slope: -2, intercept: 0 })).toBe(0);
+    expect(rSquared([[0, 0], [1, 1], [2, 0], [3, 1]], theilSen([[0, 0], [1, 1], [2, 0], [3, 1]]))).toBeLessThan(0.3);
+  });
+});
+
+describe('LeakDetector', () => {
+  it('warms up for warmup + 0.6 × window seconds, then judges', () => {
+    const d = new LeakDetector(CONFIG);
+    expect(d.evaluate(0)).toMatchObject({ status: 'warming_up', reason: expect.stringContaining('no samples yet') });
+    expect(feed(d, 235, () => 200 * MiB).status).toBe('warming_up');
+    expect(feed(d, 245, () => 200 * MiB, 240).status).toBe('ok');
+  });
+
+  it('projects the time to max_memory_mb on a known linear leak', () => {
+    const d = new LeakDetector(CONFIG);
+    const r = feed(d, 300, (t) => 200 * MiB + (10 * MiB * t) / 60); // 10 MB/min from 200 MB
+    expect(r.status).toBe('leak_suspected');
+    expect(r.mbPerMinute).toBeCloseTo(10, 6);
+    expect(r.slopeBytesPerSecond).toBeCloseTo((10 * MiB) / 60, 0);
+    // at 300 s the agent holds 250 MB: (1024 − 250) MB at 10 MB/min = 77.4 min
+    expect(r.projectedSecondsToLimit).toBeCloseTo(((1024 - 250) / 10) * 60, 0);
+  });
+
+  it('projects 0 s once the limit is passed, and nothing without a limit', () => {
+    const over = feed(new LeakDetector({ ...CONFIG, maxMemoryMb: 100 }), 300, (t) => 200 * MiB + (10 * MiB * t) / 60);
+    expect(over).toMatchObject({ status: 'leak_suspected', projectedSecondsToLimit: 0 });
+    const noLimit = feed(new LeakDetector({ ...CONFIG, maxMemoryMb: undefined }), 300, (t) => 200 * MiB + (10 * MiB * t) / 60);
+    expect(noLimit.status).toBe('leak_suspected');
+    expect(noLimit.projectedSecondsToLimit).toBeUndefined();
+  });
+
+  it('forgets the series on reset (a restart) and warms up again', () => {
+    const d = new LeakDetector(CONFIG);
+    expect(feed(d, 400, (t) => 100 * MiB + (20 * MiB * t) / 60).status).toBe('leak_suspected');
+    d.reset();
+    // the restarted agent is back at 100 MB and flat: no stale pre-restart samples may count
+    expect(feed(d, 640, () => 100 * MiB, 405).status).toBe('warming_up');
+    const after = feed(d, 1000, () => 100 * MiB, 645);
+    expect(after.status).toBe('ok');
+    expect(after.mbPerMinute).toBe(0);
+  });
+
+  it('does not mistake a sawtooth aliasing against the sampling interval for a leak', () => {
+    // an 80 MB sawtooth of period 19.5 s sampled every 5 s: the sampled troughs creep up 2 MB per cycle
+    const d = new LeakDetector(CONFIG);
+    for (let t = 5; t <= 900; t += 5) {
+      d.add(t * 1000, 200 * MiB + (80 * MiB * (t % 19.5)) / 19.5);
+      expect(d.evaluate(t * 1000).status).not.toBe('leak_suspected');
+    }
+  });
+
+  it('ignores samples that are not newer than the last one', () => {
+    const d = new LeakDetector(CONFIG);
+    expect(d.add(10_000, 1)).toBe(true);
+    expect(d.add(10_000, 2)).toBe(false);
+    expect(d.add(5_000, 2)).toBe(false);
+  });
+
+  it('rejects bad samples and bad options with messages that name them', () => {
+    const d = new LeakDetector();
+    expect(() => d.add(1000, -1)).toThrow(/non-negative byte count, got `1000` ms and `-1` bytes/);
+    expect(() => d.add(Number.NaN, 1)).toThrow(RangeError);
+    expect(() => new LeakDetector({ windowSeconds: 0 })).toThrow(/`windowSeconds` to be a positive number, got `0`/);
+    expect(() => new LeakDetector({ minRSquared: 1.5 })).toThrow(/`minRSquared` to be between 0 and 1/);
+  });
+});
+
+describe('LeakDetector on the labelled corpus (5 s stream, default config)', () => {
+  const corpus = loadCorpus();
+  const results = new Map(corpus.map((t) => [t.file, replay(t, CONFIG)]));
+  const byFile = (f: string) => results.get(f)!;
+  const leaks = corpus.filter((t) => t.label === 'leak');
+  const clean = corpus.filter((t) => t.label === 'no_leak');
+  const targeted = leaks.filter((t) => t.leak_mb_per_min! >= 2 && t.known_limit === undefined);
+
+  it('covers the required kinds of trace, synthetic and recorded', () => {
+    const kinds = new Set(corpus.map((t) => t.kind));
+    for (const k of ['linear-0.5', 'linear-2', 'linear-5', 'linear-20', 'step-1min', 'leak-on-sawtooth', 'flat', 'gc-sawtooth-big', 'cache-plateau', 'warmup-exp', 'spike', 'restart-drop']) {
+      expect(kinds).toContain(k);
+    }
+    for (const source of ['synthetic', 'recorded'] as const) {
+      for (const label of ['leak', 'no_leak'] as const) expect(corpus.some((t) => t.source === source && t.label === label)).toBe(true);
+    }
+    expect(targeted.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(clean.map((t) => [t.file, t] as const))('never suspects a leak in %s', (file) => {
+    expect(byFile(file).falseAlarmAtS).toBeUndefined();
+  });
+
+  it.each(targeted.map((t) => [t.file, t] as const))('flags %s within 300 s of the leak starting', (file, t: MemoryTrace) => {
+    const r = byFile(file);
+    expect(r.falseAlarmAtS).toBeUndefined();
+    expect(r.detectedAtS).toBeDefined();
+    expect(r.detectedAtS! - t.leak_start_s!).toBeLessThanOrEqual(300);
+  });
+
+  it.each(leaks.filter((t) => t.known_limit !== undefined).map((t) => [t.file, t] as const))(
+    'still flags the documented hard case %s, later than 300 s or barely within',
+    (file) => {
+      const r = byFile(file);
+      expect(r.falseAlarmAtS).toBeUndefined();
+      expect(r.detectedAtS).toBeDefined();
+    },
+  );
+
+  it('does not report a leak slower than min_growth_mb_per_min', () => {
+    expect(byFile('synthetic-linear-0.5.json').detectedAtS).toBeUndefined();
+  });
+
+  it.each(leaks.filter((t) => t.source === 'synthetic' && t.leak_mb_per_min! >= 1).map((t) => [t.file, t] as const))(
+    'measures the rate of %s within ±20% of the truth',
+    (file, t: MemoryTrace) => {
+      const rates = byFile(file).evaluations.filter((e) => e.result.status === 'leak_suspected').map((e) => e.result.mbPerMinute).sort((a, b) => a - b);
+      const median = rates[rates.length >> 1]!;
+      expect(Math.abs(median / t.leak_mb_per_min! - 1)).toBeLessThanOrEqual(0.2);
+      // without a sawtooth every single reading is within ±20%
+      if (t.kind.startsWith('linear-')) for (const v of rates) expect(Math.abs(v / t.leak_mb_per_min! - 1)).toBeLessThanOrEqual(0.2);
+    },
+  );
+
+  it('resets at a restart: warms up again, then flags the leak again', () => {
+    const r = byFile('synthetic-leak-restart.json');
+    expect(r.detectedAtS).toBeLessThan(360);
+    const at = (t: number) => r.evaluations.find((e) => e.t === t)!.result.status;
+    expect(at(355)).toBe('leak_suspected');
+    expect(at(365)).toBe('warming_up');
+    expect(at(595)).toBe('warming_up');
+    const again = r.evaluations.find((e) => e.t > 360 && e.result.status === 'leak_suspected');
+    expect(again!.t - 360).toBeLessThanOrEqual(300);
+  });
+
+  it('scores precision 1 and misses only the leak below min_growth_mb_per_min', () => {
+    const s = score([...results.values()]);
+    expect(s.falsePositives).toBe(0);
+    expect(s.precision).toBe(1);
+    expect(s.falseNegatives).toBe(1);
+    expect(s.truePositives).toBe(leaks.length - 1);
+  });
+});
