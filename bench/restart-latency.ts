@@ -29,7 +29,10 @@ const server = net.createServer((c) => {
   c.on('end', () => { const m = /ready (\d+)/.exec(b); if (m) readyWaiters.shift()?.(Number(m[1])); });
 });
 await new Promise<void>((r) => server.listen(sock, r));
-const nextReady = () => new Promise<number>((r) => readyWaiters.push(r));
+const nextReady = () => new Promise<number>((resolve, reject) => {
+  const t = setTimeout(() => reject(new Error('no ready within 10 s')), 10_000);
+  readyWaiters.push((pid) => { clearTimeout(t); resolve(pid); });
+});
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,7 +69,7 @@ let pid = await ready;
 const ours: number[] = [];
 const oursHello: number[] = [];
 for (let i = 0; i < RUNS; i++) {
-  await sleep(500);
+  await sleep(1100); // past PM2's min_uptime (1 s), so PM2 never counts it as an unstable restart
   ready = nextReady();
   const hello = new Promise<void>((r) => { const on = ({ message }: { message: { type: string } }) => { if (message.type === 'hello') { sup.off('message', on); r(); } }; sup.on('message', on); });
   const t0 = performance.now();
@@ -89,7 +92,7 @@ try {
   execFileSync(pm2Bin, ['start', AGENT, '--name', 'bench-agent'], { env: pm2env, stdio: 'ignore', timeout: 30_000 });
   pid = await ready;
   for (let i = 0; i < RUNS; i++) {
-    await sleep(500);
+    await sleep(1100); // past PM2's min_uptime (1 s), so PM2 never counts it as an unstable restart
     ready = nextReady();
     const t0 = performance.now();
     process.kill(pid, 'SIGKILL');

@@ -5,6 +5,7 @@ import type { LogStore } from '../telemetry/LogStore.js';
 import type { StateDir } from '../supervisor/StateDir.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { wireController } from './wire/controller.js';
+import { wireEscalation } from './wire/escalation.js';
 import { wireHealth } from './wire/health.js';
 import { wireLogs } from './wire/logs.js';
 import { wireMetrics } from './wire/metrics.js';
@@ -27,7 +28,7 @@ export type Wiring = (ctx: ExtensionContext) => Promise<(() => Promise<void> | v
  */
 export async function extendSupervisor(ctx: ExtensionContext): Promise<{ close(): Promise<void> }> {
   const closers: (() => Promise<void> | void)[] = [];
-  for (const wire of [wireMetrics, wireHealth, wireLogs, wireController]) {
+  for (const wire of [wireMetrics, wireHealth, wireLogs, wireController, wireEscalation]) {
     const close = await wire(ctx);
     if (close) closers.push(close);
   }

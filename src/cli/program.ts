@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
+import { alertingRenderCommand } from './commands/alerting.js';
+import { alertsCommand } from './commands/alerts.js';
+import { controllerCommand } from './commands/controller.js';
 import { logsCommand } from './commands/logs.js';
+import { metricsCommand } from './commands/metrics.js';
+import { monitorCommand } from './commands/monitor.js';
 import { resetCommand, restartCommand } from './commands/restart.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -59,12 +64,60 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'raw JSON lines')
     .action(run(logsCommand));
 
+  stateDirOpts(bg.command('metrics').description('Performance statistics: completion time percentiles, throughput, error rates, restarts, CPU and memory, LLM cost'))
+    .option('--window <duration>', 'how far back (15m, 1h, 1d)', '15m')
+    .option('--json', 'machine-readable output')
+    .action(run(metricsCommand));
+
   stateDirOpts(bg.command('tasks').description('List tasks'))
     .option('--status <status>', 'pending|in_progress|completed|failed|cancelled')
     .option('--role <role>', 'only this role')
     .option('--limit <n>', 'at most n tasks', '50')
     .option('--json', 'machine-readable output')
     .action(run(tasksCommand));
+
+  stateDirOpts(bg.command('monitor').description('Live dashboard: system status, a row per agent, recent events (q quits)'))
+    .option('--interval <seconds>', 'refresh period', '1')
+    .option('--once', 'print one frame and exit')
+    .option('--plain', 'plain refreshed table even on a terminal (the default when output is not a TTY)')
+    .action(run(monitorCommand));
+
+  // Recovery controller and Alertmanager config (issue 6).
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  stateDirOpts(bg.command('alerts').description('List the recovery controller\'s recent alert decisions (acted or skipped, with the reason)'))
+    .option('--json', 'machine-readable output')
+    .option('--limit <n>', 'at most n decisions', '20')
+    .option('--url <url>', 'a standalone controller (background controller) instead of the supervisor')
+    .option('--token-file <file>', 'with --url: the controller\'s webhook.token')
+    .action(run(alertsCommand));
+
+  bg.command('controller')
+    .description('Run the recovery controller on its own, in front of one or more supervisors (Alertmanager webhook → restarts)')
+    .option('--listen <host:port>', 'address to serve the webhook on', '127.0.0.1:9465')
+    .option('--supervisor <url=token-file>', 'a supervisor and its api.token file (repeatable)', collect, [])
+    .option('--map <instance=url>', 'route alerts whose instance label is <instance> to the supervisor at <url> (repeatable)', collect, [])
+    .option('--state-dir <dir>', 'where decisions and dedupe claims are kept (env AGENTIC_CONTROLLER_STATE_DIR; default .agentic/controller)')
+    .option('--token-file <file>', 'the bearer token Alertmanager must present (default <state-dir>/webhook.token, created 0600)')
+    .option('--max-restarts-per-minute <n>', 'global limit on alert-driven restarts (env AGENTIC_CONTROLLER_MAX_RESTARTS_PER_MINUTE; default 6)')
+    .option('--cooldown <seconds>', 'least time between two alert restarts of one replica (env AGENTIC_CONTROLLER_COOLDOWN_SECONDS; default 300)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .action(run(controllerCommand));
+
+  bg.command('alerting').description('Alertmanager configuration generated from the YAML config')
+    .command('render')
+    .description('Write alertmanager.yml, its templates and the token file it references')
+    .option('--config <file>', 'YAML config (background.monitoring.alerts, background.server)')
+    .option('--out <dir>', 'output directory')
+    .option('--controller-url <url>', 'the recovery controller (default: the supervisor at background.server)')
+    .option('--credentials-file <path>', 'reference this webhook token file as is, instead of copying the token into --out')
+    .option('--webhook-token-file <file>', 'copy the webhook token from here (default <state_dir>/webhook.token)')
+    .option('--deadman-url <url>', 'dead-man\'s-switch service that receives the Watchdog alert')
+    .action(run(alertingRenderCommand));
+
+  stateDirOpts(bg.command('health').description('Health of every agent and of the system, with the diagnosis; exits 0 healthy, 1 degraded, 2 unhealthy, 3 no supervisor'))
+    .option('--json', 'machine-readable output (the GET /api/v1/health body)')
+    .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')
+    .action(run(async (flags: { json?: boolean; agent?: string; stateDir?: string; config?: string }) => (await import('./commands/health.js')).healthCommand(flags)));
 
   return bg;
 }

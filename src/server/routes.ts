@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Task.js';
+import type { ExitCause } from '../recovery/RestartPolicy.js';
 import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
@@ -49,10 +50,19 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
 
   app.get('/api/v1/agents', async () => ({ agents: agentStatuses(sup) }));
 
-  app.post<{ Params: { name: string } }>('/api/v1/agents/:name/restart', async (req, reply) => {
+  // Optional body: {} or none for a manual restart; {reason:'alert', alertname} from the recovery controller.
+  app.post<{ Params: { name: string }; Body: { reason?: unknown; alertname?: unknown } | undefined }>('/api/v1/agents/:name/restart', async (req, reply) => {
+    const body = req.body ?? {};
+    if (typeof body !== 'object' || Array.isArray(body)) return sendError(reply, 400, 'bad_request', 'the body must be a JSON object: {} or {"reason":"alert","alertname":"…"}');
+    const extra = Object.keys(body).filter((k) => k !== 'reason' && k !== 'alertname');
+    if (extra.length) return sendError(reply, 400, 'bad_request', `unknown key(s) ${extra.join(', ')}: expected reason and alertname`);
+    const { reason = 'manual', alertname } = body;
+    if (reason !== 'manual' && reason !== 'alert') return sendError(reply, 400, 'bad_request', `reason must be "manual" or "alert", got ${JSON.stringify(reason)}`);
+    if (reason === 'alert' && (typeof alertname !== 'string' || !alertname || alertname.length > 200)) return sendError(reply, 400, 'bad_request', 'reason "alert" needs an alertname (1-200 characters)');
+    const cause: ExitCause = reason === 'alert' ? { kind: 'alert', alertname: alertname as string } : { kind: 'manual' };
     try {
       const slots = await Promise.race([
-        sup.restart(req.params.name, { kind: 'manual' }),
+        sup.restart(req.params.name, cause),
         new Promise<string[]>((r) => setTimeout(() => r([]), 50)), // answer promptly; the restart goes on
       ]);
       return reply.code(202).send({ agent: req.params.name, accepted: true, replicas: slots });

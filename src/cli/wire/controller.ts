@@ -1,4 +1,48 @@
+import { controllerSettings, ControllerSettingsError } from '../../controller/controllerSettings.js';
+import { DecisionStore, openControllerDb } from '../../controller/DecisionStore.js';
+import { InProcessPort } from '../../controller/InProcessPort.js';
+import { RecoveryController } from '../../controller/RecoveryController.js';
+import { RestartRateLimiter } from '../../controller/RestartRateLimiter.js';
+import { registerWebhookRoutes } from '../../controller/webhookRoutes.js';
+import { metricsOf } from '../../telemetry/metrics/metricsOf.js';
+import { CliError, EXIT } from '../CliError.js';
 import type { Wiring } from '../extensions.js';
 
-/** Not built yet: see the issue that owns this layer. */
-export const wireController: Wiring = async () => undefined;
+/** How long shutdown waits for restart requests still in flight (ms). */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * The recovery controller inside the supervisor: `POST /api/v1/alerts` (the
+ * Alertmanager webhook, token in `webhook.token`) restarts replicas in-process;
+ * `GET /api/v1/alerts/decisions` (control-API token) lists its decisions. Its
+ * dedupe claims and decisions live in their own tables of the state database.
+ */
+export const wireController: Wiring = async ({ sup, app, dir, log }) => {
+  let settings;
+  try {
+    settings = controllerSettings();
+  } catch (err) {
+    if (err instanceof ControllerSettingsError) throw new CliError(err.message, EXIT.USAGE);
+    throw err;
+  }
+  const db = openControllerDb(dir.dbFile);
+  const metrics = metricsOf(sup)?.controller;
+  const controller = new RecoveryController({
+    store: new DecisionStore(db),
+    limiter: new RestartRateLimiter({ maxPerMinute: settings.maxRestartsPerMinute, targetCooldownSeconds: settings.targetCooldownSeconds }),
+    port: new InProcessPort(sup),
+    log,
+    metrics,
+  });
+  registerWebhookRoutes(app, {
+    controller,
+    webhookToken: dir.ensureToken(dir.webhookTokenFile),
+    readToken: dir.ensureToken(dir.tokenFile),
+    metrics,
+    log,
+  });
+  return async () => {
+    await Promise.race([controller.idle(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
+    db.close();
+  };
+};

@@ -1,4 +1,59 @@
+import { HealthChecker } from '../../health/HealthChecker.js';
+import { attachHealth, detachHealth } from '../../health/healthOf.js';
+import { healthReport } from '../../health/report.js';
+import { SystemResources } from '../../health/systemResources.js';
+import { CHECK_NAMES } from '../../health/types.js';
+import { sendError } from '../../server/createServer.js';
+import { metricsOf } from '../../telemetry/metrics/metricsOf.js';
 import type { Wiring } from '../extensions.js';
 
-/** Not built yet: see the issue that owns this layer. */
-export const wireHealth: Wiring = async () => undefined;
+const querySchema = {
+  querystring: { type: 'object', additionalProperties: false, properties: { agent: { type: 'string', minLength: 1, maxLength: 200 } } },
+} as const;
+
+/**
+ * The health layer: a HealthChecker over the supervisor's replicas and per_task
+ * processes (findings go to the log and to `healthOf(sup)` listeners), verdicts
+ * pushed to /metrics after every round, unhealthy replicas restarted through the
+ * restart policy when `recovery.restart_unhealthy`, and GET /api/v1/health[?agent=X].
+ */
+export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
+  const bg = config.background;
+  const m = bg.monitoring;
+  const checker = new HealthChecker({
+    bg,
+    source: sup,
+    logger: log.child({ component: 'health' }),
+    checks: m.enabled ? undefined : [],
+    system: new SystemResources([dir.root, dir.logDir], m.health_checks.resource_usage.max_disk_percent),
+    restart: m.recovery.restart_unhealthy ? (t, f) => sup.restart(t.id, { kind: 'unhealthy', finding: f.message }) : undefined,
+  });
+  attachHealth(sup, checker);
+
+  checker.on('evaluated', () => {
+    const metrics = metricsOf(sup);
+    if (!metrics) return;
+    for (const h of checker.targets()) {
+      for (const name of CHECK_NAMES) {
+        const r = h.checks[name];
+        metrics.setHealth(h.target.id, name, r && r.status !== 'skipped' ? r.status : 'healthy');
+      }
+      const growth = h.checks.memory_leaks?.measurements?.growth_bytes_per_second;
+      if (growth !== undefined) metrics.setMemoryGrowth(h.target.id, growth);
+    }
+    metrics.setSystemHealth(checker.system().verdict);
+  });
+
+  app.get<{ Querystring: { agent?: string } }>('/api/v1/health', { schema: querySchema }, async (req, reply) => {
+    const body = healthReport(checker, sup, req.query.agent);
+    if (body) return body;
+    const names = [...bg.agents.map((a) => a.name), ...sup.replicas.map((r) => r.slot)];
+    return sendError(reply, 404, 'unknown_agent', `no agent or replica named ${req.query.agent}; known: ${names.join(', ')}`);
+  });
+
+  checker.start();
+  return async () => {
+    await checker.stop();
+    detachHealth(sup);
+  };
+};

@@ -1,0 +1,126 @@
+/**
+ * The cost and the speed of the health checks:
+ * 1. supervisor CPU and RSS while monitoring 50 idle agents with sample_interval
+ *    and check_interval at 1 s (target: under 2% of one core);
+ * 2. the time of one sampling round (the /proc scan and batched pidusage call of
+ *    ResourceSampler, then every per-sample and per-round check over all agents,
+ *    with full leak windows) for 10, 50 and 200 agents;
+ * 3. the detection latency of each injected fault against its configured bound
+ *    (the scenarios of test/integration/health-faults.test.ts).
+ *
+ *   npm run build && npx tsx bench/health-sampling.ts [idle-seconds=60] [--no-faults]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createChecks } from '../src/health/createChecks.js';
+import type { Target } from '../src/health/Target.js';
+import type { CheckContext } from '../src/health/types.js';
+import { ResourceSampler } from '../src/supervisor/ResourceSampler.js';
+import { FAULTS, MONITORING, faultStart, fixtureAgent, type FaultSpec } from '../test/fixtures/health/faults.js';
+import { cleanup, startSupervisor, waitFor } from '../test/helpers/harness.js';
+import { bgConfig, detect, refusedPort, target } from '../test/helpers/health.js';
+
+const IDLE_SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 60);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function idleOverhead(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-health-'));
+  const agents = Array.from({ length: 50 }, (_, i) => ({ ...fixtureAgent(`idle${i}`, 'healthy', path.join(dir, 'f')), heartbeat_interval: 5 }));
+  const sup = await startSupervisor({ monitoring: { check_interval: 1, sample_interval: 1 }, agents });
+  const pid = sup.proc.pid as number;
+  const ticks = () => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8'); const r = f.slice(f.lastIndexOf(')') + 2).split(' '); return Number(r[11]) + Number(r[12]); };
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+  await waitFor('50 agents healthy', async () => {
+    const r = await sup.api<{ system: { verdict: string; replicas: { up: number } } }>('GET', '/api/v1/health');
+    return r.body.system.replicas.up === 50 && r.body.system.verdict === 'healthy';
+  }, 120_000, 500);
+  await sleep(5000);
+  const t0 = ticks();
+  const w0 = Date.now();
+  const samples: number[] = [];
+  while (Date.now() - w0 < IDLE_SECONDS * 1000) {
+    samples.push(rss());
+    await sleep(1000);
+  }
+  const cpu = ((ticks() - t0) / 100 / ((Date.now() - w0) / 1000)) * 100;
+  const health = await sup.api<{ system: { verdict: string } }>('GET', '/api/v1/health');
+  cleanup(sup);
+  rmSync(dir, { recursive: true, force: true });
+  const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+  console.log(`idle: 50 agents, sample_interval 1 s, check_interval 1 s, ${IDLE_SECONDS} s: supervisor CPU ${cpu.toFixed(2)}% of one core (target < 2%); RSS start ${mb(samples[0] as number)} MB, end ${mb(samples.at(-1) as number)} MB, max ${mb(Math.max(...samples))} MB; verdict ${health.body.system.verdict}`);
+}
+
+async function samplingRound(n: number): Promise<void> {
+  const procs: ChildProcess[] = Array.from({ length: n }, () => spawn('sleep', ['600'], { stdio: 'ignore' }));
+  await sleep(300);
+  const bg = bgConfig({ monitoring: { sample_interval: 5, check_interval: 5 } });
+  const checks = createChecks(bg).filter((c) => c.name !== 'agent_response' && c.name !== 'connectivity'); // network waits, not CPU
+  const sampler = new ResourceSampler();
+  const pids = procs.map((p) => p.pid as number);
+  // Full leak windows: 3 × 300 s of history at 5 s per sample, on a fake clock ending now.
+  const now = Date.now();
+  const task = { id: 'STORY_1', startedAt: now - 60_000, lastProgressAt: now - 1000, progress: 0.5, message: null };
+  const targets: Target[] = pids.map((pid, i) => target(now - 1_000_000, { id: `a${i}-0`, pid, incarnation: `${pid}`, task }));
+  for (let t = now - 900_000; t < now; t += 5000) {
+    const ctx: CheckContext = { now: t, procState: () => 'S', sample: () => ({ at: t, cpuPercent: 1, rssBytes: 50e6 + (t % 7) * 1e5, processes: 1 }), sampleIntervalMs: 5000 };
+    for (const c of checks) c.observe?.(targets, ctx);
+  }
+  const sampleMs: number[] = [];
+  const checkMs: number[] = [];
+  for (let round = 0; round < 12; round++) {
+    let t = performance.now();
+    const samples = await sampler.sample(pids);
+    sampleMs.push(performance.now() - t);
+    t = performance.now();
+    const at = Date.now();
+    const ctx: CheckContext = { now: at, procState: () => 'S', sample: (pid) => (pid === undefined ? undefined : samples.get(pid)), sampleIntervalMs: 5000 };
+    for (const c of checks) c.observe?.(targets, ctx);
+    for (const c of checks) for (const tg of targets) await c.evaluate(tg, ctx);
+    checkMs.push(performance.now() - t);
+    await sleep(200);
+  }
+  for (const p of procs) p.kill('SIGKILL');
+  const s = median(sampleMs.slice(2));
+  const c = median(checkMs.slice(2));
+  console.log(`sampling round, ${String(n).padStart(3)} agents: ResourceSampler ${s.toFixed(1)} ms + checks ${c.toFixed(1)} ms = ${(s + c).toFixed(1)} ms (median of 10)`);
+}
+
+async function faultLatencies(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-faults-'));
+  const faultFile = path.join(dir, 'faults.ndjson');
+  const port = await refusedPort();
+  const groups: { faults: FaultSpec[]; monitoring: typeof MONITORING }[] = [
+    { faults: [FAULTS.crash!, FAULTS.hang!, FAULTS.blocked_loop!, FAULTS.slow_task!, FAULTS.stale_task!, FAULTS.leak!, FAULTS.unreachable!], monitoring: MONITORING },
+    { faults: [FAULTS.busy_loop!, FAULTS.cpu_burn!], monitoring: { ...MONITORING, health_checks: { ...MONITORING.health_checks, resource_usage: { ...MONITORING.health_checks.resource_usage, max_cpu_percent: 15 } } } },
+  ];
+  console.log('fault          check           first detection   severity seen   bound     (bound from)');
+  for (const { faults, monitoring } of groups) {
+    const extra: Record<string, Record<string, unknown>> = { offline: { connectivity: [{ name: 'llm-api', url: `tcp://127.0.0.1:${port}` }] } };
+    const sup = await startSupervisor({ monitoring, agents: [fixtureAgent('healthy', 'healthy', faultFile), ...faults.map((f) => fixtureAgent(f.agent, f.fault, faultFile, extra[f.agent]))] });
+    const runs = faults.map(async (f) => {
+      let injected: number | undefined;
+      if (f.sigstop) {
+        await sleep(1500);
+        const r = await sup.api<{ agents: { pid: number | null }[] }>('GET', `/api/v1/health?agent=${f.agent}`);
+        process.kill(r.body.agents[0]!.pid as number, 'SIGSTOP');
+        injected = Date.now();
+      }
+      if (f.task) await sup.api('POST', '/api/v1/tasks', { role: f.agent, title: f.fault });
+      const d = await detect(sup.api.bind(sup), f, () => injected ?? faultStart(faultFile, f.agent));
+      return { f, d, bound: f.bound(monitoring) };
+    });
+    for (const { f, d, bound } of await Promise.all(runs)) {
+      console.log(`${f.fault.padEnd(14)} ${f.check.padEnd(15)} ${String(d.firstDetectionMs).padStart(7)} ms ${String(d.seenMs).padStart(13)} ms ${String(bound).padStart(8)} ms   ${f.boundText}`);
+    }
+    cleanup(sup);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+await idleOverhead();
+for (const n of [10, 50, 200]) await samplingRound(n);
+if (!process.argv.includes('--no-faults')) await faultLatencies();

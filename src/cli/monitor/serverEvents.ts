@@ -1,0 +1,44 @@
+import type { MonitorEvent } from './model.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
+const KINDS: Record<string, MonitorEvent['kind']> = { escalation: 'escalation', finding: 'finding', restart: 'restart', exit: 'restart' };
+
+function toneOf(kind: MonitorEvent['kind'], detail: Obj): MonitorEvent['tone'] {
+  if (kind === 'escalation') return 'bad';
+  const sev = str(detail.severity) ?? str(detail.verdict);
+  if (sev === 'unhealthy') return 'bad';
+  if (sev === 'healthy') return 'ok';
+  return 'warn';
+}
+
+function describe(kind: string, detail: Obj): string {
+  const text = str(detail.message) ?? str(detail.summary) ?? str(detail.text);
+  if (text) return text;
+  const parts = [str(detail.reason), str(detail.check), detail.signal ? `killed by ${String(detail.signal)}` : detail.code !== undefined && detail.code !== null ? `exit code ${String(detail.code)}` : undefined];
+  const rest = parts.filter(Boolean).join(', ');
+  return rest ? `${kind}: ${rest}` : kind;
+}
+
+/**
+ * Events from the supervisor's GET /api/v1/events, when it has one: a list of
+ * `{at, agent, kind, detail}` (at in ms or ISO), newest or oldest first.
+ * Returns them oldest first; anything unreadable is dropped.
+ */
+export function normaliseServerEvents(body: unknown): MonitorEvent[] {
+  const list = isObj(body) && Array.isArray(body.events) ? body.events : Array.isArray(body) ? body : [];
+  const out: MonitorEvent[] = [];
+  for (const raw of list) {
+    if (!isObj(raw)) continue;
+    const at = typeof raw.at === 'number' ? raw.at : typeof raw.at === 'string' ? Date.parse(raw.at) : NaN;
+    const kindName = str(raw.kind) ?? str(raw.type);
+    if (Number.isNaN(at) || !kindName) continue;
+    const kind = KINDS[kindName] ?? 'state';
+    const detail = isObj(raw.detail) ? raw.detail : {};
+    const agent = str(raw.agent) ?? str(raw.replica) ?? null;
+    out.push({ at, kind, agent, text: `${agent ?? 'supervisor'} ${describe(kindName, { ...raw, ...detail })}`, tone: toneOf(kind, detail) });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}

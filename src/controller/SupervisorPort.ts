@@ -1,0 +1,66 @@
+/** What the controller needs to know about one replica (the control API's `GET /api/v1/agents` rows). */
+export interface ReplicaView {
+  agent: string;
+  replica: string;
+  mode: 'service' | 'per_task';
+  /** The replica's lifecycle state: running, backoff, circuit_open, failed, stopped, … */
+  state: string;
+  /** The breaker, when the supervisor can tell (in-process); a remote supervisor reports it through `state`. */
+  breaker?: 'closed' | 'open' | 'half_open' | undefined;
+}
+
+/** The outcome of looking up an alert's target on its supervisor. */
+export type TargetCheck =
+  /** Restart these slots. `target` is the replica slot or agent name the alert named. */
+  | { kind: 'ok'; target: string; slots: string[]; supervisor: string | null }
+  /** Nothing restartable: no such agent, a per_task agent, or stopped on purpose. */
+  | { kind: 'unknown'; target: string | null; reason: string; supervisor: string | null }
+  /** Every matching replica has an open or half-open breaker (or gave up): leave it to the supervisor and a human. */
+  | { kind: 'circuit_open'; target: string; reason: string; supervisor: string | null }
+  /** The supervisor could not be asked (transient): the decision is `failed`. */
+  | { kind: 'unavailable'; target: string | null; reason: string; supervisor: string | null };
+
+export type OkTarget = Extract<TargetCheck, { kind: 'ok' }>;
+
+/** A supervisor the controller acts on: in-process, or remote through its control API. */
+export interface SupervisorPort {
+  /** Finds the replicas an alert's labels (`instance`, `agent`, `replica`) name, and whether their breakers allow a restart. */
+  inspect(labels: Readonly<Record<string, string>>): TargetCheck | Promise<TargetCheck>;
+  /** Requests a restart of every slot of `target` with cause `{kind:'alert', alertname}`. Rejects when the request failed. */
+  restart(target: OkTarget, alertname: string): Promise<void>;
+}
+
+const BLOCKED_STATES = new Set(['circuit_open', 'failed']);
+
+/**
+ * Resolves an alert to replicas: the `replica` label (a slot such as `qaa-0`) if
+ * present, else every replica of the `agent` label. Replicas whose breaker is open
+ * or half-open, or that gave up, are left alone: a half-open trial must not be
+ * interrupted, and an open breaker is a human's call.
+ */
+export function resolveTarget(rows: readonly ReplicaView[], labels: Readonly<Record<string, string>>, supervisor: string | null): TargetCheck {
+  const { replica, agent } = labels;
+  let matched: ReplicaView[];
+  let target: string;
+  if (replica) {
+    matched = rows.filter((r) => r.replica === replica);
+    target = replica;
+  } else if (agent) {
+    matched = rows.filter((r) => r.agent === agent);
+    target = agent;
+  } else {
+    return { kind: 'unknown', target: null, reason: 'the alert has neither an `agent` nor a `replica` label', supervisor };
+  }
+  if (!matched.length) return { kind: 'unknown', target, reason: `no agent or replica named ${target} on this supervisor`, supervisor };
+  const service = matched.filter((r) => r.mode === 'service');
+  if (!service.length) return { kind: 'unknown', target, reason: `${target} runs one process per task: there is no long-running process to restart`, supervisor };
+  const blocked = service.filter((r) => BLOCKED_STATES.has(r.state) || (r.breaker !== undefined && r.breaker !== 'closed'));
+  const stopped = service.filter((r) => r.state === 'stopped');
+  const slots = service.filter((r) => !blocked.includes(r) && !stopped.includes(r)).map((r) => r.replica);
+  if (slots.length) return { kind: 'ok', target, slots, supervisor };
+  if (blocked.length) {
+    const what = blocked.map((r) => `${r.replica} ${r.breaker && r.breaker !== 'closed' ? `breaker ${r.breaker}` : r.state}`).join(', ');
+    return { kind: 'circuit_open', target, reason: `circuit breaker not closed (${what}): the supervisor's breaker decides, run \`background reset\` after fixing the cause`, supervisor };
+  }
+  return { kind: 'unknown', target, reason: `${stopped.map((r) => r.replica).join(', ')} stopped on purpose: an alert does not start it`, supervisor };
+}

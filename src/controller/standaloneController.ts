@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createServer } from '../server/createServer.js';
+import { StateDir } from '../supervisor/StateDir.js';
+import { MetricsRegistry } from '../telemetry/metrics/MetricsRegistry.js';
+import { registerMetricsRoute } from '../telemetry/metrics/metricsRoute.js';
+import { VERSION } from '../version.js';
+import type { ControllerSettings } from './controllerSettings.js';
+import { DecisionStore, openControllerDb } from './DecisionStore.js';
+import { RecoveryController } from './RecoveryController.js';
+import { RemoteSupervisors, type SupervisorEndpoint } from './RemoteSupervisors.js';
+import { RestartRateLimiter } from './RestartRateLimiter.js';
+import { registerWebhookRoutes } from './webhookRoutes.js';
+
+export interface StandaloneControllerOptions {
+  host: string;
+  port: number;
+  supervisors: readonly SupervisorEndpoint[];
+  instanceMap: ReadonlyMap<string, string>;
+  /** Holds `state.db` (claims and decisions) and, by default, `webhook.token`. */
+  stateDir: string;
+  /** The token Alertmanager presents; created (0600) when missing. Default `<stateDir>/webhook.token`. */
+  tokenFile?: string | undefined;
+  settings: Readonly<ControllerSettings>;
+  log: Logger;
+}
+
+export interface RunningController {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The recovery controller as its own process, in front of several supervisors:
+ * `POST /api/v1/alerts` (webhook token), `GET /api/v1/alerts/decisions` (the same
+ * token), `GET /metrics` (the controller's metrics) and `GET /healthz`.
+ */
+export async function startStandaloneController(opts: StandaloneControllerOptions): Promise<RunningController> {
+  const dir = new StateDir(opts.stateDir);
+  dir.ensure();
+  const token = dir.ensureToken(opts.tokenFile ?? dir.webhookTokenFile);
+  const port = new RemoteSupervisors({ supervisors: opts.supervisors, instanceMap: opts.instanceMap });
+  const db = openControllerDb(dir.dbFile);
+  const metrics = new MetricsRegistry({});
+  const controller = new RecoveryController({
+    store: new DecisionStore(db),
+    limiter: new RestartRateLimiter({ maxPerMinute: opts.settings.maxRestartsPerMinute, targetCooldownSeconds: opts.settings.targetCooldownSeconds }),
+    port,
+    log: opts.log,
+    metrics: metrics.controller,
+  });
+  const app = createServer({ bodyLimit: 1024 * 1024, apiToken: token, logger: opts.log });
+  registerWebhookRoutes(app, { controller, webhookToken: token, readToken: token, metrics: metrics.controller, log: opts.log });
+  registerMetricsRoute(app, metrics);
+  app.get('/healthz', async () => ({ status: 'ok', pid: process.pid, version: VERSION, supervisors: opts.supervisors.map((s) => s.url) }));
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    db.close();
+    metrics.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound}`;
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    close: () => (closed ??= (async () => {
+      await app.close();
+      await Promise.race([controller.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      metrics.close();
+      db.close();
+    })()),
+  };
+}

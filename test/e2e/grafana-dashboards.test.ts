@@ -1,0 +1,202 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { allPanels, BUILTINS, loadDashboards, metricNames, queriesOf, substitute, variableQuery, type Dashboard, type Query } from '../helpers/grafanaDashboards.js';
+import { cleanup, ROOT, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { startPrometheus, type RealPrometheus } from '../helpers/realPrometheus.js';
+
+/**
+ * The Grafana dashboards are real: their JSON is well formed, and every query
+ * in them runs on a real Prometheus 2.42 scraping a real supervisor, parses,
+ * and returns data for the agents of this fleet.
+ */
+
+const DS_UID = 'prometheus';
+const dashboards = loadDashboards();
+const catalog = readFileSync(path.join(ROOT, 'docs/metrics.md'), 'utf8');
+const rules = readdirSync(path.join(ROOT, 'prometheus/rules')).filter((f) => f.endsWith('.yml')).map((f) => path.join(ROOT, 'prometheus/rules', f));
+const recorded = new Set(rules.flatMap((f) => ((parse(readFileSync(f, 'utf8')) as { groups: { rules: { record?: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.record)))).filter(Boolean));
+/** Series this fleet cannot produce, with the reason; a query reading only these may be empty. */
+const GARBLER = "const s = new (require('node:net').Socket)({ fd: Number(process.env.AGENTIC_PROTOCOL_FD), readable: true, writable: true }); s.write('this is not json\\n'); setInterval(() => {}, 1000);";
+const NOT_PRODUCED: Record<string, string> = {
+  agentic_agent_heap_used_bytes: 'only agents on the Node SDK report their V8 heap; the fixtures speak the protocol by hand',
+};
+
+describe('dashboard JSON', () => {
+  it('has two dashboards with unique uids and a schemaVersion', () => {
+    expect(dashboards.map((x) => x.file)).toEqual(['agent-detail.json', 'agents-overview.json']);
+    expect(new Set(dashboards.map((x) => x.d.uid)).size).toBe(2);
+    for (const { d } of dashboards) expect(d.schemaVersion).toBeGreaterThanOrEqual(36);
+  });
+
+  it.each(dashboards)('$file: panel ids are unique, panels sit on the 24-column grid without overlapping', ({ d }) => {
+    const panels = allPanels(d);
+    const ids = panels.map((p) => p.id);
+    expect(ids.every((id) => Number.isInteger(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const cells = new Set<string>();
+    for (const p of panels) {
+      const g = p.gridPos;
+      expect(g, p.title).toBeDefined();
+      if (!g) continue;
+      expect(g.x + g.w, p.title).toBeLessThanOrEqual(24);
+      for (let x = g.x; x < g.x + g.w; x++) for (let y = g.y; y < g.y + g.h; y++) {
+        expect(cells.has(`${x},${y}`), `${p.title} overlaps at ${x},${y}`).toBe(false);
+        cells.add(`${x},${y}`);
+      }
+    }
+  });
+
+  it.each(dashboards)('$file: every panel, target, variable and annotation uses the "prometheus" datasource uid', ({ d }) => {
+    for (const p of allPanels(d).filter((x) => x.type !== 'row')) {
+      expect(p.datasource?.uid, p.title).toBe(DS_UID);
+      expect(p.targets?.length, p.title).toBeGreaterThan(0);
+      for (const t of p.targets ?? []) expect(t.datasource?.uid, `${p.title} ${t.refId}`).toBe(DS_UID);
+      expect(new Set(p.targets?.map((t) => t.refId)).size, p.title).toBe(p.targets?.length);
+    }
+    for (const v of d.templating?.list ?? []) if (v.type === 'query') expect(v.datasource?.uid, v.name).toBe(DS_UID);
+    for (const a of d.annotations?.list ?? []) if (a.expr) expect(a.datasource?.uid, a.name).toBe(DS_UID);
+  });
+
+  it.each(dashboards)('$file: reads only metrics of docs/metrics.md, recording rules or ALERTS', ({ d }) => {
+    for (const q of queriesOf(d)) for (const m of metricNames(q.expr)) {
+      const base = m.replace(/_(bucket|sum|count)$/, '');
+      const known = catalog.includes(`\`${m}\``) || catalog.includes(`\`${base}\``) || recorded.has(m) || m === 'ALERTS';
+      expect(known, `${q.where}: ${m} is not in docs/metrics.md`).toBe(true);
+    }
+  });
+
+  it('the agent detail dashboard is templated by $agent', () => {
+    const detail = dashboards.find((x) => x.file === 'agent-detail.json')?.d as Dashboard;
+    expect(detail.templating?.list.map((v) => v.name)).toContain('agent');
+    expect(queriesOf(detail).filter((q) => q.expr.includes('$agent')).length).toBeGreaterThan(10);
+  });
+
+  it('provisioning points Grafana at the prometheus uid, traces at jaeger, and loads the dashboard folder', () => {
+    const ds = parse(readFileSync(path.join(ROOT, 'grafana/provisioning/datasources/agentic.yml'), 'utf8')) as { datasources: { uid: string; type: string; jsonData?: { exemplarTraceIdDestinations?: { datasourceUid: string }[] } }[] };
+    const byUid = new Map(ds.datasources.map((x) => [x.uid, x]));
+    expect(byUid.get(DS_UID)?.type).toBe('prometheus');
+    for (const dest of byUid.get(DS_UID)?.jsonData?.exemplarTraceIdDestinations ?? []) expect(byUid.has(dest.datasourceUid)).toBe(true);
+    expect(byUid.get('jaeger')?.type).toBe('jaeger');
+    const prov = parse(readFileSync(path.join(ROOT, 'grafana/provisioning/dashboards/agentic.yml'), 'utf8')) as { providers: { type: string; options: { path: string } }[] };
+    expect(prov.providers[0]?.type).toBe('file');
+    expect(prov.providers[0]?.options.path).toBe('/var/lib/grafana/dashboards');
+  });
+});
+
+describe('dashboard queries on a real Prometheus scraping a real supervisor', () => {
+  let sup: RunningSupervisor;
+  let prom: RealPrometheus;
+  let exported: Set<string>;
+
+  beforeAll(async () => {
+    sup = await startSupervisor({
+      monitoring: { check_interval: 1, sample_interval: 1, recovery: { restart_attempts: 2, base_delay: 0.2, jitter: 0 } },
+      agents: [
+        { name: 'worker', command: ['node', path.join(ROOT, 'test/fixtures/agents/worker.mjs')], replicas: 2, heartbeat_interval: 1 },
+        // crashes at once, every time: restarts, then an escalation
+        { name: 'crashy', command: ['node', path.join(ROOT, 'test/fixtures/agents/worker.mjs')], env: { WORKER_CRASH_ON_START: '1' } },
+        // writes one line that is not JSON on the protocol channel: a protocol error
+        { name: 'garbler', command: ['node', '-e', GARBLER] },
+        { name: 'deva_ts', mode: 'per_task', command: ['node', path.join(ROOT, 'examples/agents/fake-claude.mjs'), '-p', '{prompt}', '--output-format', 'stream-json', '--verbose'], max_concurrent: 2, stdout_adapter: 'claude-stream-json', env: { FAKE_CLAUDE_DELAY_MS: '20' } },
+      ],
+    });
+    const submit = (body: Record<string, unknown>) => sup.api('POST', '/api/v1/tasks', body);
+    for (let i = 0; i < 4; i++) expect((await submit({ role: 'worker', title: `work ${i}`, payload: { work_ms: 300 + i * 200 } })).status).toBe(201);
+    expect((await submit({ role: 'worker', title: 'fails for good', payload: { fail: true, permanent: true } })).status).toBe(201);
+    for (let i = 0; i < 2; i++) expect((await submit({ role: 'deva_ts', title: `story ${i}`, prompt: `Add coupon validation ${i}` })).status).toBe(201);
+    // an Alertmanager webhook without its token: refused, and counted by status code
+    expect((await fetch(`${sup.url}/api/v1/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    const target = new URL(sup.url).host;
+    prom = await startPrometheus({
+      global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
+      rule_files: rules,
+      scrape_configs: [{ job_name: 'agentic-supervisor', metrics_path: '/metrics', static_configs: [{ targets: [target], labels: { host: 'test' } }] }],
+    }, ['--enable-feature=exemplar-storage']);
+    await waitFor('the tasks to finish', async () => {
+      const { body } = await sup.api<{ tasks: { status: string }[] }>('GET', '/api/v1/tasks?limit=50');
+      return body.tasks.length === 7 && body.tasks.every((t) => t.status === 'completed' || t.status === 'failed');
+    }, 60_000);
+    await waitFor('12 scrapes and an escalation in Prometheus', async () => {
+      const scrapes = await prom.query('count_over_time(up{job="agentic-supervisor"}[1m]) >= 12 and up == 1');
+      const esc = await prom.query('agentic_escalations_total');
+      return (scrapes.data?.result.length ?? 0) > 0 && (esc.data?.result.length ?? 0) > 0;
+    }, 60_000, 500);
+    exported = new Set(await prom.labelValues('__name__'));
+  }, 150_000);
+
+  afterAll(async () => {
+    await prom?.stop();
+    cleanup(sup);
+  });
+
+  /** The variable values Grafana could pick: `.*` for All, else every value of its label_values() query. */
+  async function combos(d: Dashboard): Promise<Record<string, string>[]> {
+    let out: Record<string, string>[] = [{ ...BUILTINS }];
+    for (const v of d.templating?.list ?? []) {
+      const next: Record<string, string>[] = [];
+      for (const c of out) {
+        if (v.includeAll) { next.push({ ...c, [v.name]: v.allValue ?? '.*' }); continue; }
+        const m = /^label_values\((?:(.*),\s*)?([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(substitute(variableQuery(v), c).trim());
+        expect(m, `variable ${v.name}: ${variableQuery(v)}`).not.toBeNull();
+        const values = await prom.labelValues(m?.[2] as string, m?.[1]);
+        expect(values.length, `variable ${v.name} has no values`).toBeGreaterThan(0);
+        for (const value of values.slice(0, 8)) next.push({ ...c, [v.name]: value });
+      }
+      out = next;
+    }
+    return out;
+  }
+
+  /** Runs one query for every combination; returns what went wrong (nothing when all is well). */
+  async function problems(q: Query, all: Record<string, string>[]): Promise<string[]> {
+    const errors: string[] = [];
+    let withData = 0;
+    for (const c of all) {
+      const expr = substitute(q.expr, c);
+      if (/\$|\[\[/.test(expr.replace(/"[^"]*"/g, '""').replace(/\{\{[^}]*\}\}/g, ''))) errors.push(`${q.where}: unsubstituted variable in ${expr}`);
+      const r = await prom.query(expr);
+      if (r.status !== 'success') errors.push(`${q.where}: ${r.errorType}: ${r.error}\n  ${expr}`);
+      else if ((r.data?.result.length ?? 0) > 0) withData++;
+    }
+    const missing = metricNames(q.expr).filter((m) => !exported.has(m));
+    const excused = missing.length > 0 && missing.every((m) => m in NOT_PRODUCED);
+    if (q.needsData && withData === 0 && !excused) errors.push(`${q.where}: no data for any of ${all.length} variable combinations${missing.length ? ` (not exported: ${missing.join(', ')})` : ''}\n  ${q.expr}`);
+    return errors;
+  }
+
+  it('a broken query fails the check (the check can fail)', async () => {
+    const all = [{ ...BUILTINS }];
+    expect((await problems({ where: 'broken', expr: 'sum by (agent) (agentic_agent_up{agent="x"', exemplar: false, needsData: true }, all))[0]).toMatch(/broken: bad_data/);
+    expect((await problems({ where: 'typo', expr: 'agentic_agent_upp', exemplar: false, needsData: true }, all))[0]).toMatch(/typo: no data/);
+  });
+
+  it('this fleet exports the series the dashboards read (else the next test would prove little)', () => {
+    const read = new Set(dashboards.flatMap(({ d }) => queriesOf(d).flatMap((q) => metricNames(q.expr))));
+    const absent = [...read].filter((m) => !exported.has(m) && !(m in NOT_PRODUCED));
+    expect(absent).toEqual([]);
+  });
+
+  it.each(dashboards)('$file: every query parses and returns data', async ({ d }) => {
+    const all = await combos(d);
+    const errors: string[] = [];
+    for (const q of queriesOf(d)) errors.push(...(await problems(q, all)));
+    expect(errors).toEqual([]);
+  });
+
+  it('the task-duration heatmaps carry trace_id exemplars', async () => {
+    const heatmaps = dashboards.flatMap(({ d }) => queriesOf(d).filter((q) => q.exemplar));
+    expect(heatmaps.length).toBe(2);
+    for (const q of heatmaps) {
+      const expr = substitute(q.expr, { ...BUILTINS, instance: '.*', role: 'worker' });
+      const now = Date.now() / 1000;
+      const res = await fetch(`${prom.url}/api/v1/query_exemplars?${new URLSearchParams({ query: expr, start: String(now - 600), end: String(now) })}`);
+      const body = (await res.json()) as { status: string; data: { exemplars: { labels: Record<string, string> }[] }[] };
+      expect(body.status, q.where).toBe('success');
+      const ids = body.data.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id));
+      expect(ids.length, q.where).toBeGreaterThan(0);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { waitFor } from './harness.js';
+
+/**
+ * A real terminal for tests: a tmux server on a private socket (so a
+ * developer's own tmux sessions are never touched), one detached session of a
+ * fixed size, `send-keys` to type and `capture-pane` to read the screen.
+ * A missing tmux binary throws: terminal tests never skip.
+ */
+export class TmuxSession {
+  private constructor(private readonly socket: string, readonly name: string) {}
+
+  static start(command: string[], opts: { cols: number; rows: number; env?: Record<string, string> }): TmuxSession {
+    const socket = `agentic-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const s = new TmuxSession(socket, 'main');
+    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // remain-on-exit keeps the pane (and its exit status) after the command ends
+    s.tmux(['-f', '/dev/null', 'start-server', ';', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'new-session', '-d', '-s', s.name, '-x', String(opts.cols), '-y', String(opts.rows), ...env, shellJoin(command)]);
+    return s;
+  }
+
+  /** The visible screen as plain text (no colours); with `history`, the scrolled-off lines too. */
+  capture(history = false): string {
+    return this.tmux(['capture-pane', '-p', ...(history ? ['-S', '-200'] : []), '-t', this.name]);
+  }
+
+  /** Keys in tmux send-keys syntax: 'q', 'Down', 'Enter', 'Escape'. */
+  send(...keys: string[]): void {
+    this.tmux(['send-keys', '-t', this.name, ...keys]);
+  }
+
+  /** Waits until the screen matches, and returns it. The last screen is in the error on timeout. */
+  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
+    let last = '';
+    try {
+      return await waitFor(what, () => {
+        last = this.capture();
+        return test(last) ? last : undefined;
+      }, timeoutMs, 150);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- last screen ---\n${last}`);
+    }
+  }
+
+  /** Once the pane's command has ended (remain-on-exit keeps the pane): its exit code, or `SIGxxx` when a signal ended it. */
+  exitStatus(): number | string | undefined {
+    const out = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}']).trim();
+    const [dead, code, signal] = out.split('|');
+    if (dead !== '1') return undefined;
+    // the pty can close before tmux has reaped the process: no status yet
+    return code ? Number(code) : signal ? `signal ${signal}` : undefined;
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['-L', this.socket, 'kill-server'], { encoding: 'utf8' });
+  }
+
+  private tmux(args: string[]): string {
+    const r = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+    if (r.error) throw new Error((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'tmux is not installed (Debian: apt-get install tmux): terminal tests do not skip' : `tmux ${args.join(' ')}: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  }
+}
+
+const shellJoin = (argv: string[]) => argv.map((a) => (/^[\w./=:@%+-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');

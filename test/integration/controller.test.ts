@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, cleanup, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { alert, payload } from '../unit/controller/helpers.js';
+
+interface AgentRow { agent: string; replica: string; state: string; pid: number | null; restarts_by_reason: Record<string, number> }
+interface Decision { result: string; reason: string; target: string | null; decision_ms: number; fingerprint: string }
+
+const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
+
+describe('the recovery controller inside a real supervisor (POST /api/v1/alerts)', () => {
+  let sup: RunningSupervisor;
+  let hook: string;
+  let instance: string;
+  const agents = () => sup.api<{ agents: AgentRow[] }>('GET', '/api/v1/agents').then((r) => r.body.agents);
+  const row = async (slot: string) => (await agents()).find((a) => a.replica === slot) as AgentRow;
+  const decisions = (limit = 50) => sup.api<{ decisions: Decision[] }>('GET', `/api/v1/alerts/decisions?limit=${limit}`).then((r) => r.body.decisions);
+  const send = (body: unknown, headers: Record<string, string> = {}) => fetch(`${sup.url}/api/v1/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${hook}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const onW = (over: Parameters<typeof alert>[0] = {}) => alert({ ...over, labels: { agent: 'w', role: 'w', replica: 'w-0', instance, ...over.labels } });
+
+  beforeAll(async () => {
+    sup = await startSupervisor({
+      monitoring: { recovery: { restart_attempts: 3, base_delay: 0.1, max_delay: 0.5, circuit_breaker_threshold: 2, breaker_window: 60, breaker_cooldown: 600, stable_uptime: 30 } },
+      agents: [
+        { name: 'w', command: ['node', WORKER], replicas: 2, heartbeat_interval: 1 },
+        { name: 'loop', command: ['node', WORKER], env: { WORKER_CRASH_ON_START: '1' } },
+      ],
+    });
+    hook = readFileSync(path.join(sup.stateDir, 'webhook.token'), 'utf8').trim();
+    instance = new URL(sup.url).host;
+    await waitFor('w to run', async () => (await agents()).filter((a) => a.agent === 'w' && a.state === 'running').length === 2);
+  });
+  afterAll(() => cleanup(sup));
+
+  it('restarts the replica a firing action="restart" alert names, counted as reason "alert"', async () => {
+    const before = await row('w-0');
+    const res = await send(payload(onW()));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', decisions: [{ result: 'acted', target: 'w-0' }] });
+    const after = await waitFor('w-0 restarted by the alert', async () => { const r = await row('w-0'); return r.restarts_by_reason.alert === 1 && r.state === 'running' && r.pid !== before.pid ? r : undefined; });
+    expect(after.restarts_by_reason.crash ?? 0).toBe(before.restarts_by_reason.crash ?? 0);
+    expect((await row('w-1')).restarts_by_reason.alert).toBeUndefined();
+  });
+
+  it('restarts exactly once when Alertmanager delivers the same alert again and again', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await send(payload(onW()));
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { decisions: Decision[] }).decisions[0]?.result).toBe('duplicate');
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await row('w-0')).restarts_by_reason.alert).toBe(1);
+  });
+
+  it('leaves a replica with an open breaker alone (skipped_circuit_open)', async () => {
+    await waitFor('loop-0 to open its breaker', async () => ['circuit_open', 'failed'].includes((await row('loop-0')).state));
+    const res = await send(payload(alert({ fingerprint: 'loop', labels: { agent: 'loop', replica: 'loop-0', instance, alertname: 'AgentDown' } })));
+    expect(((await res.json()) as { decisions: Decision[] }).decisions[0]).toMatchObject({ result: 'skipped_circuit_open' });
+    expect((await row('loop-0')).restarts_by_reason.alert).toBeUndefined();
+  });
+
+  it('answers bad requests with the right 4xx and a JSON reason, acts on none, and keeps running', async () => {
+    const count = (await decisions(500)).length;
+    const valid = JSON.stringify(payload(onW({ fingerprint: 'bad-requests', labels: { replica: 'w-1' } })));
+    const cases: [string, Promise<Response>, number][] = [
+      ['malformed JSON', send('{"version":"4","alerts":['), 400],
+      ['wrong schema', send({ version: '3', alerts: 'none' }), 400],
+      ['missing token', send(valid, { authorization: '' }), 401],
+      ['wrong token', send(valid, { authorization: `Bearer ${sup.token}` }), 403],
+      ['oversized', send(JSON.stringify({ ...payload(onW()), pad: 'x'.repeat(600 * 1024) })), 413],
+    ];
+    for (const [name, p, code] of cases) {
+      const res = await p;
+      expect(res.status, name).toBe(code);
+      const body = (await res.json()) as { error: string; reason?: string };
+      expect(body.error, name).toBeTruthy();
+      if (code === 400) expect(body.reason, name).toMatch(name === 'wrong schema' ? /not an Alertmanager webhook v4 payload: version/ : /malformed JSON/);
+    }
+    expect((await decisions(500)).length).toBe(count);
+    expect((await row('w-1')).restarts_by_reason.alert).toBeUndefined();
+    expect((await fetch(`${sup.url}/healthz`)).status).toBe(200);
+  });
+
+  it('counts every decision and webhook status in /metrics', async () => {
+    const text = await (await fetch(`${sup.url}/metrics`)).text();
+    expect(text).toMatch(/agentic_controller_actions_total\{action="restart",result="acted"\} 1\b/);
+    expect(text).toMatch(/agentic_controller_actions_total\{action="restart",result="duplicate"\} 5\b/);
+    expect(text).toMatch(/agentic_controller_webhook_requests_total\{code="413"\} 1\b/);
+    expect(text).toMatch(/agentic_controller_webhook_requests_total\{code="401"\} 1\b/);
+    expect(text).toMatch(/agentic_controller_decision_seconds_count \d+/);
+  });
+
+  it('lists decisions with `background alerts`, as a table and as JSON', async () => {
+    const table = await sup.cli(['background', 'alerts', '--limit', '50']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/AgentUnresponsive\s+w-0\s+\S+\s+acted/);
+    expect(table.stdout).toContain('skipped_circuit_open');
+    const json = await sup.cli(['background', 'alerts', '--json', '--limit', '3']);
+    const parsed = JSON.parse(json.stdout) as Decision[];
+    expect(parsed).toHaveLength(3);
+    expect(parsed[0]?.result).toBe('skipped_circuit_open');
+  });
+
+  it('decides within 50 ms at p99 over 500 webhook requests', async () => {
+    const client: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      // One restart alert per request with a new fingerprint: the first acts, the rest
+      // hit the cooldown (claim, rate limit, release): the full decision path each time.
+      const body = JSON.stringify(payload(onW({ fingerprint: `bench-${i}`, labels: { replica: 'w-1', alertname: 'AgentTaskStuck' } })));
+      const t0 = performance.now();
+      const res = await send(body);
+      await res.arrayBuffer();
+      client.push(performance.now() - t0);
+      expect(res.status).toBe(200);
+    }
+    const decided = (await decisions(500)).filter((d) => d.fingerprint.startsWith('bench-'));
+    expect(decided).toHaveLength(500);
+    expect(decided.filter((d) => d.result === 'acted')).toHaveLength(1);
+    const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.ceil((p / 100) * xs.length) - 1] as number;
+    const ms = decided.map((d) => d.decision_ms);
+    const line = `recovery controller, 500 requests: decision p50 ${pct(ms, 50).toFixed(2)} ms, p99 ${pct(ms, 99).toFixed(2)} ms, max ${Math.max(...ms).toFixed(2)} ms; HTTP round trip p50 ${pct(client, 50).toFixed(2)} ms, p99 ${pct(client, 99).toFixed(2)} ms`;
+    console.log(line);
+    expect(pct(ms, 99)).toBeLessThan(50);
+  });
+});

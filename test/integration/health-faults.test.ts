@@ -1,0 +1,202 @@
+/**
+ * Each fault injected by a real fixture agent (test/fixtures/health/agent.mjs)
+ * next to a healthy one: the right check fires, its sentence names the fault,
+ * it is detected within the bound the config implies, and the healthy agent
+ * never gets a finding.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthReportJson } from '../../src/health/report.js';
+import { FAULTS, MONITORING, faultStart, fixtureAgent, type FaultSpec } from '../fixtures/health/faults.js';
+import { cleanup, runCli, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { detect, refusedPort, type Detection } from '../helpers/health.js';
+
+/**
+ * Slack on top of each configured bound: the test polls the API every 100 ms, and
+ * on a loaded 2-core machine (load average 10+ while other suites run) signals,
+ * timers and HTTP answers each take a few hundred ms more.
+ */
+const SLACK_MS = 1000;
+
+interface Group {
+  sup: RunningSupervisor;
+  detections: Map<string, Promise<Detection>>;
+}
+
+async function startGroup(faults: FaultSpec[], monitoring: Record<string, unknown>, extra: Record<string, Record<string, unknown>> = {}): Promise<Group> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'health-faults-'));
+  const faultFile = path.join(dir, 'faults.ndjson');
+  const sup = await startSupervisor({
+    monitoring,
+    agents: [fixtureAgent('healthy', 'healthy', faultFile), ...faults.map((f) => fixtureAgent(f.agent, f.fault, faultFile, extra[f.agent]))],
+  });
+  const detections = new Map<string, Promise<Detection>>();
+  for (const f of faults) {
+    let injectedAt: number | undefined;
+    if (f.sigstop) {
+      const pid = await waitFor(`${f.agent} to connect`, async () => {
+        const r = await sup.api<HealthReportJson>('GET', `/api/v1/health?agent=${f.agent}`);
+        const a = r.body.agents?.[0];
+        return a?.checks.agent_response.summary.startsWith('pong') ? (a.pid ?? undefined) : undefined;
+      });
+      process.kill(pid, 'SIGSTOP');
+      injectedAt = Date.now();
+    }
+    if (f.task) expect((await sup.api('POST', '/api/v1/tasks', { role: f.agent, title: `trigger ${f.fault}` })).status).toBe(201);
+    const p = detect(sup.api.bind(sup), f, () => injectedAt ?? faultStart(faultFile, f.agent));
+    p.catch(() => undefined); // awaited by its own test
+    detections.set(f.fault, p);
+  }
+  const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
+  sup.proc.once('exit', cleanupDir);
+  return { sup, detections };
+}
+
+async function expectDetected(g: Group, spec: FaultSpec, monitoring: typeof MONITORING): Promise<void> {
+  const d = await g.detections.get(spec.fault)!;
+  console.log(`[health-faults] ${spec.fault}: ${d.finding.severity} ${d.finding.check}/${d.finding.kind} (${d.finding.diagnosis ?? '-'}): ${d.finding.message}`);
+  expect(d.finding.check).toBe(spec.check);
+  expect(spec.kind.split('|')).toContain(d.finding.kind);
+  if (spec.diagnosis) expect(d.finding.diagnosis).toBe(spec.diagnosis);
+  expect(d.finding.message.startsWith(`${spec.agent}: `)).toBe(true);
+  expect(d.finding.message).toMatch(spec.text);
+  const bound = spec.bound(monitoring);
+  console.log(`[health-faults] ${spec.fault}: first detection ${d.firstDetectionMs} ms, ${spec.severity} seen after ${d.seenMs} ms; bound ${bound} ms (${spec.boundText})`);
+  expect(d.seenMs).toBeLessThanOrEqual(bound + SLACK_MS);
+  // the finding went to the structured log as well
+  await waitFor('the finding in the log', () => g.sup.output().split('\n').some((l) => l.includes(`"replica":"${spec.agent}-0"`) && l.includes(`"finding":"${d.finding.kind}"`) && l.includes('"health_check"')));
+}
+
+async function expectHealthyUntouched(g: Group) {
+  const r = await g.sup.api<HealthReportJson>('GET', '/api/v1/health?agent=healthy');
+  expect(r.body.verdict).toBe('healthy');
+  expect(r.body.agents[0]!.findings).toEqual([]);
+  expect(Object.values(r.body.agents[0]!.checks).map((c) => c.status).filter((s) => s !== 'healthy' && s !== 'skipped')).toEqual([]);
+  // and never had one: no health line about it in the supervisor's log
+  const lines = g.sup.output().split('\n').filter((l) => l.includes('"health_check"') && l.includes('"replica":"healthy-0"'));
+  expect(lines).toEqual([]);
+}
+
+describe('health checks find injected faults in real processes', () => {
+  describe('crash, SIGSTOP hang, blocked event loop, slow and stale tasks, a leak, an unreachable dependency', () => {
+    const faults = [FAULTS.crash!, FAULTS.hang!, FAULTS.blocked_loop!, FAULTS.slow_task!, FAULTS.stale_task!, FAULTS.leak!, FAULTS.unreachable!];
+    let g: Group;
+    beforeAll(async () => {
+      const port = await refusedPort();
+      g = await startGroup(faults, MONITORING, { offline: { connectivity: [{ name: 'llm-api', url: `tcp://127.0.0.1:${port}` }] } });
+    });
+    afterAll(() => cleanup(g?.sup));
+
+    for (const f of faults) it(`${f.fault}: ${f.check} reports ${f.kind}${f.diagnosis ? ` (${f.diagnosis})` : ''} within ${f.boundText}`, () => expectDetected(g, f, MONITORING));
+
+    it('gives the healthy agent next to them no finding, ever', async () => {
+      await Promise.allSettled(faults.map((f) => g.detections.get(f.fault)));
+      await expectHealthyUntouched(g);
+    });
+
+    it('exports every verdict on /metrics: per check and replica, the leak\'s growth, and the system', async () => {
+      const text = await (await fetch(`${g.sup.url}/metrics`)).text();
+      const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(value('agentic_agent_health_status{check="agent_response",agent="hung",role="hung",replica="0"}')).toBe(2);
+      expect(value('agentic_agent_health_status{check="task_progress",agent="waiter",role="waiter",replica="0"}')).toBe(2);
+      expect(value('agentic_agent_health_status{check="connectivity",agent="offline",role="offline",replica="0"}')).toBe(2);
+      expect(value('agentic_agent_health_status{check="memory_leaks",agent="leaker",role="leaker",replica="0"}')).toBe(2);
+      expect(value('agentic_agent_memory_growth_bytes_per_second{agent="leaker",role="leaker",replica="0"}')).toBeGreaterThan((10 * 1024 * 1024) / 60); // over min_growth_mb_per_min
+      for (const check of ['agent_response', 'resource_usage', 'task_progress', 'memory_leaks', 'connectivity']) {
+        expect(value(`agentic_agent_health_status{check="${check}",agent="healthy",role="healthy",replica="0"}`)).toBe(0);
+      }
+      expect(value('agentic_system_health')).toBe(2);
+    });
+
+    it('background health: exits 2 with a table that names each fault, 0 for the healthy agent, 2 for an unknown agent', async () => {
+      const all = await g.sup.cli(['background', 'health']);
+      expect(all.code).toBe(2);
+      expect(all.stdout).toMatch(/^System: UNHEALTHY — \d+\/8 agents up/);
+      expect(all.stdout).toMatch(/^hung-0\s+running\s+UNHEALTHY\s+UNHEALTHY/m);
+      expect(all.stdout).toMatch(/hung: no heartbeat for .* and \d+ ping\(s\) in a row unanswered within 0\.5s \(max_failures 2\); process state T/);
+      expect(all.stdout).toMatch(/^healthy-0\s+running\s+healthy\s+ok\s+ok\s+ok\s+(ok|warming up)\s+-\s+-$/m);
+      const one = await g.sup.cli(['background', 'health', '--agent', 'healthy', '--json']);
+      expect(one.code).toBe(0);
+      expect(JSON.parse(one.stdout)).toMatchObject({ verdict: 'healthy', agents: [{ replica: 'healthy-0', findings: [] }] });
+      const waiter = await g.sup.cli(['background', 'health', '--agent', 'waiter']);
+      expect(waiter.code).toBe(2);
+      expect(waiter.stdout).toContain('waiter: task');
+      const unknown = await g.sup.cli(['background', 'health', '--agent', 'nobody']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('no agent or replica named nobody');
+    });
+  });
+
+  describe('busy loop (livelock) and CPU burn in a child process', () => {
+    const faults = [FAULTS.busy_loop!, FAULTS.cpu_burn!];
+    // Low enough that a burning core shows over it even when other test processes share the CPU.
+    const monitoring = { ...MONITORING, health_checks: { ...MONITORING.health_checks, resource_usage: { ...MONITORING.health_checks.resource_usage, max_cpu_percent: 15 } } };
+    let g: Group;
+    beforeAll(async () => { g = await startGroup(faults, monitoring); });
+    afterAll(() => cleanup(g?.sup));
+
+    for (const f of faults) it(`${f.fault}: ${f.check} reports ${f.kind}${f.diagnosis ? ` (${f.diagnosis})` : ''} within ${f.boundText}`, () => expectDetected(g, f, monitoring));
+
+    it('gives the healthy agent next to them no finding, ever', async () => {
+      await Promise.allSettled(faults.map((f) => g.detections.get(f.fault)));
+      await expectHealthyUntouched(g);
+    });
+  });
+
+  describe('with restart_unhealthy, and a dependency shared by two agents', () => {
+    let sup: RunningSupervisor;
+    beforeAll(async () => {
+      const port = await refusedPort();
+      const dep = { connectivity: [{ name: 'llm-api', url: `tcp://127.0.0.1:${port}` }] };
+      sup = await startSupervisor({
+        monitoring: { ...MONITORING, recovery: { ...MONITORING.recovery, restart_unhealthy: true } },
+        agents: [fixtureAgent('healthy', 'healthy', '/dev/null'), fixtureAgent('hung', 'hang', '/dev/null'), fixtureAgent('qaa', 'healthy', '/dev/null', dep), fixtureAgent('saa', 'healthy', '/dev/null', dep)],
+      });
+    });
+    afterAll(() => cleanup(sup));
+
+    it('restarts an agent found unhealthy through the restart policy, and says why', async () => {
+      const pid = await waitFor('hung to answer pings', async () => {
+        const a = (await sup.api<HealthReportJson>('GET', '/api/v1/health?agent=hung')).body.agents[0];
+        return a?.checks.agent_response.summary.startsWith('pong') ? (a.pid ?? undefined) : undefined;
+      });
+      process.kill(pid, 'SIGSTOP');
+      const restarted = await waitFor('hung to be restarted', async () => {
+        const r = await sup.api<{ agents: { replica: string; pid: number | null; restarts_by_reason: Record<string, number> }[] }>('GET', '/api/v1/agents');
+        const a = r.body.agents.find((x) => x.replica === 'hung-0');
+        return a && a.pid && a.pid !== pid && a.restarts_by_reason.unhealthy ? a : undefined;
+      }, 15_000);
+      expect(restarted.restarts_by_reason).toEqual({ unhealthy: 1 });
+      expect(sup.output()).toMatch(/restarting hung-0 because it is unhealthy: hung: .*\d+ ping\(s\) in a row unanswered within 0\.5s \(max_failures 2\); process state T/);
+      await waitFor('the new process to be healthy', async () => (await sup.api<HealthReportJson>('GET', '/api/v1/health?agent=hung')).body.verdict === 'healthy', 10_000);
+    });
+
+    it('diagnoses the shared dependency once, at system level, and not as two failing agents', async () => {
+      const r = await waitFor('the shared outage', async () => {
+        const body = (await sup.api<HealthReportJson>('GET', '/api/v1/health')).body;
+        return body.system.findings.some((f) => f.kind === 'shared_outage' && f.severity === 'unhealthy') ? body : undefined;
+      });
+      const outages = r.system.findings.filter((f) => f.kind === 'shared_outage');
+      expect(outages).toHaveLength(1);
+      expect(outages[0]!.message).toMatch(/^system: llm-api is unreachable from 2 agents \(qaa-0, saa-0\) for .*: connection refused — one shared dependency outage, not 2 agent faults/);
+      expect(r.verdict).toBe('unhealthy');
+      for (const name of ['qaa', 'saa']) {
+        const a = r.agents.find((x) => x.agent === name)!;
+        expect(a.findings).toEqual([]);
+        expect(a.checks.connectivity.summary).toContain('llm-api: shared outage (see system)');
+      }
+      const restarts = (await sup.api<{ agents: { agent: string; restarts: number }[] }>('GET', '/api/v1/agents')).body.agents.filter((a) => a.agent === 'qaa' || a.agent === 'saa');
+      expect(restarts.map((a) => a.restarts)).toEqual([0, 0]);
+    });
+
+    it('background health exits 3 when no supervisor runs for the state directory', async () => {
+      const empty = mkdtempSync(path.join(tmpdir(), 'health-none-'));
+      const r = await runCli(['background', 'health', '--state-dir', empty]);
+      rmSync(empty, { recursive: true, force: true });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('No supervisor is running');
+    });
+  });
+});
