@@ -4,15 +4,13 @@ import type { SupervisorEvents } from '../supervisor/Supervisor.js';
 import type { ConnectivityCheck } from './connectivity.js';
 import { createChecks } from './createChecks.js';
 import { CrashMemory } from './CrashMemory.js';
-import { currentResults, type StoredResult, type SystemSnapshot, type TargetHealth } from './aggregate.js';
-import { FindingLedger } from './FindingLedger.js';
+import type { StoredResult, SystemSnapshot, TargetHealth } from './aggregate.js';
 import type { HealthCheckerEvents, HealthCheckerOptions } from './HealthCheckerOptions.js';
-import { logFindings } from './logFindings.js';
 import { notRunning } from './notRunning.js';
-import { capacityOf, systemVerdict } from './systemVerdict.js';
 import { targetsOf, type Target } from './Target.js';
 import { UnhealthyRestarter } from './UnhealthyRestarter.js';
-import { worst, type CheckContext, type CheckName, type CheckResult, type Finding, type HealthCheck, type Verdict } from './types.js';
+import type { CheckContext, CheckName, CheckResult, HealthCheck } from './types.js';
+import { VerdictBook } from './VerdictBook.js';
 
 export type { HealthCheckerEvents, HealthCheckerOptions } from './HealthCheckerOptions.js';
 
@@ -28,13 +26,10 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly stored = new Map<string, Map<CheckName, StoredResult>>();
   /** Target ids seen by the last recomputation or observation: checks forget the ones that vanish. */
   private known = new Set<string>();
-  private readonly ledger = new FindingLedger();
-  private health = new Map<string, TargetHealth>();
-  private sys: SystemSnapshot = { verdict: 'healthy', agents: { configured: 0, up: 0, down: [] }, replicas: { configured: 0, up: 0 }, capacity: {}, findings: [], resources: undefined, checked_at: 0 };
+  private readonly book: VerdictBook;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Map<CheckName, Promise<void>>();
   private readonly rerun = new Set<CheckName>();
-  private readonly restarter: UnhealthyRestarter | undefined;
   private readonly crashes: CrashMemory;
   private readonly now: () => number;
   private readonly onMessage: (...e: SupervisorEvents['message']) => void;
@@ -46,7 +41,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.now = o.now ?? Date.now;
     this.crashes = new CrashMemory(o.bg.monitoring.recovery.stable_uptime * 1000);
     this.checks = o.checks ?? createChecks(o.bg, this.crashes);
-    this.restarter = o.restart ? new UnhealthyRestarter(o.restart, o.logger) : undefined;
+    const restarter = o.restart ? new UnhealthyRestarter(o.restart, o.logger) : undefined;
+    this.book = new VerdictBook({ source: o.source, logger: o.logger, system: o.system, restarter, emit: (e, ...a) => (this.emit as (e: string, ...args: unknown[]) => boolean)(e, ...a) });
     const conn = this.checks.find((c): c is ConnectivityCheck => c.name === 'connectivity' && 'report' in c);
     this.onMessage = ({ slot, message }) => { if (message.type === 'connectivity') conn?.report(slot, message, this.now()); };
     this.onExit = ({ slot, reason }) => {
@@ -62,13 +58,16 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       clearInterval(kick);
       this.observe();
       this.measureSystem();
-      for (const c of this.checks) void this.runCheck(c.name);
+      void this.runCheck(...this.checks.map((c) => c.name));
     }, 100);
     kick.unref();
     this.timers.push(kick);
-    for (const c of this.checks) this.every(c.intervalMs, () => void this.runCheck(c.name));
+    const byInterval = new Map<number, CheckName[]>();
+    for (const c of this.checks) byInterval.set(c.intervalMs, [...(byInterval.get(c.intervalMs) ?? []), c.name]);
+    for (const [ms, names] of byInterval) this.every(ms, () => void this.runCheck(...names));
     if (this.checks.some((c) => c.observe)) this.every(this.o.bg.monitoring.sample_interval * 500, () => this.observe());
-    this.every(this.o.bg.monitoring.check_interval * 1000, () => this.measureSystem());
+    // Host CPU, memory and disks change slowly: at most every 10 s.
+    this.every(Math.max(this.o.bg.monitoring.check_interval, 10) * 1000, () => this.measureSystem());
     this.o.source.on?.('message', this.onMessage);
     this.o.source.on?.('agentExit', this.onExit);
   }
@@ -84,28 +83,57 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   /** Every target's health after the latest rounds. */
   targets(): TargetHealth[] {
-    return [...this.health.values()];
+    return this.book.targets();
   }
 
   system(): SystemSnapshot {
-    return this.sys;
+    return this.book.system();
   }
 
-  /** Runs one round of a check over every target (a round already running is followed by one more). */
-  runCheck(name: CheckName): Promise<void> {
-    const check = this.checks.find((c) => c.name === name);
-    if (!check || this.stopped || this.o.source.ready === false) return Promise.resolve();
-    const running = this.inFlight.get(name);
-    if (running) {
-      this.rerun.add(name);
-      return running;
+  /**
+   * Runs one round of each named check over every target. Checks that answer at
+   * once (everything but pings and network probes) share one recomputation of
+   * the verdicts; a check that waits recomputes when it is done. A check whose
+   * previous round is still running gets one more round after it.
+   */
+  runCheck(...names: CheckName[]): Promise<void> {
+    if (this.stopped || this.o.source.ready === false) return Promise.resolve();
+    const now = this.now();
+    const targets = targetsOf(this.o.source);
+    const ctx = this.context(now);
+    const waits: Promise<void>[] = [];
+    const done: CheckName[] = [];
+    for (const check of this.checks.filter((c) => names.includes(c.name))) {
+      const name = check.name;
+      const running = this.inFlight.get(name);
+      if (running) {
+        this.rerun.add(name);
+        waits.push(running);
+        continue;
+      }
+      const results = targets.map((t) => this.evaluate(check, t, ctx));
+      if (!results.some((r) => r instanceof Promise)) {
+        this.store(name, targets, results as CheckResult[], now);
+        done.push(name);
+        continue;
+      }
+      const round = Promise.all(results).then((rs) => {
+        if (this.stopped) return;
+        this.store(name, targets, rs, now);
+        this.recompute(targetsOf(this.o.source), this.now());
+        this.emit('evaluated', name);
+      }).finally(() => {
+        this.inFlight.delete(name);
+        if (this.rerun.delete(name)) void this.runCheck(name);
+      });
+      this.inFlight.set(name, round);
+      waits.push(round);
     }
-    const round = this.round(check).finally(() => {
-      this.inFlight.delete(name);
-      if (this.rerun.delete(name)) void this.runCheck(name);
-    });
-    this.inFlight.set(name, round);
-    return round;
+    if (done.length) {
+      this.recompute(targets, now);
+      for (const n of done) this.emit('evaluated', n);
+    }
+    return Promise.all(waits).then(() => undefined);
   }
 
   /** Feeds the latest resource samples to the checks that watch every sample. */
@@ -120,7 +148,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   /** Measures host resources and recomputes the system verdict. */
   measureSystem(): void {
     if (this.o.source.ready === false) return;
-    this.sys.resources = this.o.system?.measure();
+    this.book.measureHost();
     this.recompute(targetsOf(this.o.source), this.now());
     this.emit('evaluated', 'system');
   }
@@ -144,25 +172,26 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.emit('evaluated', 'agent_response');
   }
 
-  private async round(check: HealthCheck): Promise<void> {
-    const now = this.now();
-    const targets = targetsOf(this.o.source);
-    const ctx = this.context(now);
-    const results = await Promise.all(targets.map(async (t): Promise<CheckResult> => {
-      try {
-        return await check.evaluate(t, ctx);
-      } catch (err) {
-        this.o.logger?.error({ check: check.name, replica: t.id, err: (err as Error).message }, `health check ${check.name} failed on ${t.id}: ${(err as Error).message}`);
-        return { status: 'skipped', summary: `check error: ${(err as Error).message}`, findings: [] };
-      }
-    }));
-    if (this.stopped) return;
+  /** One evaluation; a check that throws yields a `skipped` result and a log line, never a failed round. */
+  private evaluate(check: HealthCheck, t: Target, ctx: CheckContext): CheckResult | Promise<CheckResult> {
+    const fail = (err: unknown): CheckResult => {
+      const msg = (err as Error).message;
+      this.o.logger?.error({ health_check: check.name, replica: t.id, err: msg }, `health check ${check.name} failed on ${t.id}: ${msg}`);
+      return { status: 'skipped', summary: `check error: ${msg}`, findings: [] };
+    };
+    try {
+      const r = check.evaluate(t, ctx);
+      return r instanceof Promise ? r.catch(fail) : r;
+    } catch (err) {
+      return fail(err);
+    }
+  }
+
+  private store(name: CheckName, targets: readonly Target[], results: readonly CheckResult[], at: number): void {
     targets.forEach((t, i) => {
       const byCheck = this.stored.get(t.id) ?? new Map<CheckName, StoredResult>();
-      this.stored.set(t.id, byCheck.set(check.name, { ...(results[i] as CheckResult), at: now, incarnation: t.incarnation }));
+      this.stored.set(t.id, byCheck.set(name, { ...(results[i] as CheckResult), at, incarnation: t.incarnation }));
     });
-    this.recompute(targetsOf(this.o.source), this.now());
-    this.emit('evaluated', check.name);
   }
 
   private recompute(targets: Target[], now: number): void {
@@ -170,39 +199,11 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     for (const id of this.known) {
       if (live.has(id)) continue;
       this.stored.delete(id);
-      this.ledger.drop(id);
+      this.book.drop(id);
       for (const c of this.checks) c.forget?.(id);
     }
     this.known = live;
-    const { current, outages } = currentResults(targets, this.stored, now);
-    const next = new Map<string, TargetHealth>();
-    for (const t of targets) {
-      const checks = current.get(t.id) ?? new Map<CheckName, StoredResult>();
-      const all: Finding[] = [...checks.values()].flatMap((r) => r.findings);
-      const change = this.ledger.update(t.id, all, now);
-      const verdict = change.current.reduce<Verdict>((v, f) => worst(v, f.severity), 'healthy');
-      const previous = this.health.get(t.id)?.verdict ?? 'healthy';
-      next.set(t.id, { target: t, verdict, findings: change.current, checks: Object.fromEntries(checks) });
-      logFindings(this.o.logger, t, change);
-      for (const f of change.raised) this.emit('finding', { target: t, finding: f });
-      for (const f of change.resolved) this.emit('resolved', { target: t, finding: f });
-      if (verdict !== previous) this.emit('verdict', { target: t, verdict, previous });
-      this.restarter?.consider(t, change.current);
-    }
-    this.health = next;
-    this.restarter?.prune(targets);
-    const extra = [...outages, ...(this.sys.resources && this.o.system ? this.o.system.findings(this.sys.resources, now) : [])];
-    const sys = systemVerdict(capacityOf(this.o.source, (id) => next.get(id)?.verdict), [...next.values()].map((h) => h.verdict), extra, now);
-    const change = this.ledger.update('system', sys.findings, now);
-    logFindings(this.o.logger, undefined, change);
-    for (const f of change.raised) this.emit('finding', { target: undefined, finding: f });
-    for (const f of change.resolved) this.emit('resolved', { target: undefined, finding: f });
-    const previous = this.sys.verdict;
-    this.sys = { ...sys, findings: change.current, resources: this.sys.resources, checked_at: now };
-    if (sys.verdict !== previous) {
-      this.o.logger?.[sys.verdict === 'healthy' ? 'info' : 'warn']({ verdict: sys.verdict, previous }, `system health ${previous} → ${sys.verdict}: ${sys.agents.up}/${sys.agents.configured} agents up`);
-      this.emit('system', { verdict: sys.verdict, previous, health: this.sys });
-    }
+    this.book.recompute(targets, this.stored, now);
   }
 
   private context(now: number): CheckContext {

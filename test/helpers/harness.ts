@@ -102,6 +102,16 @@ async function launch(dir: string, file: string, stateDir: string, opts: { env?:
 export function cleanup(sup: RunningSupervisor | undefined): void {
   if (!sup) return;
   if (sup.proc.exitCode === null) sup.proc.kill('SIGKILL');
+  // A test that failed half-way must not leave agents running (a busy-looping
+  // fixture would slow every later test): kill every group in the pid file.
+  try {
+    const pids = JSON.parse(readFileSync(path.join(sup.stateDir, 'agents.pid.json'), 'utf8')) as { agents?: { pid: number }[] };
+    for (const a of pids.agents ?? []) {
+      try { process.kill(-a.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  } catch {
+    // no pid file
+  }
   rmSync(sup.dir, { recursive: true, force: true });
 }
 

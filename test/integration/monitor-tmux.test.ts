@@ -88,7 +88,7 @@ describe('background monitor in tmux', () => {
     expect(screen).toMatch(/reconnected to the supervisor/);
 
     term.send('q');
-    await waitFor('the monitor to exit', () => term?.exitStatus() !== undefined, 5000);
+    await waitFor('the monitor to exit', () => term?.exitStatus() !== undefined, 10_000);
     expect(term.exitStatus()).toBe(0);
     expect(term.capture(true)).not.toContain('AgenticScrum Background Monitor'); // the alternate screen is gone
   });

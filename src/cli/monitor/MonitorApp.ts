@@ -25,7 +25,7 @@ export interface MonitorAppOptions {
 /**
  * The live monitor: polls every `intervalMs`, redraws on every poll and key,
  * and turns keys into actions (select, panes, restart with confirmation, quit).
- * `run()` resolves with the exit code when the user quits or SIGTERM/SIGHUP arrives.
+ * `run()` resolves with the exit code when the user quits or SIGINT/SIGTERM/SIGHUP arrives.
  */
 export class MonitorApp {
   private view: ViewState = { selected: 0, pane: 'events', logLines: [] };
@@ -42,16 +42,16 @@ export class MonitorApp {
 
   run(): Promise<number> {
     const done = new Promise<number>((resolve) => { this.finish = resolve; });
+    // SIGINT arrives only when stdin is not a terminal (raw mode turns Ctrl-C into a key)
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     const onSignal = () => this.quit(0);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGHUP', onSignal);
+    for (const sig of signals) process.once(sig, onSignal);
     this.o.screen.start({ keys: (k) => this.onKeys(k), resize: () => this.render() });
     this.readLogs();
     this.render();
     this.schedule();
     return done.finally(() => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGHUP', onSignal);
+      for (const sig of signals) process.off(sig, onSignal);
     });
   }
 

@@ -39,7 +39,7 @@ export class MonitorClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new CliError(`Cannot reach the supervisor at ${this.url}: ${cause}.`, EXIT.NOT_RUNNING);
+      throw new CliError(`Cannot reach the supervisor at ${this.url}: ${cause}. It may have stopped or crashed; start it with: agentic-scrum-setup background start --config <file>`, EXIT.NOT_RUNNING);
     }
     const text = await res.text().catch(() => '');
     try {

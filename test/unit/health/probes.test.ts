@@ -24,34 +24,34 @@ afterAll(() => new Promise((r) => { server.closeAllConnections(); server.close(r
 describe('probes', () => {
   it('http: judges the status (exactly expected_status for a probe; below 500 for reachability), without following redirects', async () => {
     const probe = probeFromSpec({ type: 'http', url: `${base}/ok`, expected_status: 200, period: 1, timeout: 1, failure_threshold: 1 });
-    expect(await probe(1000)).toMatchObject({ ok: true, detail: 'HTTP 200' });
-    expect(await httpProbe(`${base}/down`, 1000)).toMatchObject({ ok: false, detail: 'HTTP 503' });
-    expect(await httpProbe(`${base}/moved`, 1000)).toMatchObject({ ok: true, detail: 'HTTP 302' });
+    expect(await probe(5000)).toMatchObject({ ok: true, detail: 'HTTP 200' });
+    expect(await httpProbe(`${base}/down`, 5000)).toMatchObject({ ok: false, detail: 'HTTP 503' });
+    expect(await httpProbe(`${base}/moved`, 5000)).toMatchObject({ ok: true, detail: 'HTTP 302' });
     const strict = probeFromSpec({ type: 'http', url: `${base}/moved`, expected_status: 200, period: 1, timeout: 1, failure_threshold: 1 });
-    expect((await strict(1000)).ok).toBe(false);
+    expect((await strict(5000)).ok).toBe(false);
   });
 
   it('http: gives up after the timeout, and says a refused port is refused', async () => {
     const slow = await httpProbe(`${base}/slow`, 200);
     expect(slow).toMatchObject({ ok: false, detail: 'timed out after 0.2s' });
     expect(slow.latencyMs).toBeLessThan(1500);
-    expect(await httpProbe(`http://127.0.0.1:${await refusedPort()}/`, 1000)).toMatchObject({ ok: false, detail: 'connection refused' });
+    expect(await httpProbe(`http://127.0.0.1:${await refusedPort()}/`, 5000)).toMatchObject({ ok: false, detail: 'connection refused' });
   });
 
   it('tcp: connects, or reports a refused port', async () => {
-    expect(await tcpProbe(base.slice('http://'.length), 1000)).toMatchObject({ ok: true, detail: 'connected' });
-    expect(await tcpProbe(`127.0.0.1:${await refusedPort()}`, 1000)).toMatchObject({ ok: false, detail: 'connection refused' });
+    expect(await tcpProbe(base.slice('http://'.length), 5000)).toMatchObject({ ok: true, detail: 'connected' });
+    expect(await tcpProbe(`127.0.0.1:${await refusedPort()}`, 5000)).toMatchObject({ ok: false, detail: 'connection refused' });
     expect(splitHostPort('[::1]:9')).toEqual({ host: '::1', port: 9 });
     expect(() => splitHostPort('nope')).toThrow(/host:port/);
   });
 
   it('exec: exit code 0 is healthy; another code, a timeout (the group is killed) or a missing program is not', async () => {
-    expect(await execProbe(['true'], 2000)).toMatchObject({ ok: true, detail: 'exit code 0' });
-    expect(await execProbe(['sh', '-c', 'echo db down >&2; exit 3'], 2000)).toMatchObject({ ok: false, detail: 'exit code 3: db down' });
+    expect(await execProbe(['true'], 5000)).toMatchObject({ ok: true, detail: 'exit code 0' });
+    expect(await execProbe(['sh', '-c', 'echo db down >&2; exit 3'], 5000)).toMatchObject({ ok: false, detail: 'exit code 3: db down' });
     const t0 = Date.now();
     expect(await execProbe(['sh', '-c', 'sleep 5 & sleep 5'], 300)).toMatchObject({ ok: false, detail: 'timed out after 0.3s' });
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect((await execProbe(['/nonexistent/probe'], 1000)).detail).toMatch(/could not run \/nonexistent\/probe/);
+    expect((await execProbe(['/nonexistent/probe'], 5000)).detail).toMatch(/could not run \/nonexistent\/probe/);
   });
 
   it('ProbeTracker runs at most once per period and counts failures in a row', async () => {
