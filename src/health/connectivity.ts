@@ -55,10 +55,15 @@ export class ConnectivityCheck implements HealthCheck {
     byTarget.set(msg.target, { at, ok: msg.ok, error: msg.error, failures, since: msg.ok ? undefined : (prev?.since ?? at) });
   }
 
-  async evaluate(t: Target, ctx: CheckContext): Promise<CheckResult> {
+  /** Synchronous when the agent has no configured dependency (nothing to wait for). */
+  evaluate(t: Target, ctx: CheckContext): CheckResult | Promise<CheckResult> {
     if (t.state !== 'running') return skipped(t.state);
     const deps = dependenciesOf(t.config, this.cfg.timeout);
-    const checked = await Promise.all(deps.map(async (d) => ({ d, st: await this.probe(d, ctx.now) })));
+    if (deps.length === 0) return this.judge(t, ctx, []);
+    return Promise.all(deps.map(async (d) => ({ d, st: await this.probe(d, ctx.now) }))).then((checked) => this.judge(t, ctx, checked));
+  }
+
+  private judge(t: Target, ctx: CheckContext, checked: { d: Dependency; st: DepState }[]): CheckResult {
     const findings: Finding[] = [];
     const who = labelOf(t);
     for (const { d, st } of checked) {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { waitFor } from './harness.js';
 
 /**
@@ -42,13 +43,43 @@ export class TmuxSession {
     }
   }
 
-  /** Once the pane's command has ended (remain-on-exit keeps the pane): its exit code, or `SIGxxx` when a signal ended it. */
+  /**
+   * Once the pane's command has ended: its exit code, or `signal SIGxxx`. tmux
+   * sometimes marks the pane dead without reaping the process (it stays a zombie,
+   * so tmux never learns the status); the status is then read from
+   * /proc/<pid>/stat (field 52, exit_code, as waitpid reports it).
+   */
   exitStatus(): number | string | undefined {
-    const out = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}']).trim();
-    const [dead, code, signal] = out.split('|');
-    if (dead !== '1') return undefined;
-    // the pty can close before tmux has reaped the process: no status yet
-    return code ? Number(code) : signal ? `signal ${signal}` : undefined;
+    const out = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}']).trim();
+    const [, code, signal, pid] = out.split('|');
+    if (code) return Number(code);
+    if (signal) return `signal ${signal}`;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return undefined; // reaped between the two reads: tmux has the status next time
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z') return undefined; // still running (or dead === '1' and about to be reaped)
+    const status = Number(fields[49]);
+    return status & 0x7f ? `signal ${status & 0x7f}` : (status >> 8) & 0xff;
+  }
+
+  /** Waits for the pane's command to end and returns its exit status; the last screen is in the error on timeout. */
+  async waitForExit(timeoutMs = 20_000): Promise<number | string> {
+    try {
+      return await waitFor('the command in tmux to exit', () => this.exitStatus(), timeoutMs, 100);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- process ---\n${this.processState()}\n--- last screen ---\n${this.capture(true)}`);
+    }
+  }
+
+  /** The pane's process and its children: state and kernel wait channel, for diagnosing a hang. */
+  processState(): string {
+    const pid = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_pid}']).trim();
+    const r = spawnSync('ps', ['-o', 'pid,stat,wchan:32,etime,args', '--pid', pid, '--ppid', pid], { encoding: 'utf8' });
+    return r.stdout || r.error?.message || '';
   }
 
   kill(): void {

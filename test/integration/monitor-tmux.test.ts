@@ -88,16 +88,14 @@ describe('background monitor in tmux', () => {
     expect(screen).toMatch(/reconnected to the supervisor/);
 
     term.send('q');
-    await waitFor('the monitor to exit', () => term?.exitStatus() !== undefined, 10_000);
-    expect(term.exitStatus()).toBe(0);
+    expect(await term.waitForExit(30_000)).toBe(0);
     expect(term.capture(true)).not.toContain('AgenticScrum Background Monitor'); // the alternate screen is gone
   });
 
   it('--once in a terminal prints one boxed frame and exits 0', async () => {
     term?.kill();
     term = TmuxSession.start([process.execPath, CLI, 'background', 'monitor', '--once', '--state-dir', sup.stateDir], { cols: 90, rows: 40 });
-    await waitFor('--once to exit', () => term?.exitStatus() !== undefined, 15_000);
-    expect(term.exitStatus()).toBe(0);
+    expect(await term.waitForExit(30_000)).toBe(0);
     const screen = term.capture(true);
     expect(screen).toMatch(/┌─+┐/);
     expect(screen).toContain('Active Agents: 3/3');

@@ -30,16 +30,18 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
   });
   attachHealth(sup, checker);
 
-  checker.on('evaluated', () => {
+  // After a round, the verdicts of that check (every check after a system recomputation: shared outages move findings).
+  checker.on('evaluated', (what) => {
     const metrics = metricsOf(sup);
     if (!metrics) return;
+    const names = what === 'system' || what === 'connectivity' ? CHECK_NAMES : [what];
     for (const h of checker.targets()) {
-      for (const name of CHECK_NAMES) {
+      for (const name of names) {
         const r = h.checks[name];
         metrics.setHealth(h.target.id, name, r && r.status !== 'skipped' ? r.status : 'healthy');
       }
       const growth = h.checks.memory_leaks?.measurements?.growth_bytes_per_second;
-      if (growth !== undefined) metrics.setMemoryGrowth(h.target.id, growth);
+      if (growth !== undefined && names.includes('memory_leaks')) metrics.setMemoryGrowth(h.target.id, growth);
     }
     metrics.setSystemHealth(checker.system().verdict);
   });
