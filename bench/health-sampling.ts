@@ -9,7 +9,7 @@
  * 3. the detection latency of each injected fault against its configured bound
  *    (the scenarios of test/integration/health-faults.test.ts).
  *
- *   npm run build && npx tsx bench/health-sampling.ts [idle-seconds=60] [--no-faults]
+ *   npm run build && npx tsx bench/health-sampling.ts [idle-seconds=60] [--no-idle] [--no-faults]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { cleanup, startSupervisor, waitFor } from '../test/helpers/harness.js';
 import { bgConfig, detect, refusedPort, target } from '../test/helpers/health.js';
 
 const IDLE_SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 60);
+const ROUNDS = 30;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,23 +71,26 @@ async function samplingRound(n: number): Promise<void> {
     for (const c of checks) c.observe?.(targets, ctx);
   }
   const sampleMs: number[] = [];
-  const checkMs: number[] = [];
-  for (let round = 0; round < 12; round++) {
-    let t = performance.now();
+  const perCheck = new Map<string, number[]>(checks.map((c) => [c.name, []]));
+  for (let round = 0; round < ROUNDS + 5; round++) {
+    const t0 = performance.now();
     const samples = await sampler.sample(pids);
-    sampleMs.push(performance.now() - t);
-    t = performance.now();
+    sampleMs.push(performance.now() - t0);
     const at = Date.now();
     const ctx: CheckContext = { now: at, procState: () => 'S', sample: (pid) => (pid === undefined ? undefined : samples.get(pid)), sampleIntervalMs: 5000 };
-    for (const c of checks) c.observe?.(targets, ctx);
-    for (const c of checks) for (const tg of targets) await c.evaluate(tg, ctx);
-    checkMs.push(performance.now() - t);
-    await sleep(200);
+    for (const c of checks) {
+      const t = performance.now();
+      c.observe?.(targets, ctx);
+      for (const tg of targets) await c.evaluate(tg, ctx);
+      perCheck.get(c.name)!.push(performance.now() - t);
+    }
+    await sleep(100);
   }
   for (const p of procs) p.kill('SIGKILL');
-  const s = median(sampleMs.slice(2));
-  const c = median(checkMs.slice(2));
-  console.log(`sampling round, ${String(n).padStart(3)} agents: ResourceSampler ${s.toFixed(1)} ms + checks ${c.toFixed(1)} ms = ${(s + c).toFixed(1)} ms (median of 10)`);
+  const s = median(sampleMs.slice(5));
+  const parts = [...perCheck].map(([name, ms]) => [name, median(ms.slice(5))] as const);
+  const c = parts.reduce((a, [, ms]) => a + ms, 0);
+  console.log(`sampling round, ${String(n).padStart(3)} agents: ResourceSampler ${s.toFixed(1)} ms + checks ${c.toFixed(1)} ms (${parts.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}) = ${(s + c).toFixed(1)} ms (median of ${ROUNDS})`);
 }
 
 async function faultLatencies(): Promise<void> {
@@ -122,8 +126,10 @@ async function faultLatencies(): Promise<void> {
 }
 
 console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-await idleOverhead('checks off (monitoring.enabled false), sample_interval 1 s', { enabled: false, sample_interval: 1 });
-await idleOverhead('sample_interval 1 s, check_interval 30 s (default)', { sample_interval: 1 });
-await idleOverhead('sample_interval 1 s, check_interval 1 s', { sample_interval: 1, check_interval: 1 });
+if (!process.argv.includes('--no-idle')) {
+  await idleOverhead('checks off (monitoring.enabled false), sample_interval 1 s', { enabled: false, sample_interval: 1 });
+  await idleOverhead('sample_interval 1 s, check_interval 30 s (default)', { sample_interval: 1 });
+  await idleOverhead('sample_interval 1 s, check_interval 1 s', { sample_interval: 1, check_interval: 1 });
+}
 for (const n of [10, 50, 200]) await samplingRound(n);
 if (!process.argv.includes('--no-faults')) await faultLatencies();
