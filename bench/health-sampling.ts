@@ -76,7 +76,7 @@ async function samplingRound(n: number): Promise<void> {
     const t0 = performance.now();
     const samples = await sampler.sample(pids);
     sampleMs.push(performance.now() - t0);
-    const at = Date.now();
+    const at = Date.now() + round * 5000; // memory_leaks judges a series at most every window / 60 = 5 s: step past it
     const ctx: CheckContext = { now: at, procState: () => 'S', sample: (pid) => (pid === undefined ? undefined : samples.get(pid)), sampleIntervalMs: 5000 };
     for (const c of checks) {
       const t = performance.now();

@@ -65,7 +65,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const byInterval = new Map<number, CheckName[]>();
     for (const c of this.checks) byInterval.set(c.intervalMs, [...(byInterval.get(c.intervalMs) ?? []), c.name]);
     for (const [ms, names] of byInterval) this.every(ms, () => void this.runCheck(...names));
-    if (this.checks.some((c) => c.observe)) this.every(this.o.bg.monitoring.sample_interval * 500, () => this.observe());
+    if (this.checks.some((c) => c.observe)) this.every(this.o.bg.monitoring.sample_interval * 1000, () => this.observe());
     // Host CPU, memory and disks change slowly: at most every 10 s.
     this.every(Math.max(this.o.bg.monitoring.check_interval, 10) * 1000, () => this.measureSystem());
     this.o.source.on?.('message', this.onMessage);

@@ -23,7 +23,7 @@ export function createChecks(bg: Pick<BackgroundConfig, 'monitoring' | 'agents'>
   }
   if (hc.resource_usage.enabled) checks.push(new ResourceUsageCheck(hc.resource_usage, every(hc.resource_usage), m.sample_interval * 1000));
   if (hc.task_progress.enabled) checks.push(new TaskProgressCheck(hc.task_progress, every(hc.task_progress), hc.agent_response.heartbeat_miss_multiplier));
-  if (hc.memory_leaks.enabled) checks.push(new MemoryLeakCheck(hc.memory_leaks, every(hc.memory_leaks), hc.resource_usage.max_memory_mb));
+  if (hc.memory_leaks.enabled) checks.push(new MemoryLeakCheck(hc.memory_leaks, every(hc.memory_leaks), hc.resource_usage.max_memory_mb, m.sample_interval * 1000));
   if (hc.connectivity.enabled) checks.push(new ConnectivityCheck(hc.connectivity, every(hc.connectivity)));
   return checks;
 }

@@ -64,4 +64,13 @@ describe('memory_leaks', () => {
     expect(last!.findings.map((f) => f.subject)).toEqual(['heap']);
     expect(last!.findings[0]!.message).toContain('heap after GC growing');
   });
+
+  it('judges a series at most once per window / 60, however often the check runs', () => {
+    const check = new MemoryLeakCheck(hc.memory_leaks, 100, 512, 1000); // window 60 s: every 1 s
+    const t = target(T0);
+    const first = feed(check, t, 90, (s) => 100 * MiB + s * 0.2 * MiB + noise(s));
+    const at = T0 + 90_500;
+    check.observe([t], context(at, { 4242: { cpu: 1, rss: 400 * MiB, at } })); // a jump, sampled
+    expect(check.evaluate(t, context(at, { 4242: { cpu: 1, rss: 400 * MiB, at } }))).toEqual(first);
+  });
 });
