@@ -60,11 +60,15 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     if (reason !== 'manual' && reason !== 'alert') return sendError(reply, 400, 'bad_request', `reason must be "manual" or "alert", got ${JSON.stringify(reason)}`);
     if (reason === 'alert' && (typeof alertname !== 'string' || !alertname || alertname.length > 200)) return sendError(reply, 400, 'bad_request', 'reason "alert" needs an alertname (1-200 characters)');
     const cause: ExitCause = reason === 'alert' ? { kind: 'alert', alertname: alertname as string } : { kind: 'manual' };
+    // Answer promptly; the restart goes on. A failure after the answer is logged,
+    // never left as an unhandled rejection (which would end the supervisor).
+    const restarting = sup.restart(req.params.name, cause);
+    restarting.catch((err: unknown) => {
+      if (!(err instanceof UnknownAgentError)) sup.log.error({ agent: req.params.name, err: (err as Error).message }, `restart of ${req.params.name} failed`);
+    });
     try {
-      const slots = await Promise.race([
-        sup.restart(req.params.name, cause),
-        new Promise<string[]>((r) => setTimeout(() => r([]), 50)), // answer promptly; the restart goes on
-      ]);
+      let timer: NodeJS.Timeout | undefined;
+      const slots = await Promise.race([restarting, new Promise<string[]>((r) => { timer = setTimeout(() => r([]), 50); })]).finally(() => clearTimeout(timer));
       return reply.code(202).send({ agent: req.params.name, accepted: true, replicas: slots });
     } catch (err) {
       if (err instanceof UnknownAgentError) return sendError(reply, 404, 'unknown_agent', err.message);
