@@ -50,7 +50,7 @@ export class RemoteSupervisors implements SupervisorPort {
   }
 
   async inspect(labels: Readonly<Record<string, string>>): Promise<TargetCheck> {
-    const target = labels.replica ?? labels.agent ?? null;
+    const target = labels.agent && labels.replica && /^\d+$/.test(labels.replica) ? `${labels.agent}-${labels.replica}` : labels.replica ?? labels.agent ?? null;
     const instance = labels.instance;
     const ep = instance ? this.byInstance.get(instance) : undefined;
     if (!ep) {

@@ -33,8 +33,9 @@ export interface SupervisorPort {
 const BLOCKED_STATES = new Set(['circuit_open', 'failed']);
 
 /**
- * Resolves an alert to replicas: the `replica` label (a slot such as `qaa-0`) if
- * present, else every replica of the `agent` label. Replicas whose breaker is open
+ * Resolves an alert to replicas: `agent` and `replica` as the metrics export them
+ * (`qaa` and the index `0`: slot `qaa-0`), or a `replica` label that is a slot name
+ * (`qaa-0`), else every replica of the `agent` label. Replicas whose breaker is open
  * or half-open, or that gave up, are left alone: a half-open trial must not be
  * interrupted, and an open breaker is a human's call.
  */
@@ -42,7 +43,13 @@ export function resolveTarget(rows: readonly ReplicaView[], labels: Readonly<Rec
   const { replica, agent } = labels;
   let matched: ReplicaView[];
   let target: string;
-  if (replica) {
+  if (replica && agent && /^\d+$/.test(replica)) {
+    // The exported form: agent="qaa", replica="1" (the index) names slot qaa-1. A
+    // per_task agent's index is a concurrency slot, not a process to restart.
+    target = `${agent}-${replica}`;
+    matched = rows.filter((r) => r.replica === target || (r.agent === agent && r.mode === 'per_task'));
+    if (matched.some((r) => r.mode === 'per_task')) target = agent;
+  } else if (replica) {
     matched = rows.filter((r) => r.replica === replica);
     target = replica;
   } else if (agent) {

@@ -25,7 +25,7 @@ const RULES = {
     rules: ['TestRepeatedRestart', 'TestUnauthorized'].map((alert) => ({
       alert,
       expr: 'up{job="agentic-supervisor"} == 1',
-      labels: { severity: 'warning', action: 'restart', agent: 'w', role: 'w', replica: 'w-0' },
+      labels: { severity: 'warning', action: 'restart', agent: 'w', role: 'w', replica: '0' },
       annotations: { summary: `${alert} for w-0`, runbook_url: 'docs/alerting.md' },
     })),
   }],

@@ -1,31 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { smtpServer, unfold } from '../helpers/smtp.js';
 
 /** Escalates within seconds: the 2nd crash opens the breaker (or exhausts the single restart). */
 const recovery = { restart_attempts: 1, base_delay: 0.1, circuit_breaker_threshold: 2, breaker_window: 60, breaker_cooldown: 30 };
 const crashy = { name: 'crashy', command: ['node', '-e', 'process.exit(3)'] };
 const SUBJECT = /^Subject: \[agentic\] crashy-0: (circuit breaker open|restart attempts exhausted)$/m;
 
-interface Mail { to: string[]; raw: string }
 interface Payload { version: number; kind: string; agent: string; role: string; replica: string; reason: string; detail: string; at: string; host: string }
-
-/** A real SMTP server on 127.0.0.1 (random port) that keeps what it receives. */
-async function smtpServer(): Promise<{ port: number; mails: Mail[]; close(): Promise<void> }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-    onData(stream, session, cb) {
-      let raw = '';
-      stream.on('data', (d: Buffer) => (raw += d.toString('utf8')));
-      stream.on('end', () => { mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw }); cb(); });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.server.address() as AddressInfo).port, mails, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 /** A loopback webhook; `hang` makes it accept requests and never answer. */
 async function webhookServer(hang = false): Promise<{ url: string; bodies: Payload[]; server: Server }> {
@@ -48,7 +32,6 @@ const listening = (port: number) => new Promise<boolean>((r) => {
   s.once('connect', () => { s.destroy(); r(true); });
   s.once('error', () => r(false));
 });
-const unfold = (raw: string) => raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))).replace(/\r\n/g, '\n');
 const timed = async <T>(fn: () => Promise<T>) => { const t0 = performance.now(); const v = await fn(); return { v, ms: performance.now() - t0 }; };
 
 describe('escalation through a real SMTP server and a loopback webhook', () => {

@@ -46,6 +46,20 @@ describe('RecoveryController: what it acts on', () => {
     expect(ds[2]?.reason).toMatch(/neither an `agent` nor a `replica` label/);
   });
 
+  it('resolves the labels the metrics export (agent="qaa", replica="1", the index) to slot qaa-1', async () => {
+    const r = rig();
+    const ds = await r.controller.handle(payload(alert({ labels: { agent: 'qaa', replica: '1' } })));
+    await r.controller.idle();
+    expect(ds[0]).toMatchObject({ result: 'acted', target: 'qaa-1' });
+    expect(r.port.restarts).toEqual([{ slots: ['qaa-1'], alertname: 'AgentUnresponsive' }]);
+    const perTask = rig({ port: new FakePort([{ agent: 'deva_ts', replica: 'deva_ts', mode: 'per_task', state: 'running' }]) });
+    const [p] = await perTask.controller.handle(payload(alert({ labels: { agent: 'deva_ts', replica: '0' } })));
+    expect(p).toMatchObject({ result: 'skipped_unknown_agent', target: 'deva_ts' });
+    expect(p?.reason).toMatch(/one process per task/);
+    const [g] = await r.controller.handle(payload(alert({ fingerprint: 'g', labels: { agent: 'qaa', replica: '7' } })));
+    expect(g?.reason).toMatch(/no agent or replica named qaa-7/);
+  });
+
   it('restarts every closed-breaker replica of an agent when the alert names no replica', async () => {
     const r = rig({ port: new FakePort([
       { agent: 'qaa', replica: 'qaa-0', mode: 'service', state: 'running', breaker: 'closed' },
