@@ -1,5 +1,6 @@
 import type { CircuitBreakerState } from '../recovery/CircuitBreaker.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
+import type { InstanceIdentity } from './instanceIdentity.js';
 import { resolveTarget, type OkTarget, type ReplicaView, type SupervisorPort, type TargetCheck } from './SupervisorPort.js';
 
 /** How long a restart request waits for the supervisor to refuse it before counting it as accepted (ms). */
@@ -13,10 +14,16 @@ const hasBreaker = (p: unknown): p is WithBreaker => typeof (p as Partial<WithBr
  * states and breakers directly and restarts through `sup.restart(slot, {kind:'alert'})`.
  */
 export class InProcessPort implements SupervisorPort {
-  constructor(private readonly sup: Supervisor) {}
+  /** `identity` decides whether an alert's `instance` is this supervisor; without it every instance is. */
+  constructor(private readonly sup: Supervisor, private readonly identity?: InstanceIdentity) {}
 
-  inspect(labels: Readonly<Record<string, string>>): TargetCheck {
+  async inspect(labels: Readonly<Record<string, string>>): Promise<TargetCheck> {
     if (this.sup.stopping) return { kind: 'unavailable', target: null, reason: 'the supervisor is stopping', supervisor: null };
+    const { instance } = labels;
+    if (instance && this.identity && !(await this.identity.isMine(instance))) {
+      const target = labels.agent ?? labels.replica ?? null;
+      return { kind: 'unknown', target, reason: `instance ${instance} is not this supervisor (it answers to ${this.identity.describe()}): send that supervisor's alerts to its own /api/v1/alerts or to a standalone controller, or list this supervisor's instances in AGENTIC_CONTROLLER_INSTANCES`, supervisor: null };
+    }
     const policy = this.sup.policy;
     const rows: ReplicaView[] = this.sup.replicas.map((r) => ({
       agent: r.config.name,

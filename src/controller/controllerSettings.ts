@@ -1,3 +1,4 @@
+import { splitInstance } from './instanceIdentity.js';
 import { RATE_LIMIT_DEFAULTS } from './RestartRateLimiter.js';
 
 /** The controller's brakes, after flags and environment are applied. */
@@ -6,12 +7,15 @@ export interface ControllerSettings {
   maxRestartsPerMinute: number;
   /** Seconds between two alert restarts of the same target. */
   targetCooldownSeconds: number;
+  /** The `instance` labels the in-process controller acts on; empty: decided from the listening port and this host's addresses. */
+  instances: readonly string[];
 }
 
 /** Environment variables read by {@link controllerSettings} (documented in docs/alerting.md). */
 export const CONTROLLER_ENV = {
   maxRestartsPerMinute: 'AGENTIC_CONTROLLER_MAX_RESTARTS_PER_MINUTE',
   targetCooldownSeconds: 'AGENTIC_CONTROLLER_COOLDOWN_SECONDS',
+  instances: 'AGENTIC_CONTROLLER_INSTANCES',
 } as const;
 
 /** Raised for a setting that is not a number in range; the message names the flag or variable. */
@@ -35,5 +39,15 @@ export function controllerSettings(flags: { maxRestartsPerMinute?: string | unde
   return Object.freeze({
     maxRestartsPerMinute: pick(flags.maxRestartsPerMinute, '--max-restarts-per-minute', 'maxRestartsPerMinute', 1, RATE_LIMIT_DEFAULTS.maxPerMinute),
     targetCooldownSeconds: pick(flags.cooldown, '--cooldown', 'targetCooldownSeconds', 0, RATE_LIMIT_DEFAULTS.targetCooldownSeconds),
+    instances: instancesFrom(env[CONTROLLER_ENV.instances]),
   });
+}
+
+/** `host:port,host:port` → the list; each entry must be that shape. */
+function instancesFrom(raw: string | undefined): readonly string[] {
+  const list = (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of list) {
+    if (!splitInstance(x)) throw new ControllerSettingsError(`Expected ${CONTROLLER_ENV.instances} to be a comma-separated list of host:port, got \`${x}\``);
+  }
+  return Object.freeze(list);
 }

@@ -57,6 +57,18 @@ describe('the recovery controller inside a real supervisor (POST /api/v1/alerts)
     expect((await row('w-0')).restarts_by_reason.alert).toBe(1);
   });
 
+  it('does not restart its own w-1 for an alert about another supervisor\'s w-1 (instance label)', async () => {
+    const port = Number(new URL(sup.url).port);
+    for (const other of [`192.0.2.10:${port}`, `127.0.0.1:${port === 65535 ? port - 1 : port + 1}`]) {
+      const res = await send(payload(onW({ fingerprint: `other-${other}`, labels: { replica: '1', instance: other } })));
+      const d = ((await res.json()) as { decisions: Decision[] }).decisions[0];
+      expect(d).toMatchObject({ result: 'skipped_unknown_agent' });
+      expect(d?.reason).toContain(`instance ${other} is not this supervisor`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await row('w-1')).restarts_by_reason.alert).toBeUndefined();
+  });
+
   it('leaves a replica with an open breaker alone (skipped_circuit_open)', async () => {
     await waitFor('loop-0 to open its breaker', async () => ['circuit_open', 'failed'].includes((await row('loop-0')).state));
     const res = await send(payload(alert({ fingerprint: 'loop', labels: { agent: 'loop', replica: 'loop-0', instance, alertname: 'AgentDown' } })));

@@ -1,6 +1,7 @@
 import { controllerSettings, ControllerSettingsError } from '../../controller/controllerSettings.js';
 import { DecisionStore, openControllerDb } from '../../controller/DecisionStore.js';
 import { InProcessPort } from '../../controller/InProcessPort.js';
+import { InstanceIdentity } from '../../controller/instanceIdentity.js';
 import { RecoveryController } from '../../controller/RecoveryController.js';
 import { RestartRateLimiter } from '../../controller/RestartRateLimiter.js';
 import { registerWebhookRoutes } from '../../controller/webhookRoutes.js';
@@ -30,7 +31,10 @@ export const wireController: Wiring = async ({ sup, app, dir, log }) => {
   const controller = new RecoveryController({
     store: new DecisionStore(db),
     limiter: new RestartRateLimiter({ maxPerMinute: settings.maxRestartsPerMinute, targetCooldownSeconds: settings.targetCooldownSeconds }),
-    port: new InProcessPort(sup),
+    port: new InProcessPort(sup, new InstanceIdentity(() => {
+      const a = app.server.address();
+      return a && typeof a === 'object' ? a.port : undefined;
+    }, settings.instances)),
     log,
     metrics,
   });

@@ -36,11 +36,13 @@ describe('background controller flags', () => {
   });
 
   it('takes rate settings from flags over environment over defaults, naming a bad one', () => {
-    expect(controllerSettings({}, {})).toEqual({ maxRestartsPerMinute: 6, targetCooldownSeconds: 300 });
+    expect(controllerSettings({}, {})).toEqual({ maxRestartsPerMinute: 6, targetCooldownSeconds: 300, instances: [] });
     const env = { AGENTIC_CONTROLLER_MAX_RESTARTS_PER_MINUTE: '20', AGENTIC_CONTROLLER_COOLDOWN_SECONDS: '60' };
-    expect(controllerSettings({}, env)).toEqual({ maxRestartsPerMinute: 20, targetCooldownSeconds: 60 });
-    expect(controllerSettings({ cooldown: '0' }, env)).toEqual({ maxRestartsPerMinute: 20, targetCooldownSeconds: 0 });
+    expect(controllerSettings({}, env)).toEqual({ maxRestartsPerMinute: 20, targetCooldownSeconds: 60, instances: [] });
+    expect(controllerSettings({ cooldown: '0' }, env)).toEqual({ maxRestartsPerMinute: 20, targetCooldownSeconds: 0, instances: [] });
     expect(() => controllerSettings({ maxRestartsPerMinute: '0.5' }, {})).toThrow(/Expected --max-restarts-per-minute to be a number of at least 1, got `0.5`/);
     expect(() => controllerSettings({}, { AGENTIC_CONTROLLER_COOLDOWN_SECONDS: 'soon' })).toThrow(/AGENTIC_CONTROLLER_COOLDOWN_SECONDS/);
+    expect(controllerSettings({}, { AGENTIC_CONTROLLER_INSTANCES: 'sup-a:9464, [::1]:9464' }).instances).toEqual(['sup-a:9464', '[::1]:9464']);
+    expect(() => controllerSettings({}, { AGENTIC_CONTROLLER_INSTANCES: 'sup-a' })).toThrow(/Expected AGENTIC_CONTROLLER_INSTANCES to be a comma-separated list of host:port, got `sup-a`/);
   });
 });
