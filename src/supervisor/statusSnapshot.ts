@@ -1,3 +1,4 @@
+import type { CircuitBreakerState } from '../recovery/CircuitBreaker.js';
 import type { Supervisor } from './Supervisor.js';
 
 export interface AgentStatus {
@@ -20,6 +21,8 @@ export interface AgentStatus {
   sdk: string | null;
   /** backoff: when the next start happens; circuit_open: when the trial start happens. */
   restart_at: string | null;
+  /** The replica's circuit breaker (service replicas, when the restart policy has one). */
+  breaker?: 'closed' | 'open' | 'half_open' | undefined;
   last_exit: { at: string; code: number | null; signal: string | null; reason: string } | null;
   /** Environment variable names; values are never shown. */
   env_keys: string[];
@@ -30,6 +33,8 @@ const secs = (ms: number) => Math.round(ms / 100) / 10;
 /** The `status` view of every agent: no environment values, ever. */
 export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] {
   const out: AgentStatus[] = [];
+  const policy = sup.policy as { circuitState?(slot: string): CircuitBreakerState };
+  const breakerOf = typeof policy.circuitState === 'function' ? policy.circuitState.bind(policy) : undefined;
   for (const r of sup.replicas) {
     const s = r.state;
     const proc = r.process;
@@ -51,6 +56,7 @@ export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] 
       last_heartbeat_age_seconds: r.lastHeartbeatAt !== undefined && proc ? secs(now - r.lastHeartbeatAt) : null,
       protocol: r.speaksProtocol,
       sdk: r.sdk ?? null,
+      breaker: breakerOf?.(r.slot).kind,
       restart_at: s.kind === 'backoff' ? new Date(s.restartAt).toISOString() : s.kind === 'circuit_open' ? new Date(s.retryAt).toISOString() : null,
       last_exit: last ? { at: new Date(last.at).toISOString(), code: last.code, signal: last.signal, reason: last.reason } : null,
       env_keys: Object.keys(r.config.env),

@@ -75,6 +75,10 @@ describe('the standalone recovery controller (background controller) in front of
     await waitFor('loop-0 to open its breaker', async () => ['circuit_open', 'failed'].includes((await row('loop-0')).state));
     const d = (await send(payload(alert({ fingerprint: 'loop', labels: { agent: 'loop', replica: 'loop-0', instance: new URL(sup.url).host } })))).body.decisions[0];
     expect(d?.result).toBe('skipped_circuit_open');
+    // The agents API reports each replica's breaker, so a half-open trial is visible remotely too.
+    const rows = (await sup.api<{ agents: { replica: string; breaker?: string }[] }>('GET', '/api/v1/agents')).body.agents;
+    expect(rows.find((r) => r.replica === 'loop-0')?.breaker).toMatch(/^(open|half_open)$/);
+    expect(rows.find((r) => r.replica === 'w-0')?.breaker).toBe('closed');
   });
 
   it('refuses Alertmanager without the token (401) or with the supervisor\'s token (403)', async () => {
