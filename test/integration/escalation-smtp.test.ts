@@ -77,6 +77,11 @@ describe('escalation through a real SMTP server and a loopback webhook', () => {
     // one escalation, one email: the same replica and reason are not repeated within the window
     await new Promise((r) => setTimeout(r, 1000));
     expect(smtp.mails).toHaveLength(1);
+    // and /metrics tells whether the supervisor's own alerts got through
+    const scrape = await (await fetch(`${sup.url}/metrics`)).text();
+    expect(scrape).toMatch(/^agentic_escalation_notifications_total\{channel="email",result="sent"\} 1$/m);
+    expect(scrape).toMatch(/^agentic_escalation_notifications_total\{channel="webhook",result="sent"\} 1$/m);
+    expect(scrape).toMatch(/^agentic_escalation_notifications_total\{channel="email",result="failed"\} 0$/m);
   });
 
   it('keeps the supervisor responsive while the webhook hangs and the SMTP server is missing', async () => {
@@ -103,7 +108,11 @@ describe('escalation through a real SMTP server and a loopback webhook', () => {
       expect(ms).toBeLessThan(2000); // vs 60 s per webhook attempt; generous for a loaded machine
     }
     // nothing listens on port 25 here, so the email fails: logged, counted, never thrown
-    if (!port25) await waitFor('the email failure in the log', () => /email alert for crashy-0 not delivered through SMTP 127\.0\.0\.1:25/.test(sup!.output()), 20_000);
+    if (!port25) {
+      await waitFor('the email failure in the log', () => /email alert for crashy-0 not delivered through SMTP 127\.0\.0\.1:25/.test(sup!.output()), 20_000);
+      const text = await (await fetch(`${sup.url}/metrics`)).text();
+      expect(text).toMatch(/^agentic_escalation_notifications_total\{channel="email",result="failed"\} 1$/m);
+    }
     expect(sup.proc.exitCode).toBeNull();
 
     // shutting down does not wait for the hung webhook (60 s × 6 attempts)
