@@ -46,7 +46,7 @@ const SCHEMA = `
  */
 export function openControllerDb(file: string): Db {
   const db = openDatabase(file);
-  db.pragma('synchronous = NORMAL');
+  db.exec('PRAGMA synchronous = NORMAL'); // exec, not pragma(): see keepAlive in store/Database.ts
   return db;
 }
 

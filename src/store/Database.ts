@@ -47,20 +47,58 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /**
+ * Every database this process opened. Node 24.19+ aborts the process
+ * (`Assertion failed: (env) != nullptr` in node::RemoveEnvironmentCleanupHook)
+ * when V8 garbage-collects a better-sqlite3 ≤ 12 `Statement` or `Database` in an
+ * idle GC, because their destructors remove an environment cleanup hook with no
+ * environment entered (nodejs/node#65446; better-sqlite3 13 fixes it but needs
+ * Node ≥ 22, and we support Node 20). The supervisor is idle most of the time, so
+ * it died a few seconds after its first write. The workaround: no database and
+ * no statement ever becomes garbage. Databases stay referenced here for the life
+ * of the process (closed ones too), and {@link pinStatements} makes `prepare`
+ * return one cached statement per SQL text. The cost is bounded: the SQL texts
+ * are constants (and a few filter combinations), and a process opens a handful
+ * of databases. At exit, Node's own cleanup hooks free them with an environment.
+ */
+const keepAlive = new Set<Db>();
+
+/**
+ * Makes `db.prepare(sql)` return the same statement for the same SQL text, kept
+ * with the database for its lifetime (see {@link keepAlive}). Callers must not
+ * change a shared statement's mode (`pluck`, `raw`, `expand`) except for SQL that
+ * only they use.
+ */
+function pinStatements(db: Db): Db {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = db.prepare.bind(db) as (sql: string) => BetterSqlite3.Statement;
+  Object.defineProperty(db, 'prepare', {
+    value: (sql: string) => {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = prepare(sql);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  });
+  keepAlive.add(db);
+  return db;
+}
+
+/**
  * Opens the state database in WAL mode with synchronous=NORMAL... except that a
  * SIGKILL of the supervisor must lose nothing it acknowledged, so we use FULL:
  * a commit is durable when the call returns. Migrations are idempotent.
+ * Pragmas go through `exec` (no statement object) rather than `db.pragma()`,
+ * whose throwaway statements would be collected (see {@link keepAlive}).
  */
 export function openDatabase(file: string): Db {
-  const db = new BetterSqlite3(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  const version = db.pragma('user_version', { simple: true }) as number;
+  const db = pinStatements(new BetterSqlite3(file));
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  const version = db.prepare('PRAGMA user_version').pluck().get() as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.exec(MIGRATIONS[v] as string);
-    db.pragma(`user_version = ${v + 1}`);
+    db.exec(`PRAGMA user_version = ${v + 1}`);
   }
   return db;
 }
