@@ -42,6 +42,7 @@ import json
 import math
 import os
 import queue
+import signal
 import socket
 import sys
 import threading
@@ -231,6 +232,7 @@ class Agent:
         self._hooks_ran = False
         self._running = False
         self._welcome_missing = True
+        self._signalled = False
 
     # ---- public API ---------------------------------------------------------
     @property
@@ -422,7 +424,32 @@ class Agent:
         except OSError:
             pass  # the reader sees end-of-file and shuts the agent down
 
+    def _install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT start the same graceful shutdown as the supervisor's message.
+
+        The supervisor stops an agent with a ``shutdown`` message and SIGTERM at the same
+        moment; Python's default SIGTERM would end the process before the shutdown hooks
+        (the last checkpoint) ran. A second signal exits at once. Handlers the program
+        installed itself are left alone, and only the main thread can install them.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            if self._signalled:
+                _exit(0)
+            self._signalled = True
+            if not self._stopping.is_set():
+                # Not here: the handler interrupts the main thread, which may hold our locks.
+                threading.Thread(target=self._on_shutdown_message, args=(signal.Signals(signum).name,),
+                                 name="agentic-signal", daemon=True).start()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+                signal.signal(sig, on_signal)
+
     def _start(self, timeout_s: float) -> None:
+        self._install_signal_handlers()
         self._send({"type": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid(),
                     "sdk": {"name": SDK_NAME, "version": __version__}, "capabilities": list(self.capabilities)})
         threading.Thread(target=self._read_loop, name="agentic-reader", daemon=True).start()

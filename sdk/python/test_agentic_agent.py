@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -356,6 +357,25 @@ class ProtocolTest(unittest.TestCase):
         self.assertIn(("task.finished", "T-a"), [(m["type"], m.get("task_id")) for m in msgs])
         self.assertNotIn("T-b", [m.get("task_id") for m in msgs])
         self.assertEqual(sup.wait_exit(), 0)
+
+    def test_sigterm_runs_hooks_and_exits_0(self):
+        sup, _, _ = self.start()
+        sup.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(sup.next()["msg"], "hook ran")
+        self.assertEqual(sup.wait_exit(), 0)
+        out, _ = sup.finish()
+        # "RUN RETURNED" follows when run() had started before the signal came.
+        self.assertEqual(out.splitlines()[0], "HOOK reason=SIGTERM")
+
+    def test_shutdown_message_and_sigterm_together_still_run_the_hooks(self):
+        # What the supervisor does to stop an agent: both at the same moment.
+        sup, _, _ = self.start()
+        sup.send({"type": "shutdown", "deadline_ms": 5000, "reason": "operator stop"})
+        sup.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(sup.next()["msg"], "hook ran")
+        self.assertEqual(sup.wait_exit(), 0)
+        out, _ = sup.finish()
+        self.assertRegex(out.splitlines()[0], r"^HOOK reason=(operator stop|SIGTERM)$")  # whichever came first
 
     def test_shutdown_exits_the_process_when_run_is_not_active(self):
         sup, _, _ = self.start(mode="noloop")

@@ -4,6 +4,7 @@
  * Node SDK and the supervisor.
  */
 import { z } from 'zod';
+import { METRICS_LIMITS as L, METRICS_PAYLOAD_VERSION } from './metricsPayload.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -74,7 +75,39 @@ export const connectivityMsg = z.object({
   latency_ms: z.number().nonnegative().optional(),
   error: z.string().optional(),
 });
-export const metricsMsg = z.object({ type: z.literal('metrics'), resource_metrics: z.unknown() });
+
+// `metrics`: the agent's own OTel metrics, in the shape of metricsPayload.ts (v1).
+const attributes = z
+  .record(z.string().min(1).max(L.attributeKeyChars), z.string().max(L.attributeValueChars))
+  .refine((a) => Object.keys(a).length <= L.attributes, `at most ${L.attributes} attributes per point`)
+  .optional();
+const count = z.number().int().nonnegative();
+const numberPoint = z.object({ attributes, value: z.number() });
+const histogramPoint = z
+  .object({
+    attributes,
+    count,
+    sum: z.number(),
+    buckets: z.object({ boundaries: z.array(z.number()).max(L.boundaries), counts: z.array(count) }),
+  })
+  .superRefine((p, ctx) => {
+    const { boundaries, counts } = p.buckets;
+    if (counts.length !== boundaries.length + 1) ctx.addIssue({ code: 'custom', path: ['buckets', 'counts'], message: 'expected one more count than boundaries' });
+    if (boundaries.some((b, i) => i > 0 && b <= (boundaries[i - 1] as number))) ctx.addIssue({ code: 'custom', path: ['buckets', 'boundaries'], message: 'expected increasing boundaries' });
+    if (counts.reduce((a, b) => a + b, 0) !== p.count) ctx.addIssue({ code: 'custom', path: ['count'], message: 'expected the sum of the bucket counts' });
+  });
+const metricBase = { name: z.string().min(1).max(L.nameChars), description: z.string().max(L.descriptionChars).optional(), unit: z.string().max(L.unitChars).optional() };
+export const metricSchema = z.discriminatedUnion('kind', [
+  z.object({ ...metricBase, kind: z.literal('counter'), points: z.array(numberPoint.extend({ value: z.number().nonnegative() })) }),
+  z.object({ ...metricBase, kind: z.literal('gauge'), points: z.array(numberPoint) }),
+  z.object({ ...metricBase, kind: z.literal('histogram'), points: z.array(histogramPoint) }),
+]);
+export const resourceMetricsSchema = z.object({
+  version: z.literal(METRICS_PAYLOAD_VERSION),
+  scope_metrics: z.array(z.object({ scope: z.object({ name: z.string(), version: z.string().optional() }).optional(), metrics: z.array(metricSchema) })),
+  dropped_series: count.optional(),
+});
+export const metricsMsg = z.object({ type: z.literal('metrics'), resource_metrics: resourceMetricsSchema });
 export const logMsg = z.object({
   type: z.literal('log'),
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -116,7 +149,8 @@ export type SupervisorMessage =
       agent: { name: string; id: string; role: string; replica: number };
       /** The last checkpoint this agent stored, or null. */
       checkpoint: unknown;
-      settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number };
+      /** `max_line_bytes` (since the metrics message) lets the agent keep its lines under the limit. */
+      settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes?: number };
     }
   | { type: 'task.assign'; task: TaskPayload; correlation_id: string; traceparent?: string | undefined }
   | { type: 'task.cancel'; task_id: string; reason: string }

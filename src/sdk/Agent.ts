@@ -50,10 +50,12 @@ export class Agent {
   private readonly hooks: ShutdownHooks;
   private readonly heartbeat: Heartbeat | undefined;
   private readonly tracked = new Set<AbortController>();
+  private readonly closers: (() => Promise<void>)[] = [];
   private malformed = 0;
   private stopping: Promise<ShutdownInfo> | undefined;
   private resolveClosed!: (info: ShutdownInfo) => void;
   private readonly onSignal = (signal: NodeJS.Signals): void => this.handleSignal(signal);
+  private signalled = false;
 
   constructor(private readonly init: AgentInit) {
     ({ name: this.name, id: this.id, role: this.role, replica: this.replica } = init.identity);
@@ -142,6 +144,14 @@ export class Agent {
     return this.shutdown(reason, this.init.shutdownTimeoutMs, false);
   }
 
+  /**
+   * @internal Runs `fn` at shutdown after the current task and the hooks ended, before
+   * the channel closes, within the same deadline (connect() flushes the metrics here).
+   */
+  beforeClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
+
   /** @internal Called by connect() for every valid supervisor message. */
   handleMessage(message: IncomingMessage): void {
     switch (message.type) {
@@ -177,7 +187,11 @@ export class Agent {
   private readonly send = (message: AgentMessageInput): void => this.init.transport?.send(message);
 
   private handleSignal(signal: NodeJS.Signals): void {
-    if (this.stopping) this.init.exit(0); // a second signal, or SIGTERM after the deadline: stop now
+    if (this.signalled) return this.init.exit(0); // a second signal: stop now
+    this.signalled = true;
+    // The supervisor stops an agent with a `shutdown` message and SIGTERM at the same
+    // moment: a shutdown already under way finishes its hooks, then the signal exits.
+    if (this.stopping) void this.stopping.then(() => this.init.exit(0));
     else void this.shutdown(signal, this.init.shutdownTimeoutMs, true);
   }
 
@@ -194,7 +208,8 @@ export class Agent {
     // Leave a little of the deadline to flush the channel and exit.
     const budget = info.deadlineMs - Math.min(250, info.deadlineMs * 0.1);
     for (const c of this.tracked) c.abort(new AgentSdkError('SHUTDOWN', `The agent is shutting down: ${info.reason}`));
-    const finished = await within(Promise.all([this.runner.stop(info.reason), this.hooks.run(info)]), budget);
+    const work = Promise.all([this.runner.stop(info.reason), this.hooks.run(info)]).then(() => Promise.allSettled(this.closers.map((fn) => fn())));
+    const finished = await within(work, budget);
     if (!finished) this.logger.warn({ deadline_ms: info.deadlineMs }, 'shutdown hooks or the current task did not finish before the deadline');
     this.heartbeat?.stop();
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.off(s, this.onSignal);

@@ -1,3 +1,4 @@
+import { metrics } from '@opentelemetry/api';
 import { maybeExportTraces } from './otel.js';
 import type { DestinationStream } from 'pino';
 import { ENV, PROTOCOL_VERSION } from './constants.js';
@@ -30,7 +31,19 @@ export interface ConnectOptions {
   handleSignals?: boolean;
   /** Environment to read (tests). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The agent's own OpenTelemetry metrics. By default (`true`), when connected and
+   * no global meter provider is registered yet, connect() registers one whose
+   * metrics go to the supervisor's /metrics (capability `metrics`): record them
+   * with `metrics.getMeter(…)` from `@opentelemetry/api`. `intervalMs` is the time
+   * between two `metrics` messages (default 10000); a last one is sent at shutdown.
+   * `false` registers nothing (and skips loading the OTel metrics SDK, about 100 ms).
+   */
+  metrics?: boolean | { intervalMs?: number };
 }
+
+/** Default milliseconds between two `metrics` messages. */
+export const DEFAULT_METRICS_INTERVAL_MS = 10_000;
 
 /**
  * Connects to the supervisor over the channel in `AGENTIC_PROTOCOL_FD`: sends
@@ -53,6 +66,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
     shutdownTimeoutMs,
     handleSignals: options.handleSignals ?? true,
   };
+  const metricsIntervalMs = positive('metrics.intervalMs', typeof options.metrics === 'object' ? options.metrics.intervalMs : undefined, DEFAULT_METRICS_INTERVAL_MS);
   const attachTracing = await maybeExportTraces(env, `agent:${name}`);
   const rawFd = env[ENV.PROTOCOL_FD];
   if (rawFd === undefined || rawFd === '') {
@@ -65,7 +79,16 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
   if (!/^\d+$/.test(rawFd) || !Number.isSafeInteger(fd)) {
     throw new AgentSdkError('INVALID_FD', `Expected ${ENV.PROTOCOL_FD} to be a file descriptor number, got ${JSON.stringify(rawFd)}. Unset it to run standalone.`);
   }
-  const agent = await handshake(fd, options.capabilities ?? ['tasks', 'checkpoint'], welcomeTimeoutMs, (welcome, transport) => {
+  // An application that registered its own meter provider keeps it (and gets no `metrics` capability).
+  const withMetrics = options.metrics !== false && metrics.getMeterProvider().constructor.name === 'NoopMeterProvider';
+  const metricsModule = withMetrics ? import('./metricsExport.js').catch((err: Error) => err) : undefined; // loads during the handshake
+  const capabilities = [...(options.capabilities ?? ['tasks', 'checkpoint'])];
+  if (withMetrics && !capabilities.includes('metrics')) capabilities.push('metrics');
+  let maxLineBytes = DEFAULT_SETTINGS.max_line_bytes;
+  let channel: Channel | undefined;
+  const agent = await handshake(fd, capabilities, welcomeTimeoutMs, (welcome, transport) => {
+    maxLineBytes = welcome.settings.max_line_bytes;
+    channel = transport;
     const identity: AgentIdentity = {
       name: welcome.agent.name || fallback.name,
       id: welcome.agent.id || fallback.id,
@@ -76,6 +99,14 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
     return new Agent(init);
   });
   attachTracing?.(agent);
+  const mod = await metricsModule;
+  if (mod instanceof Error) agent.logger.warn({ err: mod.message }, 'cannot load @opentelemetry/sdk-metrics: the agent\'s metrics are not sent to the supervisor');
+  else if (mod && channel) {
+    const transport = channel;
+    const shutdown = mod.installMeterProvider({ send: (m) => transport.send(m), intervalMs: metricsIntervalMs, maxLineBytes, logger: agent.logger });
+    if (shutdown) agent.beforeClose(shutdown);
+    else agent.logger.info('a global meter provider is already registered: the agent\'s metrics are not sent to the supervisor');
+  }
   return agent;
 }
 

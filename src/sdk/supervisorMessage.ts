@@ -5,7 +5,7 @@
 import type { SupervisorMessage, TaskPayload } from '../protocol/messages.js';
 
 /** Defaults the SDK assumes when a welcome omits a setting (they match the config defaults). */
-export const DEFAULT_SETTINGS = { heartbeat_interval_ms: 5000, max_checkpoint_bytes: 256 * 1024 } as const;
+export const DEFAULT_SETTINGS = { heartbeat_interval_ms: 5000, max_checkpoint_bytes: 256 * 1024, max_line_bytes: 1024 * 1024 } as const;
 
 /** A welcome after defaults were applied; the agent fields may be missing. */
 export interface Welcome {
@@ -13,7 +13,8 @@ export interface Welcome {
   protocol: number;
   agent: { name?: string; id?: string; role?: string; replica?: number };
   checkpoint: unknown;
-  settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number };
+  /** `max_line_bytes`: the longest line the supervisor reads (its `protocol.max_line_bytes`). */
+  settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes: number };
 }
 
 export type IncomingMessage = Welcome | Exclude<SupervisorMessage, { type: 'welcome' }>;
@@ -79,6 +80,7 @@ function toWelcome(v: Obj): Welcome {
   const agent = isObj(v.agent) ? v.agent : {};
   const settings = isObj(v.settings) ? v.settings : {};
   const maxBytes = pos(settings.max_checkpoint_bytes);
+  const maxLine = pos(settings.max_line_bytes);
   return {
     type: 'welcome',
     protocol: Number.isInteger(v.protocol) ? (v.protocol as number) : 1,
@@ -87,6 +89,7 @@ function toWelcome(v: Obj): Welcome {
     settings: {
       heartbeat_interval_ms: pos(settings.heartbeat_interval_ms) ?? DEFAULT_SETTINGS.heartbeat_interval_ms,
       max_checkpoint_bytes: maxBytes !== undefined ? Math.floor(maxBytes) : DEFAULT_SETTINGS.max_checkpoint_bytes,
+      max_line_bytes: maxLine !== undefined ? Math.floor(maxLine) : DEFAULT_SETTINGS.max_line_bytes,
     },
   };
 }

@@ -32,9 +32,17 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     }
   });
   p.on('message', (run, m) => {
-    if (m.type === 'task.progress') sup.queue.progress(run.task.id, m.progress, m.message);
+    // The slot is the one metrics, health and logs use for a running per_task process.
+    sup.emit('message', { agent: a.name, slot: `${a.name}:${run.task.id}`, message: m });
+    if (m.type === 'task.progress') {
+      sup.queue.progress(run.task.id, m.progress, m.message);
+      sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
+    }
   });
-  p.on('protocolError', (_run, reason, detail) => sup.emit('protocolError', { agent: a.name, reason, detail }));
+  p.on('protocolError', (run, reason, detail) => {
+    sup.emit('protocolError', { agent: a.name, reason, detail });
+    sup.log.debug({ ...ctx(run), reason, detail }, `malformed protocol line from ${a.name}:${run.task.id}`);
+  });
   p.on('finished', (run, info) => {
     const durationMs = Date.now() - run.startedAt;
     const r = run.result;

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
 import { ROOT, processesWith, waitFor } from '../helpers/harness.js';
 
 interface AgentRow { agent: string; replica: string; state: string; protocol: boolean; last_heartbeat_age_seconds: number | null; mode: string }
@@ -54,6 +55,18 @@ describe('the demo (npm start)', () => {
     const claude = done.find((t) => t.role === 'deva_ts');
     expect(claude?.llm?.num_turns).toBeGreaterThan(0);
     expect(claude?.llm?.total_cost_usd).toBeGreaterThan(0);
+  });
+
+  it('serves the Node agents\' own metric (demo_work_steps_total) on the same /metrics, with agent, role and replica labels', async () => {
+    const series = await waitFor('demo_work_steps_total', async () => {
+      const s = parseExposition(await (await fetch(`${url}/metrics`)).text(), 'prometheus').series('demo_work_steps_total');
+      return s.length ? s : undefined;
+    }, 30_000, 500);
+    for (const s of series) {
+      expect(Object.keys(s.labels).sort()).toEqual(['agent', 'replica', 'role']);
+      expect(['saa', 'qaa', 'sma']).toContain(s.labels.agent);
+      expect(s.value).toBeGreaterThan(0);
+    }
   });
 
   it('stops everything on Ctrl-C (SIGINT to the foreground group) and leaves no process behind', async () => {

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAgentLine } from '../../src/protocol/codec.js';
 import { LineDecoder } from '../../src/protocol/LineDecoder.js';
 import { ENV as PROTOCOL_ENV, PROTOCOL_VERSION as PROTOCOL_V } from '../../src/protocol/messages.js';
 import { createServer as createHttpServer } from 'node:http';
@@ -152,7 +153,7 @@ describe('Node SDK: handshake and liveness', () => {
       protocol: 1,
       pid: sup.child.pid,
       sdk: { name: 'agentic-scrum-background', version: pkgVersion },
-      capabilities: ['tasks', 'checkpoint'],
+      capabilities: ['tasks', 'checkpoint', 'metrics'],
     });
     sup.welcome({}, { completed: 41, cursor: 'abc' });
     const ready = await sup.log('fixture ready');
@@ -337,6 +338,58 @@ describe('Node SDK: shutdown', () => {
     expect(await sup.nextType('log')).toMatchObject({ msg: 'shutdown hook ran', fields: { reason: 'SIGTERM' } });
     expect((await sup.exited).code).toBe(0);
   });
+
+  it('runs the hooks when the shutdown message and SIGTERM arrive together (as the supervisor stops an agent)', async () => {
+    const sup = await connected({ FIXTURE_HOOK_MS: '200' });
+    sup.send({ type: 'shutdown', deadline_ms: 2000, reason: 'stop' });
+    sup.child.kill('SIGTERM');
+    const hook = await sup.nextType('log');
+    expect(hook).toMatchObject({ msg: 'shutdown hook ran' });
+    expect((hook.fields as { reason: string }).reason).toMatch(/^(stop|SIGTERM)$/); // whichever came first
+    expect((await sup.exited).code).toBe(0);
+  });
+});
+
+describe('Node SDK: the agent\'s own metrics', () => {
+  type Metric = { name: string; kind: string; points: { attributes?: Record<string, string>; value?: number; count?: number }[] };
+  const metricsOf = (m: Msg): Metric[] => (m.resource_metrics as { scope_metrics: { metrics: Metric[] }[] }).scope_metrics.flatMap((s) => s.metrics);
+  const storyItems = (m: Msg): number => metricsOf(m).find((x) => x.name === 'fixture.items_processed')?.points.find((p) => p.attributes?.kind === 'story')?.value ?? -1;
+
+  it('sends what the agent records through @opentelemetry/api as a metrics message every interval, with cumulative values', async () => {
+    const sup = start('customMetricsAgent.mjs', { FIXTURE_METRICS_INTERVAL_MS: '100' });
+    expect(await sup.nextType('hello')).toMatchObject({ capabilities: ['tasks', 'metrics'] });
+    sup.welcome({ max_line_bytes: 64 * 1024 });
+    const first = await sup.nextType('metrics');
+    expect(metricsOf(first).map((m) => [m.name, m.kind]).sort()).toEqual([
+      ['agentic_fixture_impostor', 'counter'], // the supervisor refuses it; the SDK sends what it was given
+      ['fixture.items_in_flight', 'gauge'],
+      ['fixture.items_processed', 'counter'],
+      ['fixture.step_duration_seconds', 'histogram'],
+    ]);
+    expect(decodeAgentLine(JSON.stringify(first)).ok).toBe(true);
+    await sup.next((m) => m.type === 'metrics' && storyItems(m) > storyItems(first));
+  });
+
+  it('sends a last metrics message at shutdown, before the channel closes', async () => {
+    const sup = start('customMetricsAgent.mjs', { FIXTURE_METRICS_INTERVAL_MS: '600000' });
+    await sup.nextType('hello');
+    sup.welcome();
+    await sup.log('custom metrics fixture ready');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sup.messages.filter((m) => m.type === 'metrics')).toEqual([]);
+    sup.send({ type: 'shutdown', deadline_ms: 2000, reason: 'stop' });
+    expect(storyItems(await sup.nextType('metrics'))).toBeGreaterThan(1);
+    expect((await sup.exited).code).toBe(0);
+  });
+
+  it('with `metrics: false` announces no metrics capability', async () => {
+    const sup = start('taskAgent.mjs', { FIXTURE_NO_METRICS: '1' });
+    expect(await sup.nextType('hello')).toMatchObject({ capabilities: ['tasks', 'checkpoint'] });
+  });
+
+  it('rejects a metrics interval that is not a positive number', async () => {
+    await expect(connect({ metrics: { intervalMs: 0 }, env: {} })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('`metrics.intervalMs`') as unknown });
+  });
 });
 
 describe('Node SDK: no-op mode', () => {
@@ -356,7 +409,7 @@ describe('Node SDK: no-op mode', () => {
 describe('demo agents (examples/agents, through the package export)', () => {
   async function demo(file: string, checkpoint: unknown, settings: Record<string, number> = {}): Promise<FakeSupervisor> {
     const sup = start(`demo:${file}`);
-    expect(await sup.nextType('hello')).toMatchObject({ capabilities: ['tasks', 'checkpoint'] });
+    expect(await sup.nextType('hello')).toMatchObject({ capabilities: ['tasks', 'checkpoint', 'metrics'] });
     sup.welcome(settings, checkpoint);
     await sup.log('demo agent started');
     return sup;

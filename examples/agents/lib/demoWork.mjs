@@ -8,7 +8,10 @@
 //   block_ms         N: block the event loop for N ms mid-task (missed pongs, lag)
 //   hang             true: never finish, but keep heartbeating (a livelocked task)
 // The agent checkpoints its completed-task count and resumes it after a restart,
-// reports connectivity to a fake LLM API now and then, and logs JSON to stdout.
+// reports connectivity to a fake LLM API now and then, logs JSON to stdout, and
+// counts its work steps in a metric of its own (demo_work_steps_total on the
+// supervisor's /metrics, through the meter provider connect() registers).
+import { metrics } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, PermanentTaskError } from 'agentic-scrum-background/agent';
 
@@ -17,6 +20,7 @@ const CONNECTIVITY_INTERVAL_MS = Number(process.env.DEMO_CONNECTIVITY_INTERVAL_M
 
 const between = (min, max) => min + Math.random() * (max - min);
 const leaked = [];
+let workSteps; // created on first use, after connect() registered the meter provider
 let leakTimer;
 
 /** Leaks `mbPerMin` MiB of V8 heap per minute, in 64 KiB strings (small enough to live on the heap). */
@@ -46,6 +50,8 @@ export async function simulateWork(task, ctx, { phases, makeResult }) {
   for (let step = 1; step <= steps; step++) {
     await sleep(workMs / steps, undefined, { signal: ctx.signal });
     ctx.progress(step / steps, phases[(step - 1) % phases.length]);
+    workSteps ??= metrics.getMeter('agentic-demo').createCounter('demo.work_steps', { description: 'Simulated work steps the demo agent completed.' });
+    workSteps.add(1);
     if (step !== 1) continue;
     if (p.crash) {
       ctx.log.error('crashing on purpose (payload.crash)');

@@ -23,6 +23,8 @@ export const wireMetrics: Wiring = async ({ app, sup, dir, log }) => {
     sup,
     diskPaths: [dir.root, dir.logDir],
     onError: (err) => log.debug({ err: err.message }, 'metrics: the task queue could not be read during a scrape'),
+    // Told once per process, problem and metric; the counters carry every occurrence.
+    onCustomMetricsProblem: (p) => log.warn({ agent: p.agent, replica: p.slot, reason: p.reason, metric: p.metric }, `metrics from ${p.slot}: ${p.detail}`),
   });
   attachMetrics(sup, metrics);
   registerMetricsRoute(app, metrics);

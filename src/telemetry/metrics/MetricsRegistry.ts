@@ -2,6 +2,7 @@ import { VERSION } from '../../version.js';
 import type { MetricGroup } from './define.js';
 import { ScrapeSnapshot } from './ScrapeSnapshot.js';
 import { registerAgentMetrics } from './agentMetrics.js';
+import { CustomMetrics, type CustomMetricsLimits, type CustomMetricsProblem } from './customMetrics.js';
 import { ControllerMetrics, type ControllerAction, type ControllerResult } from './controllerMetrics.js';
 import { ExpositionRegistry, renderAs, type ExpositionFormat } from './exposition.js';
 import { HealthValues, healthValue, type CircuitLevel, type HealthCheckName, type HealthLevel } from './healthMetrics.js';
@@ -24,6 +25,10 @@ export interface MetricsRegistryOptions {
   version?: string | undefined;
   /** Background failures (e.g. the queue could not be read during a scrape). Default: ignored. */
   onError?: ((err: Error) => void) | undefined;
+  /** Bounds on the agents' own metrics. Default CUSTOM_METRICS_LIMITS (500 series per process, 10,000 in all). */
+  customMetricsLimits?: Readonly<CustomMetricsLimits> | undefined;
+  /** A refused agent metric or dropped series, told once per process, problem and metric (for a log line). Default: ignored. */
+  onCustomMetricsProblem?: ((p: CustomMetricsProblem) => void) | undefined;
 }
 
 /**
@@ -44,6 +49,8 @@ export class MetricsRegistry {
   private readonly health: HealthValues | undefined;
   private readonly system: SystemMetrics | undefined;
   private readonly tasks: TaskMetrics | undefined;
+  /** The agents' own metrics (protocol `metrics` messages); undefined without a supervisor. */
+  readonly custom: CustomMetrics | undefined;
   private readonly recordRender: (format: ExpositionFormat, seconds: number) => void;
   private readonly groups: MetricGroup[] = [];
   private readonly snapshot = new ScrapeSnapshot();
@@ -51,14 +58,18 @@ export class MetricsRegistry {
 
   constructor(private readonly opts: MetricsRegistryOptions = {}) {
     const { sup } = opts;
-    // Registration order is exposition order: agents, tasks, system, LLM, controller, self.
+    // Registration order is exposition order: agents, tasks, system, LLM, controller, self; then the
+    // agents' own metrics, whose families come and go with the processes that report them.
     if (sup) {
       const slots = new SlotMap(sup, this.snapshot);
-      this.groups.push(registerAgentMetrics(this.registry, sup, slots));
+      const agents = registerAgentMetrics(this.registry, sup, slots);
+      this.groups.push(agents);
       this.health = new HealthValues(this.registry, sup, slots);
       this.tasks = new TaskMetrics(this.registry, sup, this.snapshot, opts.onError ?? (() => undefined));
       this.system = new SystemMetrics(this.registry, sup, slots);
       this.groups.push(this.tasks, this.system, registerLlmMetrics(this.registry, sup));
+      this.custom = new CustomMetrics(this.registry, sup, slots, this.snapshot, { protocolError: agents.protocolError, problem: opts.onCustomMetricsProblem }, opts.customMetricsLimits);
+      this.groups.push(this.custom);
     }
     registerHostMetrics(this.registry, opts.diskPaths ?? []);
     this.controller = new ControllerMetrics(this.registry);

@@ -17,7 +17,7 @@ export const RESPONSE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
  * from each replica's exact counts; task errors, protocol errors and ping round
  * trips from the supervisor's events.
  */
-export function registerAgentMetrics(register: AnyRegistry, sup: SupervisorView, slots: SlotMap): MetricGroup {
+export function registerAgentMetrics(register: AnyRegistry, sup: SupervisorView, slots: SlotMap): MetricGroup & { protocolError(agent: string, reason: string): void } {
   const each = (fn: (s: Slot) => void) => { for (const s of slots.all()) fn(s); };
   const up = (state: string) => state === 'starting' || state === 'running' || state === 'stopping';
   const stateLabel = labelOf('state');
@@ -77,6 +77,8 @@ export function registerAgentMetrics(register: AnyRegistry, sup: SupervisorView,
   sup.on('protocolError', onProtocolError);
   sup.on('message', onMessage);
   return {
+    /** Counts a protocol error found after decoding (e.g. a refused custom metric, see customMetrics.ts). */
+    protocolError: (agent, reason) => protocolErrors.inc({ agent, reason }),
     seed() {
       for (const a of [...sup.replicas, ...sup.perTask]) taskErrors.inc({ agent: a.config.name, role: a.role }, 0);
     },
