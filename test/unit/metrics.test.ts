@@ -16,7 +16,7 @@ import type { TaskRun } from '../../src/supervisor/PerTaskAgent.js';
 import type { ReplicaState } from '../../src/supervisor/ReplicaState.js';
 import { StateDir } from '../../src/supervisor/StateDir.js';
 import type { SupervisorEvents } from '../../src/supervisor/Supervisor.js';
-import { Registry, type Metric } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type LabelValues, type Metric, type OpenMetricsContentType } from 'prom-client';
 import { negotiateFormat, renderAs } from '../../src/telemetry/metrics/exposition.js';
 import { ScrapeTimeFamily } from '../../src/telemetry/metrics/ScrapeTimeFamily.js';
 import { HostCpu } from '../../src/telemetry/metrics/hostMetrics.js';
@@ -364,6 +364,35 @@ describe('metrics registry', () => {
     const strip = (t: string) => t.split('\n').filter((l) => l !== '' && !volatile.test(l)).join('\n');
     expect(strip(yielding)).toBe(strip(whole));
     expect(ticks.length).toBeGreaterThan(0);
+  });
+
+  it('renders a big family a chunk of samples at a time, byte for byte as prom-client\'s Registry would', async () => {
+    const source = new Registry<OpenMetricsContentType>();
+    source.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const h = new Histogram({ name: 'bench_seconds', help: 'odd "help" \\ with\nnewline', labelNames: ['agent'], buckets: [0.1, 1, 10], registers: [source], enableExemplars: true });
+    const c = new Counter({ name: 'bench_things_total', help: 'things', labelNames: ['agent', 'kind'], registers: [source], enableExemplars: true });
+    const g = new Gauge({ name: 'bench_level', help: 'level', labelNames: ['agent'], registers: [source] });
+    const empty = new Gauge({ name: 'bench_empty', help: 'no series', labelNames: ['agent'], registers: [source] });
+    const exemplarLabels: LabelValues<string> = { trace_id: TRACE };
+    for (let i = 0; i < 40; i++) {
+      h.observe({ labels: { agent: `a_${i}` }, value: i / 7, exemplarLabels });
+      c.inc({ labels: { agent: `a_${i}`, kind: 'x' }, value: i + 1, exemplarLabels });
+      g.set({ agent: `a "${i}"` }, i);
+    }
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const whole = await renderAs(source, format, { maxBlockMs: 1e9, chunk: 1e9 });
+      for (const chunk of [1, 3, 7, 160, 161]) expect(await renderAs(source, format, { maxBlockMs: 0, chunk })).toBe(whole);
+    }
+    const plain = new Registry(); // as prom-client renders them itself (in the Prometheus format, where renaming counters is no issue)
+    for (const m of [h, c, g, empty]) plain.registerMetric(m);
+    expect(await renderAs(source, 'prometheus', { maxBlockMs: 0, chunk: 3 })).toBe(await plain.metrics());
+    let turns = 0;
+    let counting = true;
+    const count = () => { turns++; if (counting) setImmediate(count); };
+    setImmediate(count);
+    await renderAs(source, 'prometheus', { maxBlockMs: 0, chunk: 10 });
+    counting = false;
+    expect(turns).toBeGreaterThan(20); // 160 bucket samples, 40 counters, 40 gauges: 24 chunks, a yield after each
   });
 
   it('refuses invalid metric and label names, naming them', () => {

@@ -54,26 +54,77 @@ function standIn(m: Family, format: ExpositionFormat): Family {
 /**
  * Renders every metric of `source` in `format`, without changing `source` or its
  * metrics: safe to run concurrently, in both formats, on the same registry.
- * Exemplars appear only in OpenMetrics. Families render one at a time, yielding
- * to the event loop whenever `maxBlockMs` (default 10) has passed, so a scrape of
- * 1,000 agents never holds up heartbeats and ping timing for its whole duration.
+ * Exemplars appear only in OpenMetrics. Families render one at a time, and a
+ * prom-client family's samples `chunk` (default 500) at a time, yielding to the
+ * event loop whenever `maxBlockMs` (default 5) has passed: at 1,000 agents one
+ * histogram family has 14,000 samples, and rendering it whole would hold up
+ * heartbeats and ping timing for tens of milliseconds. The text is the same
+ * whatever the yields.
  */
-export async function renderAs(source: AnyRegistry, format: ExpositionFormat, opts: { maxBlockMs?: number } = {}): Promise<string> {
-  const maxBlockMs = opts.maxBlockMs ?? 10;
+export async function renderAs(source: AnyRegistry, format: ExpositionFormat, opts: { maxBlockMs?: number; chunk?: number } = {}): Promise<string> {
+  const maxBlockMs = opts.maxBlockMs ?? 5;
+  const chunk = Math.max(1, opts.chunk ?? 500);
   const view = newRegistry(format);
-  const families = (source.getMetricsAsArray() as unknown[]).map((m) => (m instanceof ScrapeTimeFamily ? m : standIn(m as Family, format)));
-  for (const f of families) if (!(f instanceof ScrapeTimeFamily)) view.registerMetric(f as unknown as Metric);
-  const parts: string[] = [];
+  const families = (source.getMetricsAsArray() as unknown[]).map((m) => (m instanceof ScrapeTimeFamily ? m : new Slices(view, standIn(m as Family, format))));
   let since = performance.now();
+  const breathe = async (): Promise<void> => {
+    if (performance.now() - since < maxBlockMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
+  const parts: string[] = [];
   for (const f of families) {
-    parts.push(f instanceof ScrapeTimeFamily ? f.render(format) : await view.getSingleMetricAsString(f.name));
-    if (performance.now() - since >= maxBlockMs) {
-      await new Promise((resolve) => setImmediate(resolve));
-      since = performance.now();
-    }
+    parts.push(f instanceof ScrapeTimeFamily ? f.render(format) : await f.render(chunk, breathe));
+    await breathe();
   }
   // as prom-client's Registry.metrics() joins them
   return format === 'openmetrics' ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * A prom-client family registered on a render's view registry, whose text the view
+ * formats (prom-client's `getMetricsAsString`: a HELP line, a TYPE line, then one
+ * line per sample, joined by newlines) `chunk` samples at a time, with `breathe`
+ * between chunks. Each sample's line depends on that sample alone, so the chunks,
+ * each without its header but the first, join into the same text.
+ */
+class Slices {
+  readonly name: string;
+  readonly help: string;
+  readonly type: string;
+  private slice: FamilyData | undefined;
+
+  constructor(private readonly view: AnyRegistry, private readonly family: Family) {
+    ({ name: this.name, help: this.help, type: this.type } = family);
+    view.registerMetric(this as unknown as Metric);
+  }
+
+  /** What the view reads: the current slice. */
+  get(): Promise<FamilyData> {
+    return Promise.resolve(this.slice ?? { name: this.name, values: [] });
+  }
+
+  async render(chunk: number, breathe: () => Promise<void>): Promise<string> {
+    const data = await this.family.get();
+    const values = data.values ?? [];
+    const asText = (from: number) => {
+      this.slice = { ...data, values: values.slice(from, from + chunk) };
+      return this.view.getSingleMetricAsString(this.name);
+    };
+    try {
+      if (values.length <= chunk) return await asText(0);
+      await breathe(); // reading the family (a histogram's buckets, say) may itself have taken a while
+      const parts = [await asText(0)];
+      for (let i = chunk; i < values.length; i += chunk) {
+        await breathe();
+        const text = await asText(i);
+        parts.push(text.slice(text.indexOf('\n', text.indexOf('\n') + 1) + 1)); // without "# HELP …\n# TYPE …\n" (HELP is escaped to one line)
+      }
+      return parts.join('\n');
+    } finally {
+      this.slice = undefined;
+    }
+  }
 }
 
 /** A plain prom-client registry of `format` (its typings lack the constructor's content-type argument). */
