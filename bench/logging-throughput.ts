@@ -13,7 +13,9 @@
  *   all its threads) and RSS, the agent's CPU, and the log directory's peak size
  *   against `max_total_size_mb`.
  * After the window the agent stops writing and the bench waits for the store to
- * settle, then compares all lines written with all lines stored.
+ * settle, then compares all lines written with all lines stored, and with the
+ * store's own counters on /metrics (agentic_log_lines_written_total and
+ * agentic_log_lines_dropped_total).
  * Baselines in the same run: the flood spammer with stdout on /dev/null, and on a
  * pipe drained by a bare reader.
  *
@@ -153,6 +155,21 @@ interface Supervised {
   wroteTotal: number;
   storedTotal: number;
   settleS: number;
+  /** The store's own counters for the agent on /metrics once settled (NaN when absent). */
+  metricWritten: number;
+  metricDropped: number;
+}
+
+/** `agentic_log_lines_{written,dropped}_total{agent="spam"}` from the supervisor's /metrics. */
+async function storeCounters(stateDir: string): Promise<{ metricWritten: number; metricDropped: number }> {
+  try {
+    const { url } = JSON.parse(readFileSync(path.join(stateDir, 'endpoint.json'), 'utf8')) as { url: string };
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{agent="spam"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { metricWritten: value('agentic_log_lines_written_total'), metricDropped: value('agentic_log_lines_dropped_total') };
+  } catch {
+    return { metricWritten: NaN, metricDropped: NaN };
+  }
 }
 
 async function supervised(rate: number): Promise<Supervised> {
@@ -219,7 +236,7 @@ async function supervised(rate: number): Promise<Supervised> {
       if (now !== last) { last = now; stableSince = Date.now(); }
       if (Date.now() - stableSince > 2000 && Date.now() > end + 3000) break;
     }
-    return { ...window, rssStart, rssMax, dirMax, wroteTotal: written(countFile), storedTotal: counter.lines, settleS: (performance.now() - settleStart) / 1000 };
+    return { ...window, rssStart, rssMax, dirMax, wroteTotal: written(countFile), storedTotal: counter.lines, settleS: (performance.now() - settleStart) / 1000, ...(await storeCounters(stateDir)) };
   } finally {
     if (sup && sup.exitCode === null) {
       const exited = new Promise((r) => sup!.once('exit', r));
@@ -254,12 +271,12 @@ if (RATES.includes(0)) {
   cols(['pipe, bare reader', k(piped.linesPerS), mb(piped.bytesPerS), pct(piped.spamCpuPct)]);
 }
 console.log('\nThrough the supervisor into the log store (window figures; "all" = whole run once settled)');
-cols(['agent', 'wrote/s', 'stored/s', 'stored MB/s', 'sup. CPU', 'µs CPU/line', 'agent CPU', 'log dir peak', 'stored / wrote (all)', 'dropped', 'sup. RSS']);
+cols(['agent', 'wrote/s', 'stored/s', 'stored MB/s', 'sup. CPU', 'µs CPU/line', 'agent CPU', 'log dir peak', 'stored / wrote (all)', 'dropped', 'metrics: written / dropped', 'sup. RSS']);
 let over = false;
 for (const rate of RATES) {
   const r = await supervised(rate);
   over ||= r.dirMax > limitBytes;
-  cols([rate === 0 ? 'flood' : `${k(rate)} lines/s`, k(r.wrotePerS), k(r.storedPerS), mb(r.storedBytesPerS), pct(r.supCpuPct), ((r.supCpuPct * 1e4) / r.wrotePerS).toFixed(1), pct(r.spamCpuPct), `${mb(r.dirMax)} MB`, `${k(r.storedTotal)} / ${k(r.wroteTotal)}`, pct((1 - r.storedTotal / r.wroteTotal) * 100), `${mb(r.rssStart)} → ${mb(r.rssMax)} MB`]);
+  cols([rate === 0 ? 'flood' : `${k(rate)} lines/s`, k(r.wrotePerS), k(r.storedPerS), mb(r.storedBytesPerS), pct(r.supCpuPct), ((r.supCpuPct * 1e4) / r.wrotePerS).toFixed(1), pct(r.spamCpuPct), `${mb(r.dirMax)} MB`, `${k(r.storedTotal)} / ${k(r.wroteTotal)}`, pct((1 - r.storedTotal / r.wroteTotal) * 100), `${k(r.metricWritten)} / ${k(r.metricDropped)}`, `${mb(r.rssStart)} → ${mb(r.rssMax)} MB`]);
 }
-console.log(`\n"wrote": lines the agent's stdout accepted (what the supervisor read, give or take the pipe's buffer); "µs CPU/line": supervisor CPU per line written. Log dir limit: max_total_size_mb ${TOTAL_MB} = ${mb(limitBytes)} MB${over ? ': EXCEEDED' : ', never exceeded'}.`);
+console.log(`\n"wrote": lines the agent's stdout accepted (what the supervisor read, give or take the pipe's buffer); "µs CPU/line": supervisor CPU per line written; "metrics": the store's own counters for the agent once settled. Log dir limit: max_total_size_mb ${TOTAL_MB} = ${mb(limitBytes)} MB${over ? ': EXCEEDED' : ', never exceeded'}.`);
 if (over) process.exitCode = 1;

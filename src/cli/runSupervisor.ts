@@ -3,6 +3,8 @@ import type { Config } from '../config/schema.js';
 import { initTracing } from '../telemetry/tracing.js';
 import { createSupervisorLogger } from '../telemetry/logger.js';
 import { LogStore } from '../telemetry/LogStore.js';
+import { registerLogStoreMetrics } from '../telemetry/metrics/logStoreMetrics.js';
+import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
 import { registerStatsRoute } from '../server/statsRoute.js';
@@ -57,6 +59,8 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
   registerStatsRoute(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
+  const metrics = metricsOf(sup);
+  if (metrics) registerLogStoreMetrics(metrics.registry, logStore, bg.agents.map((a) => a.name));
 
   let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {

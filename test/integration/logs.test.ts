@@ -28,9 +28,17 @@ describe('log aggregation', () => {
       await new Promise((r2) => setTimeout(r2, 200));
     }
     const files = readdirSync(logDir).filter((f) => f.startsWith('spam'));
+    // the store's own account of the flood: lines written and dropped, on /metrics
+    const metrics = await (await fetch(`${sup.url}/metrics`)).text();
+    const counter = (name: string) => Number(new RegExp(`^${name}\\{agent="spam"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const written = counter('agentic_log_lines_written_total');
+    const dropped = counter('agentic_log_lines_dropped_total');
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.floor(latencies.length * 0.99)] as number;
-    console.log(`spam: log dir peaked at ${(maxBytes / 1e6).toFixed(2)} MB (limit ${limitMb} MiB), ${files.length} spam files, /healthz p50 ${latencies[Math.floor(latencies.length / 2)]?.toFixed(1)} ms p99 ${p99.toFixed(1)} ms over ${latencies.length} probes`);
+    console.log(`spam: log dir peaked at ${(maxBytes / 1e6).toFixed(2)} MB (limit ${limitMb} MiB), ${files.length} spam files, ${written} lines written and ${dropped} dropped, /healthz p50 ${latencies[Math.floor(latencies.length / 2)]?.toFixed(1)} ms p99 ${p99.toFixed(1)} ms over ${latencies.length} probes`);
+    expect(metrics).toMatch(/^# TYPE agentic_log_lines_dropped_total counter$/m);
+    expect(dropped).toBeGreaterThanOrEqual(0); // present, and a number
+    expect(written).toBeGreaterThan(0);
     expect(files.length).toBeGreaterThan(1); // it did rotate
     expect(files.length).toBeLessThanOrEqual(1 + 3);
     // one file of slack: the live file may pass its size before the rotation lands
