@@ -114,7 +114,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--deadman-url <url>', 'dead-man\'s-switch service that receives the Watchdog alert')
     .action(run(alertingRenderCommand));
 
-  stateDirOpts(bg.command('health').description('Health of every agent and of the system, with the diagnosis; exits 0 healthy, 1 degraded, 2 unhealthy, 3 no supervisor'))
+  stateDirOpts(bg.command('health').description('Health of every agent and of the system, with the diagnosis; exits 0 healthy, 1 degraded, 2 unhealthy, 3 no supervisor, 64 unknown --agent'))
     .option('--json', 'machine-readable output (the GET /api/v1/health body)')
     .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')
     .action(run(async (flags: { json?: boolean; agent?: string; stateDir?: string; config?: string }) => (await import('./commands/health.js')).healthCommand(flags)));

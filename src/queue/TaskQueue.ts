@@ -41,6 +41,7 @@ export class TaskQueue {
       get: db.prepare('SELECT * FROM tasks WHERE id = ?'),
       pendingCount: db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE status = 'pending'"),
       next: db.prepare("SELECT * FROM tasks WHERE status = 'pending' AND role = ? ORDER BY priority DESC, created_at ASC, rowid ASC LIMIT 1"),
+      anyPending: db.prepare("SELECT 1 FROM tasks WHERE status = 'pending' AND role = ? LIMIT 1"),
       assign: db.prepare("UPDATE tasks SET status = 'in_progress', assigned_to = ?, attempts = attempts + 1, started_at = ?, updated_at = ?, last_activity_at = ?, progress = NULL, progress_message = NULL WHERE id = ? AND status = 'pending'"),
       progress: db.prepare("UPDATE tasks SET progress = COALESCE(?, progress), progress_message = COALESCE(?, progress_message), last_activity_at = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       complete: db.prepare("UPDATE tasks SET status = 'completed', result = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ?, progress = 1 WHERE id = ? AND status = 'in_progress'"),
@@ -79,6 +80,14 @@ export class TaskQueue {
   get(id: string): Task | undefined {
     const r = this.stmts.get.get(id) as Row | undefined;
     return r ? toTask(r) : undefined;
+  }
+
+  /**
+   * Whether `role` has a pending task: one read of the index, no transaction (a
+   * `take()` that finds nothing still costs a write-locked transaction).
+   */
+  hasPending(role: string): boolean {
+    return this.stmts.anyPending.get(role) !== undefined;
   }
 
   /** Leases the highest-priority, oldest pending task of `role` to `agentId`. */

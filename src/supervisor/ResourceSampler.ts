@@ -1,5 +1,5 @@
 import pidusage from 'pidusage';
-import { processTrees } from './procfs.js';
+import { ProcessTreeWalker, type ProcessTreeWalkerOptions } from './procfs.js';
 
 export interface ResourceSample {
   at: number;
@@ -13,32 +13,59 @@ export interface ResourceSample {
 
 /**
  * Samples CPU and RSS of each agent's whole process tree (agents spawn children:
- * claude, shells) with one /proc scan and one batched pidusage call per round.
+ * claude, shells): the trees come from {@link ProcessTreeWalker}, which reads the
+ * agents' own /proc entries and those of processes created since the last round,
+ * not every process on the host; then one batched pidusage call per round over
+ * every pid of every tree.
+ *
+ * pidusage keeps a descriptor on each pid's stat file and re-reads it next round;
+ * entries it was not asked for expire after `maxage` and their descriptors close.
+ * (Its `clear()` forgets the entries without closing their descriptors, so calling
+ * it every round leaked one descriptor per process per round.)
  */
 export class ResourceSampler {
   private readonly latest = new Map<number, ResourceSample>();
   /** Previous ctime per pid: CPU% is the ctime delta over the wall-clock delta between rounds. */
   private prevCpu = new Map<number, { ctime: number; ts: number }>();
+  private readonly walker: ProcessTreeWalker;
   private lastRoundMs = 0;
+  private lastRoundAt: number | undefined;
+
+  constructor(opts: ProcessTreeWalkerOptions = {}) {
+    this.walker = new ProcessTreeWalker(opts);
+  }
 
   /** Duration of the last sampling round, ms. */
   get lastRoundDurationMs(): number {
     return this.lastRoundMs;
   }
 
+  /** How the trees were found so far: full walks, incremental rounds, whole-host scans (no children files), pids probed. */
+  get treeRounds(): Readonly<ProcessTreeWalker['counts']> {
+    return this.walker.counts;
+  }
+
   async sample(rootPids: readonly number[]): Promise<Map<number, ResourceSample>> {
     const t0 = performance.now();
-    const trees = processTrees(rootPids);
+    const started = Date.now();
+    // Long enough that pidusage re-reads its open descriptors from round to round;
+    // short enough that a pid reused after the process left the trees (a descriptor
+    // of a dead process fails for ever) is not asked for while its entry lives.
+    const gap = this.lastRoundAt === undefined ? 0 : started - this.lastRoundAt;
+    const maxage = Math.min(120_000, Math.max(10_000, 3 * gap));
+    this.lastRoundAt = started;
+    const trees = this.walker.trees(rootPids);
     const all = [...new Set([...trees.values()].flat())];
-    let stats: Record<string, pidusage.Status> = {};
+    let stats: Record<string, pidusage.Status | undefined> = {};
     if (all.length) {
       try {
-        stats = await pidusage(all);
+        // Batched and graceful: a pid that exited since the walk is just missing from the result.
+        stats = await pidusage(all, { maxage });
       } catch {
-        // a pid vanished between the scan and the call: sample one by one
+        // a single pid that vanished rejects the whole call: sample one by one
         stats = {};
         await Promise.all(all.map(async (p) => {
-          try { stats[p] = await pidusage(p); } catch { /* gone */ }
+          try { stats[p] = await pidusage(p, { maxage }); } catch { /* gone */ }
         }));
       }
     }
@@ -67,13 +94,16 @@ export class ResourceSampler {
     this.prevCpu = nextCpu;
     this.latest.clear();
     for (const [k, v] of result) this.latest.set(k, v);
-    // pidusage keeps per-pid history we do not use (we keep our own): drop it so it cannot grow.
-    pidusage.clear();
     this.lastRoundMs = performance.now() - t0;
     return result;
   }
 
   get(pid: number | undefined): ResourceSample | undefined {
     return pid === undefined ? undefined : this.latest.get(pid);
+  }
+
+  /** Closes the descriptors the tree walk keeps (pidusage's close when their entries expire). */
+  close(): void {
+    this.walker.close();
   }
 }

@@ -141,6 +141,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.ready = false;
     clearInterval(this.sampleTimer);
     clearInterval(this.pumpTimer);
+    this.sampler.close();
     this.log.info({ reason }, 'stopping agents');
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
     this.writePidFile();
@@ -214,18 +215,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return targets.map((r) => r.slot);
   }
 
-  /** Hands pending tasks to idle service replicas and free per_task slots. */
+  /**
+   * Hands pending tasks to idle service replicas and free per_task slots. Asks
+   * the queue once per role whether anything is pending before leasing (the
+   * once-a-second tick would otherwise run a write transaction per idle replica).
+   */
   pump(): void {
     if (this.stopping || !this.db) return;
+    const pending = new Map<string, boolean>();
+    const hasPending = (role: string) => {
+      let p = pending.get(role);
+      if (p === undefined) pending.set(role, (p = this.queue.hasPending(role)));
+      return p;
+    };
     for (const r of this.replicas) {
-      if (!r.isIdle || r.state.kind !== 'running') continue;
+      if (!r.isIdle || r.state.kind !== 'running' || !hasPending(r.role)) continue;
       const task = this.queue.take(r.role, r.slot);
       if (task) this.assign(r, task);
+      else pending.set(r.role, false);
     }
     for (const p of this.perTask) {
+      if (!hasPending(p.role)) continue;
       while (p.hasCapacity) {
         const task = this.queue.take(p.role, p.config.name);
-        if (!task) break;
+        if (!task) { pending.set(p.role, false); break; }
         this.runPerTask(p, task);
       }
     }

@@ -9,16 +9,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthReportJson } from '../../src/health/report.js';
-import { FAULTS, MONITORING, faultStart, fixtureAgent, type FaultSpec } from '../fixtures/health/faults.js';
+import { FAULTS, MONITORING, faultStart, fixtureAgent, raisedAt, type FaultSpec } from '../fixtures/health/faults.js';
 import { cleanup, runCli, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 import { detect, refusedPort, type Detection } from '../helpers/health.js';
 
 /**
- * Slack on top of each configured bound: the test polls the API every 100 ms, and
- * on a loaded 2-core machine (load average 10+ while other suites run) signals,
- * timers and HTTP answers each take a few hundred ms more.
+ * Scheduling slack on top of each bound the config implies (`spec.bound`, from
+ * thresholds, check_interval and sample_interval). The detection times asserted
+ * are the supervisor's own (the finding's `detected_at`, and the log line of the
+ * round that reached the severity) against the moment the fault began, so the
+ * test's 100 ms polling and HTTP round trips are not in them. What is left is the
+ * machine: on the 2-core VM with other suites in parallel (load average 5–10),
+ * check rounds and the fixture's own timers ran up to about 1 s late, and an
+ * interval timer's lateness carries into its next rounds; at load averages of
+ * 10–50 single detections came up to 2–5 s late. 2 s covers the first and not the
+ * second (a CI run that loaded should not run this file alongside other suites).
+ * A bug that misses a round (+ check_interval, 0.5 s) in one run can hide in it;
+ * one that misses the threshold or the window cannot (the bounds are 0.5–15 s).
  */
-const SLACK_MS = 1000;
+const SCHEDULING_SLACK_MS = 2000;
 
 interface Group {
   sup: RunningSupervisor;
@@ -63,10 +72,12 @@ async function expectDetected(g: Group, spec: FaultSpec, monitoring: typeof MONI
   expect(d.finding.message.startsWith(`${spec.agent}: `)).toBe(true);
   expect(d.finding.message).toMatch(spec.text);
   const bound = spec.bound(monitoring);
-  console.log(`[health-faults] ${spec.fault}: first detection ${d.firstDetectionMs} ms, ${spec.severity} seen after ${d.seenMs} ms; bound ${bound} ms (${spec.boundText})`);
-  expect(d.seenMs).toBeLessThanOrEqual(bound + SLACK_MS);
-  // the finding went to the structured log as well
-  await waitFor('the finding in the log', () => g.sup.output().split('\n').some((l) => l.includes(`"replica":"${spec.agent}-0"`) && l.includes(`"finding":"${d.finding.kind}"`) && l.includes('"health_check"')));
+  // The finding went to the structured log as well; its line says when the round reached the severity.
+  const raisedMs = (await waitFor('the finding in the log', () => raisedAt(g.sup.output(), spec))) - d.faultAt;
+  console.log(`[health-faults] ${spec.fault}: first detection ${d.firstDetectionMs} ms, ${spec.severity} raised after ${raisedMs} ms (seen by the 100 ms poll after ${d.seenMs} ms); bound ${bound} ms (${spec.boundText}) + ${SCHEDULING_SLACK_MS} ms slack`);
+  expect(d.firstDetectionMs).toBeLessThanOrEqual(bound + SCHEDULING_SLACK_MS);
+  expect(raisedMs).toBeLessThanOrEqual(bound + SCHEDULING_SLACK_MS);
+  expect(raisedMs).toBeGreaterThanOrEqual(d.firstDetectionMs);
 }
 
 async function expectHealthyUntouched(g: Group) {
@@ -110,7 +121,7 @@ describe('health checks find injected faults in real processes', () => {
       expect(value('agentic_system_health')).toBe(2);
     });
 
-    it('background health: exits 2 with a table that names each fault, 0 for the healthy agent, 2 for an unknown agent', async () => {
+    it('background health: exits 2 with a table that names each fault, 0 for the healthy agent, 64 for an unknown agent', async () => {
       const all = await g.sup.cli(['background', 'health']);
       expect(all.code).toBe(2);
       expect(all.stdout).toMatch(/^System: UNHEALTHY — \d+\/8 agents up/);
@@ -124,8 +135,9 @@ describe('health checks find injected faults in real processes', () => {
       expect(waiter.code).toBe(2);
       expect(waiter.stdout).toContain('waiter: task');
       const unknown = await g.sup.cli(['background', 'health', '--agent', 'nobody']);
-      expect(unknown.code).toBe(2);
-      expect(unknown.stderr).toContain('no agent or replica named nobody');
+      expect(unknown.code).toBe(64); // not 2: that is "unhealthy"
+      expect(unknown.stdout).toBe('');
+      expect(unknown.stderr).toMatch(/^No agent or replica named "nobody" in this supervisor \(known: healthy, crasher, .*hung-0.*\)\. Pass an agent name or a replica/);
     });
   });
 

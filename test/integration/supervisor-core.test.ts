@@ -77,8 +77,12 @@ describe('supervisor core with real processes', () => {
       return t.status === 'completed' ? t : undefined;
     });
     expect(done.status).toBe('completed');
-    const lines = readFileSync(path.join(sup.stateDir, 'logs/echoer.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv?: string[]; task_id?: string });
-    const rec = lines.find((l) => l.argv && l.task_id === `STORY_${MARKER}`);
+    // The log store writes asynchronously (one chunk per event-loop turn): wait for the line.
+    const rec = await waitFor('the echo line in the log store', () => {
+      const text = readFileSync(path.join(sup.stateDir, 'logs/echoer.log'), 'utf8').trim();
+      const lines = text ? text.split('\n').map((l) => JSON.parse(l) as { argv?: string[]; task_id?: string }) : [];
+      return lines.find((l) => l.argv && l.task_id === `STORY_${MARKER}`);
+    }, 5000);
     expect(rec?.argv).toEqual([prompt, `id=STORY_${MARKER}`]);
     expect(() => statSync(`/tmp/pwned-${MARKER}`)).toThrow();
   });
@@ -86,7 +90,7 @@ describe('supervisor core with real processes', () => {
   it('redacts secret environment values from agent output in the logs', async () => {
     const { body } = await sup.api<{ task: { id: string } }>('POST', '/api/v1/tasks', { role: 'leaky', title: 'prints its key' });
     await waitFor('the leaky task', async () => (await sup.api<{ task: { status: string } }>('GET', `/api/v1/tasks/${body.task.id}`)).body.task.status === 'completed');
-    const log = readFileSync(path.join(sup.stateDir, 'logs/leaky.log'), 'utf8');
+    const log = await waitFor('the leaky line in the log store', () => { const t = readFileSync(path.join(sup.stateDir, 'logs/leaky.log'), 'utf8'); return t.includes('my key is') ? t : undefined; }, 5000);
     expect(log).toContain('my key is [REDACTED] and token [REDACTED]');
     expect(log).not.toContain('sk-ant-secret');
     expect(log).not.toContain('hunter2');

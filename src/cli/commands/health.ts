@@ -8,6 +8,13 @@ import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 /** Exit status of `background health`: 0 healthy, 1 degraded, 2 unhealthy (3: no supervisor, from ApiClient). */
 export const HEALTH_EXIT: Record<Verdict, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
 
+/**
+ * Exit status of `background health --agent X` when the supervisor has no agent
+ * or replica X: 64 (EX_USAGE in sysexits.h), not the usual usage code 2, which
+ * `health` already uses for "unhealthy" (and 3 means no supervisor).
+ */
+export const HEALTH_EXIT_NO_SUCH_AGENT = 64;
+
 const HEADERS: Record<(typeof CHECK_NAMES)[number], string> = {
   agent_response: 'RESPONSE', resource_usage: 'RESOURCES', task_progress: 'PROGRESS', memory_leaks: 'MEMORY', connectivity: 'CONNECTIVITY',
 };
@@ -76,13 +83,21 @@ export function renderHealth(r: HealthReportJson, color: boolean, now = Date.now
  * `background health [--json] [--agent X]`: prints the health report and exits
  * 0 healthy, 1 degraded or 2 unhealthy (the system verdict, or the agent's with
  * --agent); 3 when no supervisor is running.
- * @throws CliError (exit 2) for an unknown agent, (exit 3) when no supervisor answers.
+ * @throws CliError (exit 64) for an unknown agent, (exit 3) when no supervisor answers.
  */
 export async function healthCommand(flags: StateDirFlags & { json?: boolean; agent?: string }): Promise<number> {
   const client = ApiClient.fromStateDir(resolveStateDir(flags));
   const query = flags.agent ? `?agent=${encodeURIComponent(flags.agent)}` : '';
   const res = await client.request<HealthReportJson & { error?: string; reason?: string }>('GET', `/api/v1/health${query}`);
-  if (res.status === 404 && res.body.error === 'unknown_agent') throw new CliError(`${res.body.reason ?? 'unknown agent'}. Run \`agentic-scrum-setup background status\` to list them.`, EXIT.USAGE);
+  if (res.status === 404 && res.body.error === 'unknown_agent') {
+    // The reason names the agents and replicas the supervisor knows.
+    const known = /; known: (.*)$/.exec(res.body.reason ?? '')?.[1];
+    throw new CliError(
+      `No agent or replica named "${flags.agent}" in this supervisor${known ? ` (known: ${known})` : ''}. ` +
+      'Pass an agent name or a replica such as qaa-0; `agentic-scrum-setup background status` lists them.',
+      HEALTH_EXIT_NO_SUCH_AGENT,
+    );
+  }
   if (res.status === 404) throw new CliError('This supervisor has no health endpoint (it predates health checks): restart it with the current version.', EXIT.FAILED);
   if (res.status >= 400) throw new CliError(`The supervisor refused the health request: ${res.body.reason ?? res.body.error ?? `HTTP ${res.status}`}`, EXIT.FAILED);
   const body = res.body;

@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { HEALTH_EXIT, renderHealth } from '../../../src/cli/commands/health.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CliError, EXIT } from '../../../src/cli/CliError.js';
+import { HEALTH_EXIT, HEALTH_EXIT_NO_SUCH_AGENT, healthCommand, renderHealth } from '../../../src/cli/commands/health.js';
 import type { AgentHealthJson, HealthReportJson } from '../../../src/health/report.js';
 
 const NOW = Date.parse('2025-06-20T10:00:10Z');
@@ -50,5 +56,58 @@ describe('background health output', () => {
 
   it('maps verdicts to exit statuses 0, 1 and 2', () => {
     expect(HEALTH_EXIT).toEqual({ healthy: 0, degraded: 1, unhealthy: 2 });
+  });
+});
+
+describe('background health --agent', () => {
+  let server: Server | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    if (server) await new Promise((r) => server!.close(r));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    server = undefined;
+    dir = undefined;
+  });
+
+  /** A state directory whose endpoint is a stub of the control API answering GET /api/v1/health like the supervisor. */
+  async function stub(): Promise<string> {
+    server = createServer((req, res) => {
+      const agent = new URL(req.url ?? '/', 'http://x').searchParams.get('agent');
+      res.setHeader('content-type', 'application/json');
+      if (req.headers.authorization !== 'Bearer t0ken-t0ken-t0ken-t0ken') { res.statusCode = 401; res.end('{"error":"unauthorized"}'); return; }
+      if (agent && agent !== 'qaa' && agent !== 'qaa-0' && agent !== 'saa' && agent !== 'saa-0') {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ error: 'unknown_agent', reason: `no agent or replica named ${agent}; known: qaa, saa, qaa-0, saa-0` }));
+        return;
+      }
+      res.end(JSON.stringify(agent === 'saa' ? { ...report, verdict: 'healthy', agents: [report.agents[1]] } : report));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    dir = mkdtempSync(path.join(tmpdir(), 'health-cli-'));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    writeFileSync(path.join(dir, 'endpoint.json'), JSON.stringify({ url, pid: process.pid, started_at: new Date().toISOString(), state_dir: dir }));
+    writeFileSync(path.join(dir, 'api.token'), 't0ken-t0ken-t0ken-t0ken\n');
+    return dir;
+  }
+
+  it('exits with the agent\'s verdict for a known agent', async () => {
+    const stateDir = await stub();
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await healthCommand({ stateDir, agent: 'saa' })).toBe(HEALTH_EXIT.healthy);
+    expect(await healthCommand({ stateDir })).toBe(HEALTH_EXIT.unhealthy);
+    expect(out).toHaveBeenCalled();
+  });
+
+  it('fails with its own exit status (64), naming the agent and the known ones, for an unknown agent', async () => {
+    const stateDir = await stub();
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = await healthCommand({ stateDir, agent: 'nobody' }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).exitCode).toBe(64);
+    expect((err as CliError).message).toBe('No agent or replica named "nobody" in this supervisor (known: qaa, saa, qaa-0, saa-0). Pass an agent name or a replica such as qaa-0; `agentic-scrum-setup background status` lists them.');
+    expect(out).not.toHaveBeenCalled();
+    // distinct from every verdict, and from "no supervisor"
+    expect([...Object.values(HEALTH_EXIT), EXIT.NOT_RUNNING, EXIT.USAGE]).not.toContain(HEALTH_EXIT_NO_SUCH_AGENT);
   });
 });

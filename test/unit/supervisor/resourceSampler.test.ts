@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { processTreesByScan } from '../../../src/supervisor/procfs.js';
+import { ResourceSampler } from '../../../src/supervisor/ResourceSampler.js';
+
+const started: ChildProcess[] = [];
+const samplers: ResourceSampler[] = [];
+afterEach(() => {
+  for (const c of started.splice(0)) {
+    try { process.kill(-(c.pid as number), 'SIGKILL'); } catch { /* gone */ }
+  }
+  for (const s of samplers.splice(0)) s.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function tree(script: string): number {
+  const c = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true });
+  started.push(c);
+  return c.pid as number;
+}
+
+function sampler(): ResourceSampler {
+  const s = new ResourceSampler();
+  samplers.push(s);
+  return s;
+}
+
+async function settled(root: number, n: number): Promise<number[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const t = processTreesByScan([root]).get(root) ?? [];
+    if (t.length === n) return t;
+    if (Date.now() > deadline) throw new Error(`tree of ${root} has ${t.length} processes, not ${n}`);
+    await sleep(20);
+  }
+}
+
+const PAGE = 4096;
+const rssOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[21]) * PAGE;
+/** This process's descriptors on some /proc/<pid>/stat. */
+const statFds = () => readdirSync('/proc/self/fd').filter((fd) => {
+  try { return /^\/proc\/\d+\/stat$/.test(readlinkSync(`/proc/self/fd/${fd}`)); } catch { return false; }
+}).length;
+
+describe('ResourceSampler', () => {
+  it('sums RSS and counts every process of the tree', async () => {
+    const root = tree('sleep 30 & sleep 30 & wait');
+    const pids = await settled(root, 3);
+    const s = (await sampler().sample([root])).get(root);
+    expect(s?.processes).toBe(3);
+    const expected = pids.reduce((a, p) => a + rssOf(p), 0);
+    expect(s?.rssBytes).toBeGreaterThan(expected * 0.9);
+    expect(s?.rssBytes).toBeLessThan(expected * 1.1);
+  });
+
+  it('counts the CPU of a busy grandchild in the root\'s tree', async () => {
+    const root = tree('sh -c "while :; do :; done" & wait');
+    await settled(root, 2);
+    const sm = sampler();
+    await sm.sample([root]);
+    await sleep(600);
+    const s = (await sm.sample([root])).get(root);
+    expect(s?.processes).toBe(2);
+    expect(s?.cpuPercent).toBeGreaterThan(20); // one core busy; less when the host is loaded
+    expect(s?.cpuPercent).toBeLessThan(150);
+  });
+
+  it('returns nothing for a root that is gone', async () => {
+    const c = spawn('true');
+    await new Promise((r) => c.on('exit', r));
+    expect((await sampler().sample([c.pid as number])).size).toBe(0);
+  });
+
+  it('does not leak a descriptor per process per round (pidusage.clear() did)', async () => {
+    const root = tree('sleep 30 & sleep 30 & wait');
+    await settled(root, 3);
+    const sm = sampler();
+    const before = statFds();
+    for (let i = 0; i < 3; i++) await sm.sample([root]);
+    const steady = statFds();
+    // One kept by the tree walk and one by pidusage per process, at most.
+    expect(steady - before).toBeLessThanOrEqual(6);
+    for (let i = 0; i < 20; i++) await sm.sample([root]);
+    expect(statFds()).toBe(steady);
+    expect(sm.treeRounds.walks + sm.treeRounds.incremental).toBe(23);
+  });
+});
