@@ -8,9 +8,11 @@
  * to the last one's end, in wall time and in CPU time (the machine may be shared),
  * and the bench compares each mode with a bare loop running the same handler.
  *
- * Modes (see the fixture): bare; inproc (the SDK's code path without I/O); sdk with
- * LOG_LEVEL=warn (no per-task log lines); sdk (connect() defaults: no tracer
- * provider, info logs); trace (in-memory span exporter); metrics (trace plus a
+ * Modes (see the fixture): bare; inproc (the SDK's code path without I/O); raw (no
+ * SDK, the same messages over the socket by hand, one write per task: the I/O floor); sdk with
+ * LOG_LEVEL=warn; sdk (connect() defaults: no tracer provider, LOG_LEVEL=info, no
+ * per-task log lines); sdk with LOG_LEVEL=debug (`task started` and `task finished`
+ * on stdout); trace (in-memory span exporter, info); metrics (trace plus a
  * counter and a histogram recorded through @opentelemetry/api on the SDK's meter
  * provider). BENCH_WINDOW (default 1, as the supervisor assigns) tasks are in flight.
  *
@@ -30,8 +32,9 @@ const RUNS = Number(process.argv[3] ?? 3);
 const WARMUP = Math.min(5000, Math.ceil(TASKS / 4));
 /** Tasks assigned and not yet finished at any time (the supervisor assigns one at a time per replica: 1). */
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 1);
-const FIXTURE = path.resolve(import.meta.dirname, 'fixtures/sdk-agent.mjs');
-const ALL_MODES = ['bare', 'inproc', 'sdk LOG_LEVEL=warn', 'sdk', 'trace', 'metrics'] as const;
+/** BENCH_FIXTURE: another copy of the fixture (e.g. next to an older build's dist/, to compare builds). */
+const FIXTURE = process.env.BENCH_FIXTURE ?? path.resolve(import.meta.dirname, 'fixtures/sdk-agent.mjs');
+const ALL_MODES = ['bare', 'inproc', 'raw', 'sdk LOG_LEVEL=warn', 'sdk', 'sdk LOG_LEVEL=debug', 'trace', 'metrics'] as const;
 type Mode = (typeof ALL_MODES)[number];
 const MODES: readonly Mode[] = process.env.BENCH_MODES ? ALL_MODES.filter((m) => ['bare', ...process.env.BENCH_MODES!.split(',')].includes(m)) : ALL_MODES;
 
@@ -49,11 +52,11 @@ async function run(mode: Mode): Promise<RunResult> {
   const traceId = randomBytes(16).toString('hex');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    BENCH_MODE: mode === 'sdk LOG_LEVEL=warn' ? 'sdk' : mode,
+    BENCH_MODE: mode.startsWith('sdk ') ? 'sdk' : mode,
     BENCH_TASKS: String(TASKS),
     BENCH_WARMUP: String(WARMUP),
     BENCH_TRACE_ID: traceId,
-    LOG_LEVEL: mode === 'sdk LOG_LEVEL=warn' || mode === 'inproc' ? 'warn' : 'info',
+    LOG_LEVEL: mode === 'sdk LOG_LEVEL=warn' || mode === 'inproc' ? 'warn' : mode === 'sdk LOG_LEVEL=debug' ? 'debug' : 'info',
     AGENTIC_PROTOCOL_FD: '3',
     AGENTIC_AGENT_NAME: 'bench',
     AGENTIC_AGENT_ID: 'bench-0',
@@ -122,7 +125,7 @@ for (let r = 0; r < RUNS; r++) {
 const bare = results.get('bare')!;
 const bareWall = median(bare.map((x) => us(x.wallMs)));
 const bareCpu = median(bare.map((x) => us(x.cpuMs)));
-const pad = (cells: (string | number)[]) => console.log(cells.map((c, i) => String(c).padEnd(i === 0 ? 20 : 16)).join(''));
+const pad = (cells: (string | number)[]) => console.log(cells.map((c, i) => String(c).padEnd(i === 0 ? 21 : 16)).join(''));
 pad(['mode', 'wall µs/task', 'CPU µs/task', 'overhead wall', 'overhead CPU', 'task msgs/task', 'log lines/task', 'metrics msgs', 'spans exported']);
 let failed = false;
 for (const mode of MODES) {
@@ -141,4 +144,10 @@ for (const mode of MODES) {
   console.log(`  runs: ${rs.map((x) => `${us(x.wallMs).toFixed(2)}/${us(x.cpuMs).toFixed(2)}`).join(', ')} (wall/CPU µs per task)`);
 }
 console.log(`\nTarget: under 20 µs of SDK overhead per task. Overhead = mode − bare (${bareWall.toFixed(2)} µs wall, ${bareCpu.toFixed(2)} µs CPU per task).`);
+const raw = results.get('raw');
+const sdk = results.get('sdk');
+if (raw?.length && sdk?.length) {
+  const delta = (f: (x: RunResult) => number) => (median(sdk.map((x) => us(f(x)))) - median(raw.map((x) => us(f(x))))).toFixed(2);
+  console.log(`The SDK over the same protocol traffic written by hand (sdk − raw): ${delta((x) => x.wallMs)} µs wall, ${delta((x) => x.cpuMs)} µs CPU per task.`);
+}
 if (failed) process.exitCode = 1;

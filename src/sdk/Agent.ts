@@ -8,6 +8,7 @@ import { runWork, type TaskContext } from './runWork.js';
 import { serializeCheckpoint } from './serializeCheckpoint.js';
 import { ShutdownHooks, within, type ShutdownHook, type ShutdownInfo } from './ShutdownHooks.js';
 import type { IncomingMessage } from './supervisorMessage.js';
+import { TaskAbort } from './TaskAbort.js';
 import { TaskRunner, type TaskHandler } from './TaskRunner.js';
 
 export interface AgentIdentity {
@@ -49,7 +50,7 @@ export class Agent {
   private readonly runner: TaskRunner;
   private readonly hooks: ShutdownHooks;
   private readonly heartbeat: Heartbeat | undefined;
-  private readonly tracked = new Set<AbortController>();
+  private readonly tracked = new Set<TaskAbort>();
   private readonly closers: (() => Promise<void>)[] = [];
   private malformed = 0;
   private stopping: Promise<ShutdownInfo> | undefined;
@@ -93,16 +94,16 @@ export class Agent {
    */
   async track<T>(name: string, fn: (ctx: TaskContext) => Promise<T> | T): Promise<T> {
     const label = name.slice(0, 100) || 'work';
-    const controller = new AbortController();
-    if (this.stopping) controller.abort(new AgentSdkError('SHUTDOWN', 'The agent is shutting down'));
-    this.tracked.add(controller);
+    const abort = new TaskAbort();
+    if (this.stopping) abort.abort(new AgentSdkError('SHUTDOWN', 'The agent is shutting down'));
+    this.tracked.add(abort);
     try {
-      const unit = { taskId: `${label}-${randomUUID()}`, correlationId: randomUUID(), name: label, attributes: { 'task.name': label }, controller };
+      const unit = { taskId: `${label}-${randomUUID()}`, correlationId: randomUUID(), name: label, attributes: { 'task.name': label }, abort };
       const outcome = await runWork(unit, this.send, this.logger, fn);
       if (!outcome.ok) throw outcome.error;
       return outcome.value;
     } finally {
-      this.tracked.delete(controller);
+      this.tracked.delete(abort);
     }
   }
 
@@ -159,7 +160,8 @@ export class Agent {
         this.send({ type: 'pong', id: message.id });
         break;
       case 'task.assign':
-        this.runner.assign({ ...message.task, correlationId: message.correlation_id, traceparent: message.traceparent });
+        // Object.assign rather than a spread, which in Node 20 makes scavenges keep every task's objects.
+        this.runner.assign(Object.assign({}, message.task, { correlationId: message.correlation_id, traceparent: message.traceparent }));
         break;
       case 'task.cancel':
         this.runner.cancel(message.task_id, message.reason);

@@ -3,6 +3,7 @@ import type { AgentMessageInput, TaskPayload } from '../protocol/messages.js';
 import { AgentSdkError } from './errors.js';
 import type { Logger } from './logger.js';
 import { runWork, type TaskContext } from './runWork.js';
+import { TaskAbort } from './TaskAbort.js';
 
 /** A task assigned by the supervisor, as the handler sees it. */
 export type AssignedTask = TaskPayload & { correlationId: string; traceparent?: string };
@@ -18,7 +19,7 @@ export type TaskHandler = (task: AssignedTask, ctx: TaskContext) => Promise<unkn
 export class TaskRunner {
   private handler: TaskHandler | undefined;
   private readonly queue: AssignedTask[] = [];
-  private current: { id: string; controller: AbortController; done: Promise<void> } | undefined;
+  private current: { id: string; abort: TaskAbort; done: Promise<void> } | undefined;
   private stopped = false;
 
   constructor(
@@ -42,7 +43,7 @@ export class TaskRunner {
 
   cancel(taskId: string, reason: string): void {
     if (this.current?.id === taskId) {
-      this.current.controller.abort(new AgentSdkError('CANCELLED', `Task ${taskId} was cancelled by the supervisor: ${reason}`));
+      this.current.abort.abort(new AgentSdkError('CANCELLED', `Task ${taskId} was cancelled by the supervisor: ${reason}`));
       return;
     }
     const index = this.queue.findIndex((t) => t.id === taskId);
@@ -58,7 +59,7 @@ export class TaskRunner {
     const dropped = this.queue.splice(0).map((t) => t.id);
     if (dropped.length > 0) this.logger.warn({ task_ids: dropped }, 'queued tasks not started because of shutdown');
     if (!this.current) return Promise.resolve();
-    this.current.controller.abort(new AgentSdkError('SHUTDOWN', `The agent is shutting down: ${reason}`));
+    this.current.abort.abort(new AgentSdkError('SHUTDOWN', `The agent is shutting down: ${reason}`));
     return this.current.done;
   }
 
@@ -67,14 +68,14 @@ export class TaskRunner {
     const task = this.queue.shift();
     if (!task) return;
     const handler = this.handler;
-    const controller = new AbortController();
+    const abort = new TaskAbort();
     const done = runWork(
       {
         taskId: task.id,
         correlationId: task.correlationId || randomUUID(),
         traceparent: task.traceparent,
         attributes: { 'task.role': task.role, 'task.attempt': task.attempt },
-        controller,
+        abort,
       },
       this.send,
       this.logger,
@@ -83,6 +84,6 @@ export class TaskRunner {
       this.current = undefined;
       this.pump();
     });
-    this.current = { id: task.id, controller, done };
+    this.current = { id: task.id, abort, done };
   }
 }

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import type { Attributes } from '@opentelemetry/api';
 import type { AgentMessageInput } from '../protocol/messages.js';
+import { JsonText } from './encode.js';
 import type { Logger } from './logger.js';
-import { withTaskSpan } from './tracing.js';
+import type { TaskAbort } from './TaskAbort.js';
+import { withTaskSpan, type TraceIds } from './tracing.js';
 
 /** What a task handler (or a `track()` function) receives besides the task itself. */
 export interface TaskContext {
@@ -26,12 +29,17 @@ export interface WorkUnit {
   name?: string;
   traceparent?: string;
   attributes: Record<string, string | number>;
-  controller: AbortController;
+  abort: TaskAbort;
 }
 
 export type WorkOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-/** Runs one unit of work with the full lifecycle: started, progress, finished or failed, inside a `task.run` span. */
+/**
+ * Runs one unit of work with the full lifecycle: started, progress, finished or failed,
+ * inside a `task.run` span. `task started` and `task finished` are logged at debug (the
+ * supervisor records the lifecycle from the messages), a failure at warn. The task's
+ * child logger and its AbortController are only created when used.
+ */
 export async function runWork<T>(
   unit: WorkUnit,
   send: (message: AgentMessageInput) => void,
@@ -40,41 +48,77 @@ export async function runWork<T>(
 ): Promise<WorkOutcome<Awaited<T>>> {
   const start = performance.now();
   const elapsed = (): number => Math.round((performance.now() - start) * 1000) / 1000;
-  send({ type: 'task.started', task_id: unit.taskId, name: unit.name, correlation_id: unit.correlationId });
-  return withTaskSpan<WorkOutcome<Awaited<T>>>(unit.traceparent, { 'task.id': unit.taskId, 'correlation.id': unit.correlationId, ...unit.attributes }, async (ids, span) => {
-    const log = logger.child({ task_id: unit.taskId, correlation_id: unit.correlationId, ...ids });
-    const ctx: TaskContext = {
-      taskId: unit.taskId,
-      correlationId: unit.correlationId,
-      signal: unit.controller.signal,
-      log,
-      progress(fraction, message) {
-        const progress = typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
-        send({ type: 'task.progress', task_id: unit.taskId, progress, message: message?.slice(0, 4096) });
-        span.addEvent('progress', { ...(progress !== undefined ? { 'task.progress': progress } : {}), ...(message ? { 'task.progress.message': message.slice(0, 200) } : {}) });
-      },
-    };
-    log.info({ name: unit.name }, 'task started');
+  const { taskId, correlationId } = unit;
+  send({ type: 'task.started', task_id: taskId, name: unit.name, correlation_id: correlationId });
+  const attributes = (): Attributes => Object.assign({ 'task.id': taskId, 'correlation.id': correlationId }, unit.attributes);
+  return withTaskSpan<WorkOutcome<Awaited<T>>>(unit.traceparent, attributes, async (ids, span) => {
+    const ctx = new WorkContext(unit, logger, ids, (fraction, message) => {
+      const progress = typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
+      send({ type: 'task.progress', task_id: taskId, progress, message: message?.slice(0, 4096) });
+      if (span.isRecording()) {
+        const event: Attributes = {};
+        if (progress !== undefined) event['task.progress'] = progress;
+        if (message) event['task.progress.message'] = message.slice(0, 200);
+        span.addEvent('progress', event);
+      }
+    });
+    const debug = logger.isLevelEnabled('debug');
+    if (debug) ctx.log.debug({ name: unit.name }, 'task started');
     try {
       const value = await fn(ctx);
       const duration = elapsed();
-      send({ type: 'task.finished', task_id: unit.taskId, duration_ms: duration, result: toJson(value) });
-      log.info({ duration_ms: duration }, 'task finished');
+      // `result` last: the channel appends its JSON text as it is (encodeMessage).
+      send({ type: 'task.finished', task_id: taskId, duration_ms: duration, result: toJson(value) });
+      if (debug) ctx.log.debug({ duration_ms: duration }, 'task finished');
       return { ok: true, value } as const;
     } catch (error) {
       const duration = elapsed();
-      const failure = describeFailure(error, unit.controller.signal);
-      send({ type: 'task.failed', task_id: unit.taskId, duration_ms: duration, ...failure });
-      log.warn({ duration_ms: duration, err: error, retryable: failure.retryable }, 'task failed');
+      const failure = describeFailure(error, unit.abort);
+      send({ type: 'task.failed', task_id: taskId, duration_ms: duration, ...failure });
+      ctx.log.warn({ duration_ms: duration, err: error, retryable: failure.retryable }, 'task failed');
       return { ok: false, error } as const;
     }
   }).catch((error: unknown) => ({ ok: false, error }) as const);
 }
 
+/**
+ * The `ctx` a handler gets. `signal` and `log` are getters on the prototype, so the
+ * AbortController and the child logger are only made when read. (An object literal
+ * with getters, made per task, measured about 1.5 µs against 0.1 for this class, and
+ * on Node 20 it made scavenges keep every task's objects until a full GC.)
+ * `progress` is an own function property, so it still works detached from `ctx`.
+ */
+class WorkContext implements TaskContext {
+  readonly taskId: string;
+  readonly correlationId: string;
+  readonly progress: (fraction?: number, message?: string) => void;
+  readonly #unit: WorkUnit;
+  readonly #logger: Logger;
+  readonly #ids: TraceIds;
+  #log: Logger | undefined;
+
+  constructor(unit: WorkUnit, logger: Logger, ids: TraceIds, progress: (fraction?: number, message?: string) => void) {
+    this.taskId = unit.taskId;
+    this.correlationId = unit.correlationId;
+    this.progress = progress;
+    this.#unit = unit;
+    this.#logger = logger;
+    this.#ids = ids;
+  }
+
+  get signal(): AbortSignal {
+    return this.#unit.abort.signal;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#logger.child(Object.assign({ task_id: this.taskId, correlation_id: this.correlationId }, this.#ids)));
+  }
+}
+
 /** Error fields for `task.failed`. Cancellation is permanent; a shutdown abort is retryable. */
 export function describeFailure(
   error: unknown,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean; readonly reason?: unknown },
 ): { error: { message: string; code?: string }; retryable: boolean } {
   const message = error instanceof Error ? error.message : String(error);
   const rawCode = (error as { code?: unknown } | null)?.code;
@@ -90,12 +134,16 @@ export function describeFailure(
   return { error: { message: message || 'task failed', code }, retryable };
 }
 
-/** Keeps only what survives JSON; a result that cannot be serialized is reported as a description. */
+/**
+ * The result as JSON, serialized once: the channel writes its text as it is (the
+ * message carries what survives JSON, as before). A result that cannot be serialized
+ * is reported as a description.
+ */
 function toJson(value: unknown): unknown {
   if (value === undefined) return undefined;
   try {
     const text = JSON.stringify(value);
-    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+    return text === undefined ? undefined : new JsonText(text);
   } catch (err) {
     return { unserializable: (err as Error).message };
   }
