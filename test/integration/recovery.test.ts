@@ -96,7 +96,8 @@ describe('recovery with real processes', () => {
   it('after a SIGKILL of the supervisor mid-task, the next start loses no task, duplicates no agent and leaves no orphan', async () => {
     const marker = `orph${randomUUID().slice(0, 8)}`;
     sup = await startSupervisor({ monitoring: { recovery: fast }, agents: [
-      { name: 'w', command: ['node', WORKER], replicas: 2 },
+      // The marker in argv tells this test's workers from those of test files running alongside.
+      { name: 'w', command: ['node', WORKER, `worker-${marker}`], replicas: 2 },
       { name: 'plain', command: [path.join(ROOT, 'test/fixtures/agents/tree.sh')], env: { MARKER: marker } },
     ] });
     await allRunning(sup, 3);
@@ -113,7 +114,6 @@ describe('recovery with real processes', () => {
     expect(processesWith(`agent-${marker}`)).not.toEqual(oldPlain);
     expect(processesWith(`grandchild-${marker}`)).toHaveLength(1);
     for (const id of ids) await waitFor(`${id} completed`, async () => (await getTask(sup!, id)).status === 'completed', 30_000);
-    const workers = processesWith(WORKER);
-    expect(workers).toHaveLength(2);
+    expect(processesWith(`worker-${marker}`)).toHaveLength(2);
   });
 });
