@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { wireMetrics } from '../../src/cli/wire/metrics.js';
 import type { ExtensionContext } from '../../src/cli/extensions.js';
 import { agentSchema, type AgentConfig } from '../../src/config/schema.js';
@@ -342,10 +342,16 @@ describe('metrics registry', () => {
     r0.sdk = 'odd "sdk" \\ with\nnewline';
     const families = (m.registry.getMetricsAsArray() as unknown[]).filter((f): f is ScrapeTimeFamily => f instanceof ScrapeTimeFamily);
     expect(families.length).toBeGreaterThan(20);
-    for (const f of families) {
-      const plain = new Registry();
-      plain.registerMetric(f as unknown as Metric);
-      expect(f.render('prometheus')).toBe(await plain.getSingleMetricAsString(f.name));
+    // Ages are computed from Date.now() at each render: freeze it so two renders agree.
+    vi.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    try {
+      for (const f of families) {
+        const plain = new Registry();
+        plain.registerMetric(f as unknown as Metric);
+        expect(f.render('prometheus')).toBe(await plain.getSingleMetricAsString(f.name));
+      }
+    } finally {
+      vi.useRealTimers();
     }
     for (const format of ['prometheus', 'openmetrics'] as const) {
       const info = (await scrape(m, format)).series('agentic_agent_info').find((s) => s.labels.replica === '0' && s.labels.agent === 'qaa');
