@@ -343,7 +343,9 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(sup.next()["msg"], "hook ran")
         self.assertEqual(sup.wait_exit(), 0)
         out, _ = sup.finish()
-        self.assertEqual(out.splitlines(), ["HOOK reason=operator stop", "RUN RETURNED"])
+        # The fixture logs "ready" just before it calls run(): a shutdown that lands in
+        # between runs the hooks and exits from the reader thread, without "RUN RETURNED".
+        self.assertIn(out.splitlines(), (["HOOK reason=operator stop", "RUN RETURNED"], ["HOOK reason=operator stop"]))
 
     def test_shutdown_finishes_the_current_task_and_skips_queued_ones(self):
         sup, _, _ = self.start()
