@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, cleanup, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
-const dirBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
+/** Bytes in `dir`; a file rotated away between the listing and its stat counts 0 (its new name is listed next time). */
+const dirBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + (statSync(path.join(dir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
 
 describe('log aggregation', () => {
   let sup: RunningSupervisor | undefined;
