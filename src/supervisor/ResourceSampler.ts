@@ -1,5 +1,5 @@
 import pidusage from 'pidusage';
-import { ProcessTreeWalker, type ProcessTreeWalkerOptions } from './procfs.js';
+import { ProcessTreeWalker, type ProcessTreeWalkerOptions } from './processTrees.js';
 
 export interface ResourceSample {
   at: number;

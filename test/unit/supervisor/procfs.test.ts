@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hasChildrenFiles, pidsInGroup, processTrees, processTreesByScan, ProcessTreeWalker, readProcStat } from '../../../src/supervisor/procfs.js';
+import { pidsInGroup, readProcStat } from '../../../src/supervisor/procfs.js';
+import { hasChildrenFiles, processTrees, processTreesByScan, ProcessTreeWalker } from '../../../src/supervisor/processTrees.js';
 
 // Real process trees: each test starts a shell in its own process group (as the
 // supervisor starts an agent) and compares the walk with a scan of every process.

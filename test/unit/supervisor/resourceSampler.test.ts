@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { processTreesByScan } from '../../../src/supervisor/procfs.js';
+import { processTreesByScan } from '../../../src/supervisor/processTrees.js';
 import { ResourceSampler } from '../../../src/supervisor/ResourceSampler.js';
 
 const started: ChildProcess[] = [];
