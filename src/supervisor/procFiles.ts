@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
-/** Reading small /proc files cheaply: one scratch buffer, and stat files kept open between sampling rounds. */
+// Reading small /proc files cheaply: one scratch buffer, and stat files kept open between sampling rounds.
 
 const scratch = { buf: Buffer.allocUnsafe(4096) };
 

@@ -1,11 +1,15 @@
 import type { Metric } from 'prom-client';
 import type { MetricKind, ResourceMetricsV1 } from '../../protocol/metricsPayload.js';
 import type { SupervisorEvents } from '../../supervisor/Supervisor.js';
-import { counter, type AnyRegistry, type Labels, type MetricGroup } from './define.js';
+import { counter, type AnyRegistry, type MetricGroup } from './define.js';
 import type { ScrapeSnapshot } from './ScrapeSnapshot.js';
 import { ScrapeTimeFamily } from './ScrapeTimeFamily.js';
 import type { SlotMap } from './slots.js';
 import type { SlotLabels, SupervisorView } from './source.js';
+import { cumulative, HistogramFamily, type Series } from './customHistogram.js';
+import { attributeLabels, claimsOf, promName, RESERVED_PREFIX } from './customMetricNames.js';
+
+export { promLabel, promName } from './customMetricNames.js';
 
 /** Bounds on what agents can add to /metrics (docs/metrics.md, "Custom agent metrics"). */
 export interface CustomMetricsLimits {
@@ -21,45 +25,6 @@ export type CustomMetricRefusal = 'metrics_reserved_name' | 'metrics_type_confli
 /** Why series were left out: the reason label of agentic_custom_metrics_dropped_series_total. */
 export type DroppedSeriesReason = 'slot_limit' | 'total_limit' | 'duplicate' | 'line_size';
 
-/** Attribute names that would clash with the supervisor's labels (or Prometheus' own) get an `exported_` prefix. */
-export const RENAMED_ATTRIBUTES: ReadonlySet<string> = new Set(['agent', 'role', 'replica', 'instance', 'job', 'le', 'quantile']);
-/** The supervisor's own prefix: an agent metric whose Prometheus name starts with it is refused. */
-export const RESERVED_PREFIX = 'agentic_';
-
-/** An OTel instrument name as a Prometheus name: `[a-zA-Z0-9_]` only, runs of `_` collapsed, no leading digit. */
-export function promName(name: string): string {
-  const n = name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/__+/g, '_');
-  return /^[0-9]/.test(n) ? `_${n}` : n;
-}
-
-/** An attribute key as a label name: as {@link promName}, and `exported_` before a name in {@link RENAMED_ATTRIBUTES}. */
-export function promLabel(key: string): string {
-  const n = promName(key);
-  return RENAMED_ATTRIBUTES.has(n) ? `exported_${n}` : n;
-}
-
-/** Sample names a family writes (and, for a counter, its OpenMetrics family name): two families must not share one. */
-function claimsOf(type: string, name: string): string[] {
-  switch (type) {
-    case 'counter': return [name, name.replace(/_total$/, '')];
-    case 'histogram': return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
-    case 'summary': return [name, `${name}_sum`, `${name}_count`];
-    default: return [name];
-  }
-}
-
-interface Bucket { le: Labels; value: number }
-/** One series of one slot: the point's labels (attributes, sanitised) and its value, or its histogram. */
-interface Series {
-  readonly key: string;
-  readonly labels: Labels;
-  readonly value: number;
-  readonly hist?: { buckets: Bucket[]; sum: number; count: number };
-  /** labels plus the slot's, for prom-client (which caches a labels object's text). */
-  merged?: { of: SlotLabels; labels: Labels };
-}
-
-/** One exported family, held by every slot that currently reports it. */
 interface Family {
   readonly kind: MetricKind;
   /** The registered name (a counter's ends in `_total`). */
@@ -90,50 +55,6 @@ export interface CustomMetricsHooks {
   protocolError(agent: string, reason: CustomMetricRefusal): void;
   /** Called the first time a slot has a given problem with a given metric (for a log line). */
   problem?(p: CustomMetricsProblem): void;
-}
-
-/** Interned `{le}` labels (agents choose their boundaries: the cache is bounded). */
-const le = new Map<string, Labels>();
-const leOf = (bound: string): Labels => {
-  let l = le.get(bound);
-  if (!l) {
-    l = Object.freeze({ le: bound });
-    if (le.size < 4096) le.set(bound, l);
-  }
-  return l;
-};
-const INF = leOf('+Inf');
-
-/**
- * A histogram family read from the stored snapshots when scraped, in prom-client's
- * shape (its `get()`): the exposition renders it in both formats.
- */
-class HistogramFamily {
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  constructor(readonly name: string, readonly help: string, private readonly each: (fn: (slot: SlotLabels, s: Series) => void) => void) {}
-
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: { labels: Labels; sharedLabels: Labels; value: number; metricName: string }[] }> {
-    const values: { labels: Labels; sharedLabels: Labels; value: number; metricName: string }[] = [];
-    const bucket = `${this.name}_bucket`;
-    const sum = `${this.name}_sum`;
-    const count = `${this.name}_count`;
-    const none: Labels = Object.freeze({});
-    this.each((slot, s) => {
-      if (!s.hist) return;
-      if (s.merged?.of !== slot) s.merged = { of: slot, labels: Object.freeze({ ...s.labels, ...slot }) };
-      const shared = s.merged.labels;
-      for (const b of s.hist.buckets) values.push({ labels: b.le, sharedLabels: shared, value: b.value, metricName: bucket });
-      values.push({ labels: INF, sharedLabels: shared, value: s.hist.count, metricName: bucket });
-      values.push({ labels: none, sharedLabels: shared, value: s.hist.sum, metricName: sum });
-      values.push({ labels: none, sharedLabels: shared, value: s.hist.count, metricName: count });
-    });
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
-  }
-
-  reset(): void {
-    // nothing stored
-  }
 }
 
 /**
@@ -354,30 +275,4 @@ export class CustomMetrics implements MetricGroup {
     this.reported.add(key);
     this.hooks.problem?.(p);
   }
-}
-
-/**
- * A point's attributes as frozen labels (sanitised, renamed, empty values left out:
- * Prometheus treats an empty label as absent) and a key identifying the label set.
- * Two attributes that end up with one label name: the first (by key) wins. The
- * labels object of the previous snapshot is reused when the key is unchanged.
- */
-function attributeLabels(attributes: Record<string, string> | undefined, before: Map<string, Labels>): { key: string; labels: Labels } {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(attributes ?? {}).sort()) {
-    const v = (attributes as Record<string, string>)[k] as string;
-    if (v === '') continue;
-    const n = promLabel(k);
-    if (!(n in out)) out[n] = v;
-  }
-  const names = Object.keys(out).sort();
-  const key = names.map((n) => `${n}\u0000${out[n]}`).join('\u0001');
-  return { key, labels: before.get(key) ?? Object.freeze(Object.fromEntries(names.map((n) => [n, out[n] as string]))) };
-}
-
-/** OTel's per-bucket counts as Prometheus' cumulative `le` buckets (+Inf is the count). */
-function cumulative(p: { count: number; sum: number; buckets: { boundaries: number[]; counts: number[] } }): NonNullable<Series['hist']> {
-  let acc = 0;
-  const buckets = p.buckets.boundaries.map((b, i) => ({ le: leOf(`${b}`), value: (acc += p.buckets.counts[i] ?? 0) }));
-  return { buckets, sum: p.sum, count: p.count };
 }
