@@ -45,6 +45,24 @@ export interface SubmitInput {
   traceparent?: string | undefined;
 }
 
+/**
+ * Why an attempt of a task ended without completing it. Only agent failures
+ * (`COUNTED_CAUSES`) use up one of the task's attempts; an operator restart, a
+ * graceful stop, a lost supervisor or a cancel give the attempt back.
+ */
+export type AttemptCause =
+  | 'agent_failed' // the agent reported a failure, or a per_task run exited non-zero / with an error result
+  | 'crashed' // the agent process died while it held the task
+  | 'timeout' // the task ran past task_timeout and was killed
+  | 'stalled' // the run printed nothing for the stale-task threshold and was killed
+  | 'spawn_failed' // the per_task process could not be started (E2BIG, ENOENT, ...)
+  | 'operator_restart' // `background restart` / an alert restart ended the run
+  | 'supervisor_stopped' // a graceful `background stop`
+  | 'supervisor_lost' // found in progress after the supervisor was killed
+  | 'cancelled'; // cancelled by the operator
+
+export const COUNTED_CAUSES: ReadonlySet<AttemptCause> = new Set<AttemptCause>(['agent_failed', 'crashed', 'timeout', 'stalled', 'spawn_failed']);
+
 export const priorityBand = (p: number): 'high' | 'normal' | 'low' => (p >= 8 ? 'high' : p >= 4 ? 'normal' : 'low');
 
 export class QueueFullError extends Error {

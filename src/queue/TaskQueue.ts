@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/Database.js';
 import { taskStats, type RoleStats } from './taskStats.js';
-import { DuplicateTaskError, QueueFullError, priorityBand, type LlmUsage, type SubmitInput, type Task, type TaskStatus } from './Task.js';
+import { DuplicateTaskError, QueueFullError, priorityBand, type AttemptCause, type LlmUsage, type SubmitInput, type Task, type TaskStatus } from './Task.js';
 
 interface Row {
   id: string; role: string; title: string; prompt: string | null; payload: string | null; priority: number;
@@ -46,6 +46,7 @@ export class TaskQueue {
       progress: db.prepare("UPDATE tasks SET progress = COALESCE(?, progress), progress_message = COALESCE(?, progress_message), last_activity_at = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       complete: db.prepare("UPDATE tasks SET status = 'completed', result = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ?, progress = 1 WHERE id = ? AND status = 'in_progress'"),
       requeue: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, error = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
+      release: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, attempts = MAX(attempts - 1, 0), error = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       deadLetter: db.prepare("UPDATE tasks SET status = 'failed', error = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       cancel: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'in_progress')"),
       inProgress: db.prepare("SELECT * FROM tasks WHERE status = 'in_progress'"),
@@ -118,7 +119,7 @@ export class TaskQueue {
    * Records a failed attempt: re-queued while attempts remain and the failure is
    * retryable, else dead-lettered (status `failed`, kept with its error).
    */
-  fail(id: string, error: string, retryable: boolean, llm?: LlmUsage): FailOutcome | undefined {
+  fail(id: string, error: string, retryable: boolean, llm?: LlmUsage, _cause: AttemptCause = 'agent_failed'): FailOutcome | undefined {
     const now = this.now();
     const tx = this.db.transaction((): FailOutcome | undefined => {
       const r = this.stmts.get.get(id) as Row | undefined;
@@ -132,6 +133,15 @@ export class TaskQueue {
       return 'dead_lettered';
     });
     return tx.immediate();
+  }
+
+  /**
+   * Puts a task in progress back to pending without using up an attempt: the
+   * attempt ended for a reason that is not the agent's failure (`cause` is not
+   * in `COUNTED_CAUSES`). Returns false when the task was not in progress.
+   */
+  release(id: string, cause: Exclude<AttemptCause, 'agent_failed' | 'crashed' | 'timeout' | 'stalled' | 'spawn_failed'>, detail: string): boolean {
+    return this.stmts.release.run(`${cause}: ${detail}`, this.now(), id).changes > 0;
   }
 
   cancel(id: string): boolean {
