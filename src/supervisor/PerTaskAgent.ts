@@ -9,6 +9,8 @@ import { expandArgv } from './argvTemplate.js';
 /** One running per_task process. */
 export interface TaskRun {
   task: Task;
+  /** The run's slot index, "0" … max_concurrent-1: the `replica` label of its logs and metrics. */
+  slot: string;
   proc: AgentProcess;
   startedAt: number;
   lastOutputAt: number;
@@ -18,6 +20,7 @@ export interface TaskRun {
 }
 
 interface Events {
+  started: [TaskRun];
   adapter: [TaskRun, AdapterEvent];
   message: [TaskRun, AgentMessage];
   output: [TaskRun, 'stdout' | 'stderr', string];
@@ -53,7 +56,7 @@ export class PerTaskAgent extends EventEmitter<Events> {
     const argv = expandArgv(this.config.command, { prompt: task.prompt ?? task.title, task_id: task.id, title: task.title });
     const proc = new AgentProcess({ ...this.spec({ task }), argv });
     const now = Date.now();
-    const run: TaskRun = { task, proc, startedAt: now, lastOutputAt: now, turns: 0, lastMessage: null, result: undefined };
+    const run: TaskRun = { task, slot: this.freeSlot(), proc, startedAt: now, lastOutputAt: now, turns: 0, lastMessage: null, result: undefined };
     this.runs.set(task.id, run);
     const adapter = this.adapterFactory();
     proc.on('stdout', (line) => {
@@ -81,7 +84,16 @@ export class PerTaskAgent extends EventEmitter<Events> {
       void proc.reapGroup();
       this.emit('finished', run, info);
     });
+    this.emit('started', run);
     return run;
+  }
+
+  /** The lowest slot index no running run holds. */
+  private freeSlot(): string {
+    const used = new Set([...this.runs.values()].map((r) => r.slot));
+    let i = 0;
+    while (used.has(String(i))) i++;
+    return String(i);
   }
 
   async stopAll(reason: string): Promise<void> {

@@ -3,7 +3,7 @@ import { SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { AgentConfig, Config } from '../config/schema.js';
 import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
-import { DuplicateTaskError, QueueFullError, type LlmUsage, type Task } from '../queue/Task.js';
+import { DuplicateTaskError, QueueFullError, type AttemptCause, type LlmUsage, type Task } from '../queue/Task.js';
 import { TaskQueue } from '../queue/TaskQueue.js';
 import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
@@ -25,6 +25,22 @@ import { UnknownAgentError, UnknownRoleError } from './errors.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
+/** How one per_task run (one process for one attempt of a task) ended. */
+export type RunOutcome = 'completed' | 'failed' | 'released';
+
+/** One per_task run, as the telemetry layers see it. `slot` is the run's slot index ("0", "1", …). */
+export interface RunInfo {
+  agent: string;
+  role: string;
+  slot: string;
+  taskId: string;
+  /** The task's traceparent (the run span's parent). */
+  traceparent: string | null;
+  /** 1-based attempt number of the task this run serves. */
+  attempt: number;
+  startedAt: number;
+}
+
 /** Domain events the telemetry, health and UI layers subscribe to. */
 export interface SupervisorEvents {
   taskSubmitted: [Task];
@@ -36,6 +52,14 @@ export interface SupervisorEvents {
   agentExit: [{ agent: string; slot: string; reason: string }];
   protocolError: [{ agent: string; reason: string; detail: string }];
   message: [{ agent: string; slot: string; message: AgentMessage }];
+  /** A per_task run's process was spawned. */
+  runStarted: [RunInfo];
+  /**
+   * A per_task run ended. `cause` says why a run that did not complete ended
+   * (timeout, stalled, agent_failed, operator_restart, …); `llm` is this run's
+   * own usage (not the task's total); `error` is the human reason.
+   */
+  runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */
   escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open'; detail: string; at: number }];
 }

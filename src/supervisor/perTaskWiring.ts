@@ -20,6 +20,8 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     () => createStdoutAdapter(a.stdout_adapter),
   );
   const secrets = secretValues(a, process.env);
+  const runInfo = (run: TaskRun) => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempts, startedAt: run.startedAt });
+  p.on('started', (run) => sup.emit('runStarted', runInfo(run)));
   const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
   p.on('output', (run, stream, line) => {
     // The adapter's stream is the task's record; raw events are kept at debug level in the agent log.
@@ -49,15 +51,19 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
     if (llm) sup.emit('llmUsage', { agent: a.name, role: p.role, llm });
     if (sup.queue.get(run.task.id)?.status === 'cancelled') {
+      sup.emit('runFinished', { ...runInfo(run), outcome: 'released', cause: 'cancelled', durationMs, llm });
       sup.log.info(ctx(run), `cancelled task ${run.task.id} stopped`);
     } else if (p.stopping) {
       sup.queue.fail(run.task.id, 'supervisor stopped', true);
+      sup.emit('runFinished', { ...runInfo(run), outcome: 'released', cause: 'supervisor_stopped', durationMs, llm });
     } else if (info.code === 0 && (!r || r.ok)) {
+      sup.emit('runFinished', { ...runInfo(run), outcome: 'completed', durationMs, llm });
       sup.queue.complete(run.task.id, r?.result ?? null, llm);
       sup.finishTask(run.task, a.name, p.role, 'completed', durationMs);
       sup.log.info({ ...ctx(run), duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${run.task.id} completed`);
     } else {
       const why = r && !r.ok ? `result reported an error: ${r.result ?? 'unknown'}` : describeExit(info);
+      sup.emit('runFinished', { ...runInfo(run), outcome: 'failed', cause: 'agent_failed', durationMs, llm, error: why });
       const outcome = sup.queue.fail(run.task.id, why, true, llm);
       sup.finishTask(run.task, a.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
       sup.log.warn({ ...ctx(run), code: info.code, signal: info.signal, outcome }, `task ${run.task.id} failed: ${why}`);
