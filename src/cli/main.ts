@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/ConfigError.js';
 import { AlreadyRunningError } from '../supervisor/SupervisorLock.js';
+import { TokenFileError } from '../supervisor/tokenFiles.js';
 import { VERSION } from '../version.js';
 import { CliError, EXIT } from './CliError.js';
 import { registerBackgroundCommands } from './program.js';
@@ -28,7 +29,7 @@ function report(err: unknown): number {
     process.stderr.write(`${err.message}\n`);
     return EXIT.USAGE;
   }
-  if (err instanceof AlreadyRunningError) {
+  if (err instanceof AlreadyRunningError || err instanceof TokenFileError) {
     process.stderr.write(`${err.message}\n`);
     return EXIT.USAGE;
   }

@@ -97,7 +97,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--supervisor <url=token-file>', 'a supervisor and its api.token file (repeatable)', collect, [])
     .option('--map <instance=url>', 'route alerts whose instance label is <instance> to the supervisor at <url> (repeatable)', collect, [])
     .option('--state-dir <dir>', 'where decisions and dedupe claims are kept (env AGENTIC_CONTROLLER_STATE_DIR; default .agentic/controller)')
-    .option('--token-file <file>', 'the bearer token Alertmanager must present (default <state-dir>/webhook.token, created 0600)')
+    .option('--token-file <file>', 'the bearer token Alertmanager must present, at least 16 characters (default <state-dir>/webhook.token; created 0600 when missing, never overwritten)')
     .option('--max-restarts-per-minute <n>', 'global limit on alert-driven restarts (env AGENTIC_CONTROLLER_MAX_RESTARTS_PER_MINUTE; default 6)')
     .option('--cooldown <seconds>', 'least time between two alert restarts of one replica (env AGENTIC_CONTROLLER_COOLDOWN_SECONDS; default 300)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')

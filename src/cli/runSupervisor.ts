@@ -7,6 +7,7 @@ import { registerLogStoreMetrics } from '../telemetry/metrics/logStoreMetrics.js
 import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
+import { serverSecrets } from '../server/serverSecrets.js';
 import { registerStatsRoute } from '../server/statsRoute.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
@@ -18,22 +19,23 @@ import { extendSupervisor } from './extensions.js';
  * Runs the supervisor in the foreground until SIGINT/SIGTERM or `background stop`.
  * Resolves with the process exit code.
  * @throws AlreadyRunningError when another supervisor holds the state directory.
+ * @throws TokenFileError or ConfigError when a token or the /metrics password file is unusable.
  */
 export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean }): Promise<number> {
   const bg = config.background;
   const dir = new StateDir(bg.state_dir);
   dir.ensure();
+  // Before anything starts: a bad token or password file is a start-up error (exit 2).
+  const secrets = serverSecrets(dir, bg.server);
   const lock = new SupervisorLock(dir.lockFile);
   lock.acquire();
 
   const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + 1);
   const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: opts.console });
   const tracing = initTracing('agentic-supervisor');
-  const apiToken = dir.ensureToken(dir.tokenFile);
-  dir.ensureToken(dir.webhookTokenFile);
 
   const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer });
-  const app = createServer({ bodyLimit: bg.server.body_limit_bytes, apiToken, logger: log, metricsAuth: undefined });
+  const app = createServer({ bodyLimit: bg.server.body_limit_bytes, ...secrets, logger: log });
 
   let shuttingDown: Promise<number> | undefined;
   let resolveExit!: (code: number) => void;

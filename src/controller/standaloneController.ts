@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createServer } from '../server/createServer.js';
+import { routeAuth } from '../server/routeAuth.js';
 import { StateDir } from '../supervisor/StateDir.js';
+import { loadToken } from '../supervisor/tokenFiles.js';
 import { MetricsRegistry } from '../telemetry/metrics/MetricsRegistry.js';
 import { registerMetricsRoute } from '../telemetry/metrics/metricsRoute.js';
 import { VERSION } from '../version.js';
@@ -19,7 +21,10 @@ export interface StandaloneControllerOptions {
   instanceMap: ReadonlyMap<string, string>;
   /** Holds `state.db` (claims and decisions) and, by default, `webhook.token`. */
   stateDir: string;
-  /** The token Alertmanager presents; created (0600) when missing. Default `<stateDir>/webhook.token`. */
+  /**
+   * The token Alertmanager presents; created (0600) when missing, otherwise only
+   * read: never rewritten, even when too short (that is an error). Default `<stateDir>/webhook.token`.
+   */
   tokenFile?: string | undefined;
   settings: Readonly<ControllerSettings>;
   log: Logger;
@@ -35,11 +40,13 @@ export interface RunningController {
  * The recovery controller as its own process, in front of several supervisors:
  * `POST /api/v1/alerts` (webhook token), `GET /api/v1/alerts/decisions` (the same
  * token), `GET /metrics` (the controller's metrics) and `GET /healthz`.
+ * @throws TokenFileError when the token file holds fewer than 16 characters or cannot be read.
  */
 export async function startStandaloneController(opts: StandaloneControllerOptions): Promise<RunningController> {
   const dir = new StateDir(opts.stateDir);
   dir.ensure();
-  const token = dir.ensureToken(opts.tokenFile ?? dir.webhookTokenFile);
+  // A file the user named is only read (or created when missing), never chmod'ed or rewritten.
+  const token = opts.tokenFile ? loadToken(opts.tokenFile, { what: '--token-file' }) : dir.ensureToken(dir.webhookTokenFile);
   const port = new RemoteSupervisors({ supervisors: opts.supervisors, instanceMap: opts.instanceMap });
   const db = openControllerDb(dir.dbFile);
   const metrics = new MetricsRegistry({});
@@ -50,10 +57,11 @@ export async function startStandaloneController(opts: StandaloneControllerOption
     log: opts.log,
     metrics: metrics.controller,
   });
-  const app = createServer({ bodyLimit: 1024 * 1024, apiToken: token, logger: opts.log });
-  registerWebhookRoutes(app, { controller, webhookToken: token, readToken: token, metrics: metrics.controller, log: opts.log });
+  // One token here: the webhook's, also for reading the decisions.
+  const app = createServer({ bodyLimit: 1024 * 1024, apiToken: token, webhookToken: token, logger: opts.log });
+  registerWebhookRoutes(app, { controller, metrics: metrics.controller, log: opts.log });
   registerMetricsRoute(app, metrics);
-  app.get('/healthz', async () => ({ status: 'ok', pid: process.pid, version: VERSION, supervisors: opts.supervisors.map((s) => s.url) }));
+  app.get('/healthz', routeAuth('public'), async () => ({ status: 'ok', pid: process.pid, version: VERSION, supervisors: opts.supervisors.map((s) => s.url) }));
   try {
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {

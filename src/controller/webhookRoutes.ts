@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { checkBearer } from '../server/auth.js';
+import type { FastifyInstance } from 'fastify';
 import { sendError } from '../server/createServer.js';
+import { routeAuth } from '../server/routeAuth.js';
 import { parseAlertmanagerPayload } from './alertmanagerPayload.js';
 import type { AlertDecision } from './DecisionStore.js';
 import type { RecoveryController } from './RecoveryController.js';
@@ -10,10 +10,6 @@ export const WEBHOOK_BODY_LIMIT = 512 * 1024;
 
 export interface WebhookRouteOptions {
   controller: RecoveryController;
-  /** The token Alertmanager presents (`http_config.authorization.credentials_file`). */
-  webhookToken: string;
-  /** The token `GET /api/v1/alerts/decisions` requires (the control API's). */
-  readToken: string;
   /** Largest accepted notification, bytes. Default {@link WEBHOOK_BODY_LIMIT}. */
   bodyLimit?: number | undefined;
   /** How long the webhook waits for its decisions before answering anyway, ms. Default 250. */
@@ -22,22 +18,17 @@ export interface WebhookRouteOptions {
   log: { error(obj: Record<string, unknown>, msg: string): void };
 }
 
-const bearer = (token: string) => async (req: FastifyRequest, reply: FastifyReply) => {
-  const r = checkBearer(req.headers.authorization, token);
-  if (r === 'missing') return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <token>');
-  if (r === 'invalid') return sendError(reply, 403, 'forbidden');
-};
-
 const brief = (d: AlertDecision) => ({ id: d.id, alertname: d.alertname, target: d.target, supervisor: d.supervisor, result: d.result, reason: d.reason });
 
 /**
- * `POST /api/v1/alerts`, the Alertmanager webhook: bearer token checked before the
- * body is read (401 missing, 403 wrong), a body limit (413), JSON only (415), the
- * v4 schema (400 with the reason). It answers 200 as soon as the decisions are made
+ * `POST /api/v1/alerts`, the Alertmanager webhook: the server's webhook token
+ * (`webhook` auth) checked before the body is read (401 missing, 403 wrong), a
+ * body limit (413), JSON only (415), the v4 schema (400 with the reason). It answers 200 as soon as the decisions are made
  * (or after `ackWithinMs`, while they finish); restarts run in the background.
  * 503 only when the decisions could not be recorded, so Alertmanager retries.
  *
- * `GET /api/v1/alerts/decisions?limit=n`: recent decisions, newest first.
+ * `GET /api/v1/alerts/decisions?limit=n`: recent decisions, newest first (`api` auth:
+ * the control API's token).
  */
 export function registerWebhookRoutes(app: FastifyInstance, opts: WebhookRouteOptions): void {
   const { controller, log } = opts;
@@ -45,8 +36,8 @@ export function registerWebhookRoutes(app: FastifyInstance, opts: WebhookRouteOp
   const ackWithinMs = opts.ackWithinMs ?? 250;
 
   app.post('/api/v1/alerts', {
+    ...routeAuth('webhook'),
     bodyLimit,
-    onRequest: bearer(opts.webhookToken),
     onResponse: async (_req, reply) => opts.metrics?.webhookRequest(reply.statusCode),
     errorHandler: (err: Error & { code?: string }, _req, reply) => {
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, 'payload_too_large', `an alert notification may be at most ${bodyLimit} bytes (lower max_alerts in alertmanager.yml)`);
@@ -74,7 +65,7 @@ export function registerWebhookRoutes(app: FastifyInstance, opts: WebhookRouteOp
     return reply.code(200).send({ status: 'ok', decisions: outcome.decisions.map(brief) });
   });
 
-  app.get<{ Querystring: { limit?: string } }>('/api/v1/alerts/decisions', { onRequest: bearer(opts.readToken) }, async (req, reply) => {
+  app.get<{ Querystring: { limit?: string } }>('/api/v1/alerts/decisions', routeAuth('api'), async (req, reply) => {
     const raw = req.query.limit ?? '50';
     if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) < 1) return sendError(reply, 400, 'bad_request', `limit must be a whole number from 1, got \`${raw}\``);
     return { decisions: controller.recent(Number(raw)) };

@@ -16,3 +16,18 @@ export function checkBearer(header: string | undefined, expected: string): AuthR
   if (!m) return 'invalid';
   return tokenMatches(m[1] as string, expected) ? 'ok' : 'invalid';
 }
+
+/**
+ * Checks an `Authorization: Basic <base64 user:password>` header against the
+ * expected credentials, both parts in constant time.
+ */
+export function checkBasic(header: string | undefined, expected: { username: string; password: string }): boolean {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return false;
+  const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return false;
+  const userOk = tokenMatches(decoded.slice(0, i), expected.username);
+  const passOk = tokenMatches(decoded.slice(i + 1), expected.password);
+  return userOk && passOk;
+}

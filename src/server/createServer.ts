@@ -1,13 +1,14 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../telemetry/logger.js';
-import { checkBearer, tokenMatches } from './auth.js';
+import { clientErrorHandler, frameworkErrors, pathExcerpt } from './frameworkErrors.js';
+import { enforceRouteAuth, type AuthSecrets } from './routeAuth.js';
 
-export interface ServerOptions {
+/** Longest path parameter the router accepts, characters (longer: 414). */
+const MAX_PARAM_LENGTH = 200;
+
+export interface ServerOptions extends AuthSecrets {
   bodyLimit: number;
-  apiToken: string;
   logger: Logger;
-  /** Optional basic auth for /metrics. */
-  metricsAuth?: { username: string; password: string } | undefined;
 }
 
 /** A JSON error body: `{ error, reason? }`. */
@@ -17,38 +18,26 @@ export function sendError(reply: FastifyReply, status: number, error: string, re
 
 /**
  * The supervisor's HTTP server: body limits, JSON-only bodies, schema validation
- * and one error path that always answers JSON. /api/v1/* requires the bearer
- * token (401 when missing, 403 when wrong, without detail).
+ * and one error path that always answers JSON, Fastify's and Node's own refusals
+ * included. Every route declares its authentication (`routeAuth(...)` in its
+ * options, see routeAuth.ts), enforced on the matched route: bearer tokens answer
+ * 401 when missing, 403 when wrong; registering a route without a declaration throws.
  */
 export function createServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
     logger: false,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrors(sendError, MAX_PARAM_LENGTH),
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
 
   // JSON only: a text/plain body is refused with 415 instead of reaching a handler as a string.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const url = req.url;
-    if (url.startsWith('/api/')) {
-      if (url.startsWith('/api/v1/alerts')) return; // the webhook route checks its own token
-      const r = checkBearer(req.headers.authorization, opts.apiToken);
-      if (r === 'missing') return sendError(reply, 401, 'unauthorized');
-      if (r === 'invalid') return sendError(reply, 403, 'forbidden');
-    } else if (url === '/metrics' || url.startsWith('/metrics?')) {
-      if (!opts.metricsAuth) return;
-      const h = req.headers.authorization ?? '';
-      const m = /^Basic\s+(\S+)$/i.exec(h);
-      const [user, pass] = m ? Buffer.from(m[1] as string, 'base64').toString('utf8').split(/:(.*)/s) : [];
-      if (!m || user === undefined || pass === undefined || !tokenMatches(user, opts.metricsAuth.username) || !tokenMatches(pass, opts.metricsAuth.password)) {
-        reply.header('www-authenticate', 'Basic realm="agentic-supervisor"');
-        return sendError(reply, 401, 'unauthorized');
-      }
-    }
-  });
+  enforceRouteAuth(app, opts, sendError, (route) => opts.logger.error({ route }, `refused a request to ${route}: the route declares no authentication`));
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number; validation?: unknown }, _req, reply) => {
     if (err.validation) return sendError(reply, 400, 'bad_request', err.message);
@@ -70,6 +59,6 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     return sendError(reply, 500, 'internal_error');
   });
 
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${pathExcerpt(req.url)}`));
   return app;
 }

@@ -5,6 +5,7 @@ import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
+import { routeAuth } from './routeAuth.js';
 
 const TASK_ID = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 
@@ -45,13 +46,13 @@ export interface RouteDeps {
 
 /** /healthz, /readyz and the control API (/api/v1/*). */
 export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version }: RouteDeps): void {
-  app.get('/healthz', async () => ({ status: 'ok', pid: process.pid, uptime_seconds: Math.round((Date.now() - sup.startedAt) / 1000), version }));
-  app.get('/readyz', async (_req, reply) => (sup.ready ? { ready: true } : reply.code(503).send({ ready: false, reason: 'starting or stopping' })));
+  app.get('/healthz', routeAuth('public'), async () => ({ status: 'ok', pid: process.pid, uptime_seconds: Math.round((Date.now() - sup.startedAt) / 1000), version }));
+  app.get('/readyz', routeAuth('public'), async (_req, reply) => (sup.ready ? { ready: true } : reply.code(503).send({ ready: false, reason: 'starting or stopping' })));
 
-  app.get('/api/v1/agents', async () => ({ agents: agentStatuses(sup) }));
+  app.get('/api/v1/agents', routeAuth('api'), async () => ({ agents: agentStatuses(sup) }));
 
   // Optional body: {} or none for a manual restart; {reason:'alert', alertname} from the recovery controller.
-  app.post<{ Params: { name: string }; Body: { reason?: unknown; alertname?: unknown } | undefined }>('/api/v1/agents/:name/restart', async (req, reply) => {
+  app.post<{ Params: { name: string }; Body: { reason?: unknown; alertname?: unknown } | undefined }>('/api/v1/agents/:name/restart', routeAuth('api'), async (req, reply) => {
     const body = req.body ?? {};
     if (typeof body !== 'object' || Array.isArray(body)) return sendError(reply, 400, 'bad_request', 'the body must be a JSON object: {} or {"reason":"alert","alertname":"…"}');
     const extra = Object.keys(body).filter((k) => k !== 'reason' && k !== 'alertname');
@@ -76,7 +77,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     }
   });
 
-  app.post<{ Params: { name: string } }>('/api/v1/agents/:name/reset', async (req, reply) => {
+  app.post<{ Params: { name: string } }>('/api/v1/agents/:name/reset', routeAuth('api'), async (req, reply) => {
     try {
       return { agent: req.params.name, replicas: sup.reset(req.params.name) };
     } catch (err) {
@@ -87,7 +88,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
 
   app.post<{ Body: { role: string; title: string; prompt?: string; payload?: unknown; priority?: number; id?: string } }>(
     '/api/v1/tasks',
-    { schema: submitSchema },
+    { ...routeAuth('api'), schema: submitSchema },
     async (req, reply) => {
       try {
         const task = sup.submit(req.body);
@@ -101,23 +102,23 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     },
   );
 
-  app.get<{ Querystring: { status?: TaskStatus; role?: string; correlation_id?: string; limit?: string } }>('/api/v1/tasks', { schema: listSchema }, async (req) => ({
+  app.get<{ Querystring: { status?: TaskStatus; role?: string; correlation_id?: string; limit?: string } }>('/api/v1/tasks', { ...routeAuth('api'), schema: listSchema }, async (req) => ({
     tasks: sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 }),
   }));
 
-  app.get<{ Params: { id: string } }>('/api/v1/tasks/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/tasks/:id', routeAuth('api'), async (req, reply) => {
     const task = sup.queue.get(req.params.id);
     return task ? { task } : sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/tasks/:id/cancel', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/api/v1/tasks/:id/cancel', routeAuth('api'), async (req, reply) => {
     const task = sup.queue.get(req.params.id);
     if (!task) return sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
     const ok = sup.cancel(task.id);
     return ok ? { cancelled: true, task: sup.queue.get(task.id) } : sendError(reply, 409, 'not_cancellable', `task ${task.id} is ${task.status}`);
   });
 
-  app.get('/api/v1/status', async () => {
+  app.get('/api/v1/status', routeAuth('api'), async () => {
     const stats = sup.queue.stats();
     return {
       supervisor: { pid: process.pid, started_at: new Date(sup.startedAt).toISOString(), version, state_dir: sup.stateDirRoot },
@@ -126,7 +127,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     };
   });
 
-  app.post('/api/v1/shutdown', async (_req, reply) => {
+  app.post('/api/v1/shutdown', routeAuth('api'), async (_req, reply) => {
     setImmediate(onShutdown);
     return reply.code(202).send({ stopping: true, pid: process.pid });
   });

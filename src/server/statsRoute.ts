@@ -4,10 +4,12 @@ import { parseSince } from '../telemetry/logFilter.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
+import { routeAuth } from './routeAuth.js';
 
 /** GET /api/v1/stats?window=15m: the performance statistics behind `background metrics`. */
 export function registerStatsRoute(app: FastifyInstance, sup: Supervisor): void {
   app.get<{ Querystring: { window?: string } }>('/api/v1/stats', {
+    ...routeAuth('api'),
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[smhd]$' } } } },
   }, async (req, reply) => {
     const now = Date.now();

@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { loadToken } from './tokenFiles.js';
 
 /** Where a supervisor keeps its lock, pid file, tokens, endpoint, database and logs. */
 export class StateDir {
@@ -20,20 +21,13 @@ export class StateDir {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
   }
 
-  /** Reads a token file, creating it (0600, 32 random bytes as hex) when missing. */
+  /**
+   * The token in one of this directory's token files: created (0600, 32 random bytes
+   * as hex) when missing, otherwise read (and set to 0600), never rewritten.
+   * @throws TokenFileError when it holds fewer than 16 characters (MIN_TOKEN_LENGTH) or cannot be read.
+   */
   ensureToken(file: string): string {
-    try {
-      const t = readFileSync(file, 'utf8').trim();
-      if (t.length >= 16) {
-        chmodSync(file, 0o600);
-        return t;
-      }
-    } catch {
-      // missing: created below
-    }
-    const token = randomBytes(32).toString('hex');
-    writeAtomic(file, `${token}\n`, 0o600);
-    return token;
+    return loadToken(file, { what: file === this.webhookTokenFile ? 'the webhook token file' : file === this.tokenFile ? 'the API token file' : 'the token file', tighten: true });
   }
 
   readToken(file = this.tokenFile): string | undefined {

@@ -36,10 +36,10 @@ describe('supervisor core with real processes', () => {
   it('requires the bearer token: 401 without, 403 when wrong, 200 when right', async () => {
     const none = await fetch(`${sup.url}/api/v1/agents`);
     expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ error: 'unauthorized' });
+    expect(await none.json()).toEqual({ error: 'unauthorized', reason: 'send Authorization: Bearer <token>' });
     const wrong = await fetch(`${sup.url}/api/v1/agents`, { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(403);
-    expect(await wrong.json()).toEqual({ error: 'forbidden' });
+    expect(await wrong.json()).toEqual({ error: 'forbidden', reason: 'the bearer token does not match' });
     const garbled = await fetch(`${sup.url}/api/v1/agents`, { headers: { authorization: 'Basic abc' } });
     expect(garbled.status).toBe(403);
     expect((await sup.api('GET', '/api/v1/agents')).status).toBe(200);

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { controllerSettings, ControllerSettingsError } from '../../controller/controllerSettings.js';
 import { parseListen, parseMapSpec, parseSupervisorSpec, RouteSpecError } from '../../controller/routeSpecs.js';
 import { startStandaloneController } from '../../controller/standaloneController.js';
+import { TokenFileError } from '../../supervisor/tokenFiles.js';
 import { CliError, EXIT } from '../CliError.js';
 
 export interface ControllerFlags {
@@ -36,6 +37,7 @@ export async function controllerCommand(flags: ControllerFlags): Promise<number>
   try {
     running = await startStandaloneController({ ...opts, stateDir, tokenFile, log });
   } catch (err) {
+    if (err instanceof TokenFileError) throw new CliError(err.message, EXIT.USAGE);
     throw new CliError(`Could not start the recovery controller on ${flags.listen}: ${(err as Error).message}`, EXIT.FAILED);
   }
   log.info({ url: running.url, supervisors: opts.supervisors.map((s) => s.url), token_file: tokenFile, state_dir: stateDir, ...opts.settings }, `recovery controller listening on ${running.url}/api/v1/alerts`);

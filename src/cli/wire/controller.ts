@@ -15,7 +15,8 @@ const CLOSE_GRACE_MS = 2000;
 /**
  * The recovery controller inside the supervisor: `POST /api/v1/alerts` (the
  * Alertmanager webhook, token in `webhook.token`) restarts replicas in-process;
- * `GET /api/v1/alerts/decisions` (control-API token) lists its decisions. Its
+ * `GET /api/v1/alerts/decisions` (control-API token) lists its decisions; the
+ * server holds both tokens (runSupervisor). Its
  * dedupe claims and decisions live in their own tables of the state database.
  */
 export const wireController: Wiring = async ({ sup, app, dir, log }) => {
@@ -38,13 +39,7 @@ export const wireController: Wiring = async ({ sup, app, dir, log }) => {
     log,
     metrics,
   });
-  registerWebhookRoutes(app, {
-    controller,
-    webhookToken: dir.ensureToken(dir.webhookTokenFile),
-    readToken: dir.ensureToken(dir.tokenFile),
-    metrics,
-    log,
-  });
+  registerWebhookRoutes(app, { controller, metrics, log });
   return async () => {
     await Promise.race([controller.idle(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
     db.close();

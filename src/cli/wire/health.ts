@@ -4,6 +4,7 @@ import { healthReport } from '../../health/report.js';
 import { SystemResources } from '../../health/systemResources.js';
 import { CHECK_NAMES } from '../../health/types.js';
 import { sendError } from '../../server/createServer.js';
+import { routeAuth } from '../../server/routeAuth.js';
 import { metricsOf } from '../../telemetry/metrics/metricsOf.js';
 import type { Wiring } from '../extensions.js';
 
@@ -46,7 +47,7 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
     metrics.setSystemHealth(checker.system().verdict);
   });
 
-  app.get<{ Querystring: { agent?: string } }>('/api/v1/health', { schema: querySchema }, async (req, reply) => {
+  app.get<{ Querystring: { agent?: string } }>('/api/v1/health', { ...routeAuth('api'), schema: querySchema }, async (req, reply) => {
     const body = healthReport(checker, sup, req.query.agent);
     if (body) return body;
     const names = [...bg.agents.map((a) => a.name), ...sup.replicas.map((r) => r.slot)];

@@ -5,10 +5,11 @@ import type { MetricsRegistry } from './MetricsRegistry.js';
 /**
  * GET /metrics: Prometheus text (`text/plain; version=0.0.4`) by default,
  * OpenMetrics 1.0.0 (with trace_id exemplars) when the Accept header asks for it.
- * Basic auth, when configured, is the server's onRequest hook.
+ * Open, or basic auth when `background.server.metrics_auth` is set (the server
+ * enforces the route's `metrics` declaration, see src/server/routeAuth.ts).
  */
 export function registerMetricsRoute(app: FastifyInstance, metrics: MetricsRegistry): void {
-  app.get('/metrics', async (req, reply) => {
+  app.get('/metrics', { config: { auth: 'metrics' } }, async (req, reply) => {
     const format = negotiateFormat(req.headers.accept);
     const body = await metrics.render(format);
     return reply.header('vary', 'Accept').header('cache-control', 'no-store').type(CONTENT_TYPES[format]).send(body);

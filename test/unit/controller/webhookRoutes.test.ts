@@ -12,8 +12,8 @@ function app(opts: { bodyLimit?: number } = {}) {
   const codes: number[] = [];
   const errors: string[] = [];
   const log = pino({ level: 'silent' });
-  const server = createServer({ bodyLimit: 1024 * 1024, apiToken: API, logger: log });
-  registerWebhookRoutes(server, { controller: r.controller, webhookToken: HOOK, readToken: API, bodyLimit: opts.bodyLimit, metrics: { webhookRequest: (c) => codes.push(c) }, log: { error: (_o, m) => errors.push(m) } });
+  const server = createServer({ bodyLimit: 1024 * 1024, apiToken: API, webhookToken: HOOK, logger: log });
+  registerWebhookRoutes(server, { controller: r.controller, bodyLimit: opts.bodyLimit, metrics: { webhookRequest: (c) => codes.push(c) }, log: { error: (_o, m) => errors.push(m) } });
   return { server, r, codes, errors };
 }
 
