@@ -17,7 +17,7 @@ export interface StandaloneControllerOptions {
   port: number;
   supervisors: readonly SupervisorEndpoint[];
   instanceMap: ReadonlyMap<string, string>;
-  /** Holds `state.db` (claims and decisions) and, by default, `webhook.token`. */
+  /** Holds `state.db` (claims, decisions, queued alerts, cooldowns) and, by default, `webhook.token`. */
   stateDir: string;
   /** The token Alertmanager presents; created (0600) when missing. Default `<stateDir>/webhook.token`. */
   tokenFile?: string | undefined;
@@ -43,9 +43,10 @@ export async function startStandaloneController(opts: StandaloneControllerOption
   const port = new RemoteSupervisors({ supervisors: opts.supervisors, instanceMap: opts.instanceMap });
   const db = openControllerDb(dir.dbFile);
   const metrics = new MetricsRegistry({});
+  const store = new DecisionStore(db);
   const controller = new RecoveryController({
-    store: new DecisionStore(db),
-    limiter: new RestartRateLimiter({ maxPerMinute: opts.settings.maxRestartsPerMinute, targetCooldownSeconds: opts.settings.targetCooldownSeconds }),
+    store,
+    limiter: new RestartRateLimiter({ maxPerMinute: opts.settings.maxRestartsPerMinute, targetCooldownSeconds: opts.settings.targetCooldownSeconds, ledger: store.cooldowns }),
     port,
     log: opts.log,
     metrics: metrics.controller,
@@ -61,6 +62,7 @@ export async function startStandaloneController(opts: StandaloneControllerOption
     metrics.close();
     throw err;
   }
+  controller.resume(); // alerts accepted before a crash or stop
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound}`;
@@ -70,6 +72,7 @@ export async function startStandaloneController(opts: StandaloneControllerOption
     url,
     close: () => (closed ??= (async () => {
       await app.close();
+      controller.stop();
       await Promise.race([controller.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);
       metrics.close();
       db.close();
