@@ -1,5 +1,7 @@
 import { openDatabase, type Db } from '../store/Database.js';
 import type { ControllerResult } from '../telemetry/metrics/controllerMetrics.js';
+import { AlertInbox } from './AlertInbox.js';
+import { ReplicaCooldowns } from './ReplicaCooldowns.js';
 
 /** One decision about one alert, as stored and as `GET /api/v1/alerts/decisions` returns it. */
 export interface AlertDecision {
@@ -13,7 +15,7 @@ export interface AlertDecision {
   instance: string | null;
   agent: string | null;
   replica: string | null;
-  /** The replica slot or agent name the controller restarted or would have. */
+  /** The replica slot (`qaa-1`) or agent name the alert named: what the controller restarted or would have. */
   target: string | null;
   /** The supervisor's URL (standalone controller), or null in-process. */
   supervisor: string | null;
@@ -61,11 +63,17 @@ export interface DecisionStoreOptions {
 
 /**
  * The controller's durable memory, in its own tables of the state database: the
- * dedupe claims (one per alert instance acted on) and a bounded decision history.
- * Both survive a restart of the controller, so a resent alert is not acted on twice.
+ * dedupe claims (one per alert instance acted on), a bounded decision history,
+ * the alerts accepted but not decided yet ({@link inbox}) and the last alert
+ * restart of each replica ({@link cooldowns}). All survive a restart of the
+ * controller, so a resent alert is not acted on twice, an accepted one is not
+ * lost, and a cooldown is not reset.
  */
 export class DecisionStore {
+  readonly inbox: AlertInbox;
+  readonly cooldowns: ReplicaCooldowns;
   private readonly stmts;
+  private readonly tx: (fn: () => unknown) => unknown;
   private readonly now: () => number;
   private readonly retainDecisions: number;
   private readonly claimRetentionMs: number;
@@ -73,6 +81,9 @@ export class DecisionStore {
 
   constructor(db: Db, opts: DecisionStoreOptions = {}) {
     db.exec(SCHEMA);
+    this.inbox = new AlertInbox(db);
+    this.cooldowns = new ReplicaCooldowns(db);
+    this.tx = db.transaction((fn: () => unknown) => fn());
     this.now = opts.now ?? Date.now;
     this.retainDecisions = opts.retainDecisions ?? 1000;
     this.claimRetentionMs = (opts.claimRetentionSeconds ?? 7 * 86_400) * 1000;
@@ -84,7 +95,6 @@ export class DecisionStore {
         VALUES (@at, @alertname, @fingerprint, @starts_at, @status, @instance, @agent, @replica, @target, @supervisor, @action, @result, @reason, @decision_ms)`),
       update: db.prepare('UPDATE controller_decisions SET result = ?, reason = ? WHERE id = ?'),
       recent: db.prepare('SELECT * FROM controller_decisions ORDER BY id DESC LIMIT ?'),
-      lastActed: db.prepare("SELECT supervisor, target, MAX(at) AS at FROM controller_decisions WHERE result = 'acted' AND target IS NOT NULL GROUP BY supervisor, target"),
       pruneDecisions: db.prepare('DELETE FROM controller_decisions WHERE id <= (SELECT MAX(id) FROM controller_decisions) - ?'),
       pruneClaims: db.prepare('DELETE FROM controller_claims WHERE claimed_at < ?'),
     };
@@ -122,9 +132,9 @@ export class DecisionStore {
     return this.stmts.recent.all(Math.max(1, Math.min(limit, this.retainDecisions))) as AlertDecision[];
   }
 
-  /** When each target was last restarted by the controller (to restore cooldowns after a restart). */
-  lastActed(): { supervisor: string | null; target: string; at: number }[] {
-    return this.stmts.lastActed.all() as { supervisor: string | null; target: string; at: number }[];
+  /** Runs `fn` in one transaction of the state database: all its writes or none. */
+  atomically<T>(fn: () => T): T {
+    return this.tx(fn) as T;
   }
 
   private prune(): void {

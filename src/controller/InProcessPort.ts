@@ -1,7 +1,7 @@
 import type { CircuitBreakerState } from '../recovery/CircuitBreaker.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import type { InstanceIdentity } from './instanceIdentity.js';
-import { resolveTarget, type OkTarget, type ReplicaView, type SupervisorPort, type TargetCheck } from './SupervisorPort.js';
+import { alertTarget, resolveTarget, type OkTarget, type ReplicaView, type SupervisorPort, type TargetCheck } from './SupervisorPort.js';
 
 /** How long a restart request waits for the supervisor to refuse it before counting it as accepted (ms). */
 const ACCEPT_WAIT_MS = 50;
@@ -21,7 +21,7 @@ export class InProcessPort implements SupervisorPort {
     if (this.sup.stopping) return { kind: 'unavailable', target: null, reason: 'the supervisor is stopping', supervisor: null };
     const { instance } = labels;
     if (instance && this.identity && !(await this.identity.isMine(instance))) {
-      const target = labels.agent ?? labels.replica ?? null;
+      const target = alertTarget(labels);
       return { kind: 'unknown', target, reason: `instance ${instance} is not this supervisor (it answers to ${this.identity.describe()}): send that supervisor's alerts to its own /api/v1/alerts or to a standalone controller, or list this supervisor's instances in AGENTIC_CONTROLLER_INSTANCES`, supervisor: null };
     }
     const policy = this.sup.policy;

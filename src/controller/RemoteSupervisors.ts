@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolveTarget, type OkTarget, type ReplicaView, type SupervisorPort, type TargetCheck } from './SupervisorPort.js';
+import { alertTarget, resolveTarget, type OkTarget, type ReplicaView, type SupervisorPort, type TargetCheck } from './SupervisorPort.js';
 
 /** A supervisor the standalone controller may call, with the file holding its control-API token. */
 export interface SupervisorEndpoint {
@@ -50,7 +50,7 @@ export class RemoteSupervisors implements SupervisorPort {
   }
 
   async inspect(labels: Readonly<Record<string, string>>): Promise<TargetCheck> {
-    const target = labels.agent && labels.replica && /^\d+$/.test(labels.replica) ? `${labels.agent}-${labels.replica}` : labels.replica ?? labels.agent ?? null;
+    const target = alertTarget(labels);
     const instance = labels.instance;
     const ep = instance ? this.byInstance.get(instance) : undefined;
     if (!ep) {

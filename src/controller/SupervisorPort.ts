@@ -33,6 +33,17 @@ export interface SupervisorPort {
 const BLOCKED_STATES = new Set(['circuit_open', 'failed']);
 
 /**
+ * The replica or agent an alert's labels name, as every surface shows it: `agent`
+ * and a numeric `replica` (the index the metrics export) give the slot (`qaa` and
+ * `1`: `qaa-1`); else the `replica` label (a slot name), else the `agent` label.
+ */
+export function alertTarget(labels: Readonly<Record<string, string>>): string | null {
+  const { replica, agent } = labels;
+  if (replica && agent && /^\d+$/.test(replica)) return `${agent}-${replica}`;
+  return replica || agent || null;
+}
+
+/**
  * Resolves an alert to replicas: `agent` and `replica` as the metrics export them
  * (`qaa` and the index `0`: slot `qaa-0`), or a `replica` label that is a slot name
  * (`qaa-0`), else every replica of the `agent` label. Replicas whose breaker is open
@@ -41,22 +52,19 @@ const BLOCKED_STATES = new Set(['circuit_open', 'failed']);
  */
 export function resolveTarget(rows: readonly ReplicaView[], labels: Readonly<Record<string, string>>, supervisor: string | null): TargetCheck {
   const { replica, agent } = labels;
+  let target = alertTarget(labels);
   let matched: ReplicaView[];
-  let target: string;
+  if (target === null) return { kind: 'unknown', target: null, reason: 'the alert has neither an `agent` nor a `replica` label', supervisor };
   if (replica && agent && /^\d+$/.test(replica)) {
     // The exported form: agent="qaa", replica="1" (the index) names slot qaa-1. A
     // per_task agent's index is a concurrency slot, not a process to restart.
-    target = `${agent}-${replica}`;
-    matched = rows.filter((r) => r.replica === target || (r.agent === agent && r.mode === 'per_task'));
+    const slot = target;
+    matched = rows.filter((r) => r.replica === slot || (r.agent === agent && r.mode === 'per_task'));
     if (matched.some((r) => r.mode === 'per_task')) target = agent;
   } else if (replica) {
     matched = rows.filter((r) => r.replica === replica);
-    target = replica;
-  } else if (agent) {
-    matched = rows.filter((r) => r.agent === agent);
-    target = agent;
   } else {
-    return { kind: 'unknown', target: null, reason: 'the alert has neither an `agent` nor a `replica` label', supervisor };
+    matched = rows.filter((r) => r.agent === agent);
   }
   if (!matched.length) return { kind: 'unknown', target, reason: `no agent or replica named ${target} on this supervisor`, supervisor };
   const service = matched.filter((r) => r.mode === 'service');

@@ -19,7 +19,7 @@ export interface StandaloneControllerOptions {
   port: number;
   supervisors: readonly SupervisorEndpoint[];
   instanceMap: ReadonlyMap<string, string>;
-  /** Holds `state.db` (claims and decisions) and, by default, `webhook.token`. */
+  /** Holds `state.db` (claims, decisions, queued alerts, cooldowns) and, by default, `webhook.token`. */
   stateDir: string;
   /**
    * The token Alertmanager presents; created (0600) when missing, otherwise only
@@ -50,9 +50,10 @@ export async function startStandaloneController(opts: StandaloneControllerOption
   const port = new RemoteSupervisors({ supervisors: opts.supervisors, instanceMap: opts.instanceMap });
   const db = openControllerDb(dir.dbFile);
   const metrics = new MetricsRegistry({});
+  const store = new DecisionStore(db);
   const controller = new RecoveryController({
-    store: new DecisionStore(db),
-    limiter: new RestartRateLimiter({ maxPerMinute: opts.settings.maxRestartsPerMinute, targetCooldownSeconds: opts.settings.targetCooldownSeconds }),
+    store,
+    limiter: new RestartRateLimiter({ maxPerMinute: opts.settings.maxRestartsPerMinute, targetCooldownSeconds: opts.settings.targetCooldownSeconds, ledger: store.cooldowns }),
     port,
     log: opts.log,
     metrics: metrics.controller,
@@ -69,6 +70,7 @@ export async function startStandaloneController(opts: StandaloneControllerOption
     metrics.close();
     throw err;
   }
+  controller.resume(); // alerts accepted before a crash or stop
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound}`;
@@ -78,6 +80,7 @@ export async function startStandaloneController(opts: StandaloneControllerOption
     url,
     close: () => (closed ??= (async () => {
       await app.close();
+      controller.stop();
       await Promise.race([controller.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);
       metrics.close();
       db.close();

@@ -7,7 +7,7 @@ import { CLI, ROOT, cleanup, runCli, startSupervisor, waitFor, type RunningSuper
 import { alert, payload } from '../unit/controller/helpers.js';
 
 interface AgentRow { agent: string; replica: string; state: string; restarts_by_reason: Record<string, number> }
-interface Decision { result: string; reason: string; target: string | null; supervisor: string | null }
+interface Decision { id: number; result: string; reason: string; target: string | null; supervisor: string | null }
 
 const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
 
@@ -33,9 +33,16 @@ describe('the standalone recovery controller (background controller) in front of
   const dir = mkdtempSync(path.join(tmpdir(), 'agentic-ctl-'));
   const tokenFile = path.join(dir, 'webhook.token');
   const row = async (slot: string) => (await sup.api<{ agents: AgentRow[] }>('GET', '/api/v1/agents')).body.agents.find((a) => a.replica === slot) as AgentRow;
-  const send = async (body: unknown, token = readFileSync(tokenFile, 'utf8').trim()) => {
-    const res = await fetch(`${ctl.url}/api/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as { decisions: Decision[] } };
+  const token = () => readFileSync(tokenFile, 'utf8').trim();
+  const post = (body: unknown, bearer = token()) => fetch(`${ctl.url}/api/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const decisions = async () => ((await (await fetch(`${ctl.url}/api/v1/alerts/decisions?limit=500`, { headers: { authorization: `Bearer ${token()}` } })).json()) as { decisions: Decision[] }).decisions;
+  /** Posts a one-alert notification, expects 202 accepted at once, and waits for its decision. */
+  const decide = async (body: ReturnType<typeof payload>): Promise<Decision> => {
+    const since = Math.max(0, ...(await decisions()).map((d) => d.id));
+    const res = await post(body);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'accepted', alerts: 1 });
+    return waitFor('the decision', async () => (await decisions()).find((d) => d.id > since));
   };
   const onW = (replica: string, instance: string, fingerprint = `fp-${replica}-${instance}`) => payload(alert({ fingerprint, labels: { agent: 'w', replica, instance } }));
 
@@ -56,25 +63,31 @@ describe('the standalone recovery controller (background controller) in front of
 
   it('routes by the instance label to the supervisor and restarts through its control API, once', async () => {
     const instance = new URL(sup.url).host;
-    const first = await send(onW('w-0', instance));
-    expect(first.status).toBe(200);
-    expect(first.body.decisions[0]).toMatchObject({ result: 'acted', target: 'w-0', supervisor: sup.url });
+    expect(await decide(onW('w-0', instance))).toMatchObject({ result: 'acted', target: 'w-0', supervisor: sup.url });
     await waitFor('w-0 restarted for the alert', async () => (await row('w-0')).restarts_by_reason.alert === 1);
-    expect((await send(onW('w-0', instance))).body.decisions[0]?.result).toBe('duplicate');
+    expect((await decide(onW('w-0', instance))).result).toBe('duplicate');
   });
 
   it('routes a mapped instance (--map) and skips an instance it does not know', async () => {
-    expect((await send(onW('w-1', 'build-01:9464'))).body.decisions[0]).toMatchObject({ result: 'acted', target: 'w-1' });
+    expect(await decide(onW('w-1', 'build-01:9464'))).toMatchObject({ result: 'acted', target: 'w-1' });
     await waitFor('w-1 restarted for the alert', async () => (await row('w-1')).restarts_by_reason.alert === 1);
-    const unknown = (await send(onW('w-1', 'elsewhere:9464'))).body.decisions[0];
+    const unknown = await decide(onW('w-1', 'elsewhere:9464'));
     expect(unknown).toMatchObject({ result: 'skipped_unknown_agent' });
     expect(unknown?.reason).toMatch(/no supervisor configured for instance elsewhere:9464/);
   });
 
+  it('keys the cooldown by the replica restarted: an agent-level alert after the replica alerts restarts nothing', async () => {
+    const d = await decide(payload(alert({ fingerprint: 'agent-level', labels: { alertname: 'AgentTaskStuck', agent: 'w', replica: '', instance: new URL(sup.url).host } })));
+    expect(d).toMatchObject({ result: 'skipped_rate_limited', target: 'w', supervisor: sup.url });
+    expect(d.reason).toMatch(/^w-0 and w-1 were restarted by an alert \d+ and \d+ s ago; the cooldown between alert restarts of one replica is 300 s/);
+    expect((await row('w-0')).restarts_by_reason.alert).toBe(1);
+    expect((await row('w-1')).restarts_by_reason.alert).toBe(1);
+  });
+
   it('reads the breaker from the supervisor\'s replica states and skips an open one', async () => {
     await waitFor('loop-0 to open its breaker', async () => ['circuit_open', 'failed'].includes((await row('loop-0')).state));
-    const d = (await send(payload(alert({ fingerprint: 'loop', labels: { agent: 'loop', replica: 'loop-0', instance: new URL(sup.url).host } })))).body.decisions[0];
-    expect(d?.result).toBe('skipped_circuit_open');
+    const d = await decide(payload(alert({ fingerprint: 'loop', labels: { agent: 'loop', replica: 'loop-0', instance: new URL(sup.url).host } })));
+    expect(d.result).toBe('skipped_circuit_open');
     // The agents API reports each replica's breaker, so a half-open trial is visible remotely too.
     const rows = (await sup.api<{ agents: { replica: string; breaker?: string }[] }>('GET', '/api/v1/agents')).body.agents;
     expect(rows.find((r) => r.replica === 'loop-0')?.breaker).toMatch(/^(open|half_open)$/);
@@ -83,13 +96,13 @@ describe('the standalone recovery controller (background controller) in front of
 
   it('refuses Alertmanager without the token (401) or with the supervisor\'s token (403)', async () => {
     expect((await fetch(`${ctl.url}/api/v1/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
-    expect((await send(onW('w-0', 'x'), sup.token)).status).toBe(403);
+    expect((await post(onW('w-0', 'x'), sup.token)).status).toBe(403);
   });
 
   it('remembers acted alerts across a restart of the controller process', async () => {
     expect(await stop(ctl.proc)).toBe(0);
     ctl = await startController(args);
-    expect((await send(onW('w-0', new URL(sup.url).host))).body.decisions[0]?.result).toBe('duplicate');
+    expect((await decide(onW('w-0', new URL(sup.url).host))).result).toBe('duplicate');
     const listed = await runCli(['background', 'alerts', '--url', ctl.url, '--token-file', tokenFile, '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as Decision[]).map((d) => d.result)).toContain('acted');
@@ -98,9 +111,9 @@ describe('the standalone recovery controller (background controller) in front of
   it('records failed when the supervisor cannot be reached, and counts it for RecoveryControllerFailing', async () => {
     const instance = new URL(sup.url).host;
     await sup.stop();
-    const d = (await send(onW('w-0', instance, 'after-stop'))).body.decisions[0];
-    expect(d?.result).toBe('failed');
-    expect(d?.reason).toMatch(/supervisor http:\/\/127\.0\.0\.1:\d+: GET \/api\/v1\/agents failed/);
+    const d = await decide(onW('w-0', instance, 'after-stop'));
+    expect(d.result).toBe('failed');
+    expect(d.reason).toMatch(/supervisor http:\/\/127\.0\.0\.1:\d+: GET \/api\/v1\/agents failed/);
     const metrics = await (await fetch(`${ctl.url}/metrics`)).text();
     expect(metrics).toMatch(/agentic_controller_actions_total\{action="restart",result="failed"\} 1\b/);
   });

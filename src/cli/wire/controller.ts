@@ -15,9 +15,9 @@ const CLOSE_GRACE_MS = 2000;
 /**
  * The recovery controller inside the supervisor: `POST /api/v1/alerts` (the
  * Alertmanager webhook, token in `webhook.token`) restarts replicas in-process;
- * `GET /api/v1/alerts/decisions` (control-API token) lists its decisions; the
- * server holds both tokens (runSupervisor). Its
- * dedupe claims and decisions live in their own tables of the state database.
+ * `GET /api/v1/alerts/decisions` (control-API token) lists its decisions. Its
+ * dedupe claims, decisions, queued alerts and per-replica cooldowns live in their
+ * own tables of the state database.
  */
 export const wireController: Wiring = async ({ sup, app, dir, log }) => {
   let settings;
@@ -29,9 +29,10 @@ export const wireController: Wiring = async ({ sup, app, dir, log }) => {
   }
   const db = openControllerDb(dir.dbFile);
   const metrics = metricsOf(sup)?.controller;
+  const store = new DecisionStore(db);
   const controller = new RecoveryController({
-    store: new DecisionStore(db),
-    limiter: new RestartRateLimiter({ maxPerMinute: settings.maxRestartsPerMinute, targetCooldownSeconds: settings.targetCooldownSeconds }),
+    store,
+    limiter: new RestartRateLimiter({ maxPerMinute: settings.maxRestartsPerMinute, targetCooldownSeconds: settings.targetCooldownSeconds, ledger: store.cooldowns }),
     port: new InProcessPort(sup, new InstanceIdentity(() => {
       const a = app.server.address();
       return a && typeof a === 'object' ? a.port : undefined;
@@ -40,7 +41,12 @@ export const wireController: Wiring = async ({ sup, app, dir, log }) => {
     metrics,
   });
   registerWebhookRoutes(app, { controller, metrics, log });
+  // Alerts accepted before a crash or stop are decided once the agents run (listen comes after
+  // sup.start()); from the server's close on (before the agents stop) they wait for the next start.
+  app.addHook('onReady', async () => controller.resume());
+  app.addHook('onClose', async () => controller.stop());
   return async () => {
+    controller.stop();
     await Promise.race([controller.idle(), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
     db.close();
   };

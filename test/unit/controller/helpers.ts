@@ -77,10 +77,11 @@ export function rig(opts: { file?: string; port?: FakePort; maxPerMinute?: numbe
   const port = opts.port ?? new FakePort();
   const logs: Rig['logs'] = [];
   const metrics: Rig['metrics'] = { actions: [], decisions: [] };
-  const log = { info: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), warn: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }) };
+  const push = (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg });
+  const log = { info: push, warn: push, error: push };
   const controller = new RecoveryController({
     store, port, log, now,
-    limiter: new RestartRateLimiter({ maxPerMinute: opts.maxPerMinute ?? 100, targetCooldownSeconds: opts.cooldown ?? 0, now }),
+    limiter: new RestartRateLimiter({ maxPerMinute: opts.maxPerMinute ?? 100, targetCooldownSeconds: opts.cooldown ?? 0, ledger: store.cooldowns, now }),
     metrics: { action: (_a, r) => metrics.actions.push(r), decisionSeconds: (s) => metrics.decisions.push(s) },
   });
   return { db, file, controller, port, store, clock, logs, metrics };

@@ -173,7 +173,7 @@ describe('RecoveryController: rate limits', () => {
     const clock = { now: Date.parse('2025-01-01T10:05:00Z') };
     const r = rig({ cooldown: 300, clock });
     expect(await results(r, alert(), alert({ fingerprint: 'other', labels: { alertname: 'AgentTaskStuck' } }))).toEqual(['acted', 'skipped_rate_limited']);
-    expect(r.controller.recent(1)[0]?.reason).toMatch(/qaa-0 was restarted by an alert 0 s ago \(cooldown 300 s\)/);
+    expect(r.controller.recent(1)[0]?.reason).toMatch(/^qaa-0 was restarted by an alert 0 s ago; the cooldown between alert restarts of one replica is 300 s, so the next is possible in 300 s$/);
     await r.controller.idle();
     r.db.close();
     clock.now += 120_000;
@@ -182,4 +182,115 @@ describe('RecoveryController: rate limits', () => {
     clock.now += 180_000;
     expect(await results(again, alert({ fingerprint: 'other', labels: { alertname: 'AgentTaskStuck' } }))).toEqual(['acted']);
   });
+
+  it('keys the cooldown by the replica restarted: an agent alert for qaa and a replica alert for qaa-0 restart it once', async () => {
+    const one = () => new FakePort([{ agent: 'qaa', replica: 'qaa-0', mode: 'service', state: 'running', breaker: 'closed' }]);
+    const agentFirst = rig({ cooldown: 300, port: one() });
+    expect(await results(agentFirst, alert({ labels: { replica: '' } }))).toEqual(['acted']);
+    expect(await results(agentFirst,
+      alert({ fingerprint: 'slot', labels: { alertname: 'AgentTaskStuck', replica: 'qaa-0' } }),
+      alert({ fingerprint: 'index', labels: { alertname: 'AgentTaskStuck', replica: '0' } }),
+    )).toEqual(['skipped_rate_limited', 'skipped_rate_limited']);
+    const replicaFirst = rig({ cooldown: 300, port: one() });
+    expect(await results(replicaFirst, alert({ labels: { replica: '0' } }), alert({ fingerprint: 'agent', labels: { alertname: 'AgentTaskStuck', replica: '' } }))).toEqual(['acted', 'skipped_rate_limited']);
+    expect(replicaFirst.controller.recent(1)[0]).toMatchObject({ target: 'qaa', reason: expect.stringMatching(/^qaa-0 was restarted by an alert 0 s ago/) });
+    await Promise.all([agentFirst.controller.idle(), replicaFirst.controller.idle()]);
+    expect(agentFirst.port.restarts).toHaveLength(1);
+    expect(replicaFirst.port.restarts).toHaveLength(1);
+  });
+
+  it('restarts only the replicas of an agent alert that are out of their cooldown', async () => {
+    const r = rig({ cooldown: 300 });
+    expect(await results(r, alert())).toEqual(['acted']);
+    r.clock.now += 10_000;
+    const [d] = await r.controller.handle(payload(alert({ fingerprint: 'agent', labels: { alertname: 'AgentTaskStuck', replica: '' } })));
+    expect(d).toMatchObject({ result: 'acted', target: 'qaa', reason: 'restart requested for qaa-1 (qaa-0 was restarted by an alert 10 s ago, within the 300 s cooldown)' });
+    await r.controller.idle();
+    expect(r.port.restarts.map((x) => x.slots)).toEqual([['qaa-0'], ['qaa-1']]);
+  });
+
+  it('keeps cooldowns apart for same-named replicas of different supervisors (standalone)', async () => {
+    class Remote extends FakePort {
+      override inspect(labels: Readonly<Record<string, string>>) { return resolveTarget(this.rows, labels, `http://${labels.instance ?? ''}`); }
+    }
+    const r = rig({ cooldown: 300, port: new Remote() });
+    expect(await results(r,
+      alert({ labels: { instance: '10.0.0.5:9464' } }),
+      alert({ fingerprint: 'b', labels: { instance: '10.0.0.6:9464' } }),
+      alert({ fingerprint: 'c', labels: { instance: '10.0.0.5:9464', replica: '' } }),
+    )).toEqual(['acted', 'acted', 'acted']);
+    expect(r.controller.recent(1)[0]?.reason).toBe('restart requested for qaa-1 (qaa-0 was restarted by an alert 0 s ago, within the 300 s cooldown)');
+    expect(await results(r, alert({ fingerprint: 'd', labels: { instance: '10.0.0.6:9464', replica: 'qaa-0' } }))).toEqual(['skipped_rate_limited']);
+  });
+
+  it('keeps a cooldown through a flood of over 1,000 other decisions and a restart of the supervisor', async () => {
+    const clock = { now: Date.parse('2025-01-01T10:05:00Z') };
+    const r = rig({ cooldown: 300, clock });
+    expect(await results(r, alert())).toEqual(['acted']);
+    await r.controller.idle();
+    for (let batch = 0; batch < 2; batch++) {
+      const flood = Array.from({ length: 600 }, (_, i) => alert({ fingerprint: `flood-${batch}-${i}`, labels: { action: 'page' } }));
+      await r.controller.handle(payload(...flood));
+    }
+    expect(r.controller.recent(1000).some((d) => d.result === 'acted')).toBe(false); // the history no longer holds the restart
+    expect(await results(r, alert({ fingerprint: 'same-process', labels: { alertname: 'AgentTaskStuck' } }))).toEqual(['skipped_rate_limited']);
+    r.db.close();
+    clock.now += 120_000;
+    const restarted = rig({ file: r.file, cooldown: 300, clock });
+    expect(await results(restarted, alert({ fingerprint: 'after-restart', labels: { alertname: 'AgentTaskStuck' } }))).toEqual(['skipped_rate_limited']);
+    expect(restarted.controller.recent(1)[0]?.reason).toMatch(/^qaa-0 was restarted by an alert 120 s ago/);
+    clock.now += 180_000;
+    expect(await results(restarted, alert({ fingerprint: 'after-cooldown', labels: { alertname: 'AgentTaskStuck' } }))).toEqual(['acted']);
+  });
+
+  it('gives the cooldown back when the restart request failed, so a resend can restart', async () => {
+    const r = rig({ cooldown: 300 });
+    r.port.failNext = new Error('connection refused');
+    expect(await results(r, alert())).toEqual(['acted']);
+    await r.controller.idle();
+    expect(await results(r, alert({ fingerprint: 'again' }))).toEqual(['acted']);
+    await r.controller.idle();
+    expect(r.port.restarts).toHaveLength(1);
+  });
 });
+
+describe('RecoveryController: the target of a decision', () => {
+  it('names the replica slot (qaa-1), not the index, for every result', async () => {
+    const r = rig();
+    const ds = await r.controller.handle(payload(
+      alert({ status: 'resolved', endsAt: '2025-01-01T10:10:00Z', labels: { replica: '1' } }),
+      alert({ fingerprint: 'page', labels: { action: 'page', replica: '1' } }),
+      alert({ fingerprint: 'acted', labels: { replica: '1' } }),
+      alert({ fingerprint: 'acted', labels: { replica: '1' } }),
+      alert({ fingerprint: 'agent-only', labels: { action: 'none', replica: '' } }),
+    ));
+    expect(ds.map((d) => [d.result, d.target])).toEqual([
+      ['skipped_resolved', 'qaa-1'], ['skipped_not_restart', 'qaa-1'], ['acted', 'qaa-1'], ['duplicate', 'qaa-1'], ['skipped_not_restart', 'qaa'],
+    ]);
+  });
+});
+
+describe('RecoveryController: what it accepted is decided, even after a crash', () => {
+  it('decides after a restart the alerts it accepted and had not decided yet', async () => {
+    const first = rig();
+    expect(first.controller.accept(payload(alert(), alert({ fingerprint: 'page', labels: { action: 'page' } })))).toEqual({ alerts: 2, queued: 1 });
+    first.controller.stop(); // the process dies before the queue is decided
+    await first.controller.idle();
+    expect(first.controller.recent().map((d) => d.result)).toEqual(['skipped_not_restart']);
+    first.db.close();
+    const second = rig({ file: first.file });
+    second.controller.resume();
+    await second.controller.idle();
+    expect(second.controller.recent().map((d) => [d.result, d.target])).toEqual([['acted', 'qaa-0'], ['skipped_not_restart', 'qaa-0']]);
+    expect(second.port.restarts).toEqual([{ slots: ['qaa-0'], alertname: 'AgentUnresponsive' }]);
+  });
+
+  it('refuses a notification that would queue more than 10,000 undecided alerts, and keeps what it has', async () => {
+    const r = rig();
+    r.controller.stop();
+    for (let b = 0; b < 10; b++) r.controller.accept(payload(...Array.from({ length: 1000 }, (_, i) => alert({ fingerprint: `b${b}-${i}` }))));
+    expect(() => r.controller.accept(payload(alert({ fingerprint: 'one-more' })))).toThrow(/^10000 alerts are waiting to be decided and this notification has 1, over the limit of 10000: retry later$/);
+    expect(r.store.inbox.size()).toBe(10_000);
+  });
+});
+
