@@ -8,11 +8,14 @@ import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
 import { registerStatsRoute } from '../server/statsRoute.js';
+import { gateUntilReady } from '../server/startingGate.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
 import { VERSION } from '../version.js';
+import { keepRunningOnBrokenPipe } from './brokenPipe.js';
 import { extendSupervisor } from './extensions.js';
+import { listenError } from './listenError.js';
 
 /**
  * Runs the supervisor in the foreground until SIGINT/SIGTERM or `background stop`.
@@ -21,6 +24,7 @@ import { extendSupervisor } from './extensions.js';
  */
 export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean }): Promise<number> {
   const bg = config.background;
+  if (opts.console) keepRunningOnBrokenPipe(); // a closed console must not end the supervision
   const dir = new StateDir(bg.state_dir);
   dir.ensure();
   const lock = new SupervisorLock(dir.lockFile);
@@ -34,7 +38,9 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer });
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, apiToken, logger: log, metricsAuth: undefined });
+  gateUntilReady(app, () => sup.ready);
 
+  let agentsStarted = false;
   let shuttingDown: Promise<number> | undefined;
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => { resolveExit = r; });
@@ -42,7 +48,9 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
     shuttingDown ??= (async () => {
       log.info({ reason }, 'shutting down');
       await app.close().catch(() => undefined);
-      await sup.stop(reason);
+      // Never started: nothing to stop, and stop() would overwrite the pid file a
+      // crashed predecessor left (its agents are terminated by the next start).
+      if (agentsStarted) await sup.stop(reason);
       await ext.close();
       await tracing.shutdown();
       rmSync(dir.endpointFile, { force: true });
@@ -84,8 +92,17 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   });
 
   try {
-    await sup.start();
+    // The port first: when it cannot be bound, no agent has been started.
     await app.listen({ host: bg.server.host, port: bg.server.port });
+  } catch (err) {
+    const clear = listenError(err, bg.server.host, bg.server.port);
+    log.fatal({ err: (err as Error).message }, `could not start: ${clear?.message ?? (err as Error).message}`);
+    await shutdown('start failed', clear?.exitCode ?? 1);
+    throw clear ?? err;
+  }
+  try {
+    agentsStarted = true;
+    await sup.start();
   } catch (err) {
     log.fatal({ err: (err as Error).message }, `could not start: ${(err as Error).message}`);
     await shutdown('start failed', 1);
