@@ -105,7 +105,7 @@ function startFailure(exitCode: number, outFile: string, from: number): CliError
     // no output file: the fallback below says where to look
   }
   const lines = out.split('\n').filter((l) => l.trim() !== '');
-  const said = lines.filter((l) => !l.startsWith('{'));
+  const said = lines.filter((l) => !l.startsWith('{') && !l.startsWith('(node:')); // not JSON logs, not Node's own warnings
   if (exitCode === EXIT.USAGE && said.length) return new CliError(said.join('\n'), EXIT.USAGE);
   return new CliError(`The supervisor exited during start (code ${exitCode}). Last output (${outFile}):\n${lines.slice(-15).join('\n')}`, exitCode === EXIT.USAGE ? EXIT.USAGE : EXIT.FAILED);
 }
