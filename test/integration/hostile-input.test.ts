@@ -92,6 +92,8 @@ describe('start refuses what it cannot run, with exit 2 and one clear line', () 
     dirs.push(dir);
     writeFileSync(file, text.replace('port: 0', `port: 0\n  state_dir: ${JSON.stringify(stateDir)}`));
     const r = await runCli(['background', 'start', '--config', file], { cwd: dir });
+    // Before the fix this started a daemon: stop it, so that a regression leaves nothing running.
+    for (const sd of [stateDir, path.join(dir, '.agentic/background')]) if (existsSync(path.join(sd, 'endpoint.json'))) await runCli(['background', 'stop', '--state-dir', sd]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/- background\.agents: expected at least one agent to supervise, got none \(no agents configured\); add a list under background:, for example "agents: \[\{name: qaa, command: \[node, qaa\.js\]\}\]"/);
     expect(r.stdout).not.toMatch(/Supervisor running/);
