@@ -4,8 +4,11 @@ import { ConfigError } from '../config/ConfigError.js';
 import { AlreadyRunningError } from '../supervisor/SupervisorLock.js';
 import { TokenFileError } from '../supervisor/tokenFiles.js';
 import { VERSION } from '../version.js';
+import { handleBrokenPipes } from './brokenPipe.js';
 import { CliError, EXIT } from './CliError.js';
 import { registerBackgroundCommands } from './program.js';
+
+handleBrokenPipes(); // `… | head`: end quietly when the reader goes away
 
 const program = new Command('agentic-scrum-setup')
   .description('Supervise long-running background AI agents, with first-class observability')

@@ -9,11 +9,14 @@ import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
 import { serverSecrets } from '../server/serverSecrets.js';
 import { registerStatsRoute } from '../server/statsRoute.js';
+import { gateUntilReady } from '../server/startingGate.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
 import { VERSION } from '../version.js';
+import { keepRunningOnBrokenPipe } from './brokenPipe.js';
 import { extendSupervisor } from './extensions.js';
+import { listenError } from './listenError.js';
 
 /**
  * Runs the supervisor in the foreground until SIGINT/SIGTERM or `background stop`.
@@ -23,6 +26,7 @@ import { extendSupervisor } from './extensions.js';
  */
 export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean }): Promise<number> {
   const bg = config.background;
+  if (opts.console) keepRunningOnBrokenPipe(); // a closed console must not end the supervision
   const dir = new StateDir(bg.state_dir);
   dir.ensure();
   // Before anything starts: a bad token or password file is a start-up error (exit 2).
@@ -36,7 +40,9 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer });
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, ...secrets, logger: log });
+  gateUntilReady(app, () => sup.ready);
 
+  let agentsStarted = false;
   let shuttingDown: Promise<number> | undefined;
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => { resolveExit = r; });
@@ -44,7 +50,9 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
     shuttingDown ??= (async () => {
       log.info({ reason }, 'shutting down');
       await app.close().catch(() => undefined);
-      await sup.stop(reason);
+      // Never started: nothing to stop, and stop() would overwrite the pid file a
+      // crashed predecessor left (its agents are terminated by the next start).
+      if (agentsStarted) await sup.stop(reason);
       await ext.close();
       await tracing.shutdown();
       rmSync(dir.endpointFile, { force: true });
@@ -86,8 +94,17 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   });
 
   try {
-    await sup.start();
+    // The port first: when it cannot be bound, no agent has been started.
     await app.listen({ host: bg.server.host, port: bg.server.port });
+  } catch (err) {
+    const clear = listenError(err, bg.server.host, bg.server.port);
+    log.fatal({ err: (err as Error).message }, `could not start: ${clear?.message ?? (err as Error).message}`);
+    await shutdown('start failed', clear?.exitCode ?? 1);
+    throw clear ?? err;
+  }
+  try {
+    agentsStarted = true;
+    await sup.start();
   } catch (err) {
     log.fatal({ err: (err as Error).message }, `could not start: ${(err as Error).message}`);
     await shutdown('start failed', 1);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { argvLimitProblems, envEntryProblem } from './argvLimits.js';
 import { didYouMean } from './didYouMean.js';
 
 /**
@@ -104,8 +105,7 @@ export const agentName = field<string>(
 
 const hasNul = (s: string) => s.includes('\0');
 
-/** A command as an argv list. Commands are never run through a shell. */
-export const argv = field<string[]>(
+const argvShape = field<string[]>(
   (v) => {
     const bad = Array.isArray(v) ? v.findIndex((x) => typeof x !== 'string' || hasNul(x)) : -1;
     const found = bad >= 0 ? `a list whose item [${bad}] is ${describeValue((v as unknown[])[bad])}` : describeValue(v);
@@ -114,6 +114,16 @@ export const argv = field<string[]>(
   },
   (v) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0 && !hasNul(x)),
 );
+
+/**
+ * A command as an argv list. Commands are never run through a shell. Each argument
+ * and the whole line must fit the kernel's limits (argvLimits.ts), or the command
+ * could never be spawned.
+ */
+export const argv = argvShape.transform((v, ctx) => {
+  for (const p of argvLimitProblems(v)) ctx.addIssue({ code: 'custom', path: p.index === undefined ? [] : [p.index], message: p.message });
+  return v;
+});
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -129,6 +139,8 @@ export const envMap = z.unknown().transform((v, ctx) => {
     else if (typeof val === 'string' && !hasNul(val)) out[k] = val;
     else if (typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
     else ctx.addIssue({ code: 'custom', path: [k], message: `expected a string, got ${describeValue(val)}` });
+    const tooLong = out[k] === undefined ? undefined : envEntryProblem(k, out[k]);
+    if (tooLong) ctx.addIssue({ code: 'custom', path: [k], message: tooLong });
   }
   return out;
 });

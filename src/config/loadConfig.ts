@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from './ConfigError.js';
 import { crossChecks } from './crossChecks.js';
+import { decodeConfigText } from './decodeConfigText.js';
 import { describeValue } from './fields.js';
 import { kindAt } from './introspect.js';
 import { toProblems } from './problems.js';
@@ -124,12 +125,13 @@ export function parseConfig(raw: unknown, overrides: ConfigOverrides = {}, file?
 /**
  * Reads a YAML config file, applies overrides (flags > environment > file > defaults)
  * and validates it.
- * @throws ConfigError when the file is missing or unreadable, is not valid YAML, or does not validate.
+ * @throws ConfigError when the file is missing or unreadable, is not YAML text (binary data),
+ *   is not valid YAML, or does not validate.
  */
 export function loadConfig(file: string, overrides: ConfigOverrides = {}): Readonly<Config> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const abs = path.resolve(file);
@@ -139,6 +141,9 @@ export function loadConfig(file: string, overrides: ConfigOverrides = {}): Reado
       : `cannot read ${abs}: ${(err as Error).message}`;
     throw new ConfigError([{ path: '(file)', message }], file, { cause: err });
   }
+  const decoded = decodeConfigText(bytes);
+  if ('problem' in decoded) throw new ConfigError([decoded.problem], file);
+  const text = decoded.text;
   let parsed: ReturnType<typeof readYaml>;
   try {
     parsed = readYaml(text);

@@ -4,6 +4,7 @@ import type { AgentMessage, SupervisorMessage } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
 import { AgentProcess, type ExitInfo, type ProcessHandle, type SpawnSpec } from './AgentProcess.js';
+import { AgentSession } from './AgentSession.js';
 import { describeExit, hasProcess, type LastExit, type ReplicaState } from './ReplicaState.js';
 
 /** What a replica needs from its supervisor. */
@@ -42,26 +43,18 @@ interface Events {
 /**
  * One replica slot of a service agent (`qaa-0`): keeps a process alive through
  * its lifecycle states, asks the RestartPolicy what to do when it ends, and
- * tracks what the agent told us (hello, heartbeats, pongs, its task).
+ * tracks its task; what the agent said over the protocol is its AgentSession.
  */
 export class Replica extends EventEmitter<Events> {
   readonly slot: string;
   state: ReplicaState = { kind: 'stopped', since: Date.now() };
   restarts: Record<string, number> = {};
   generation = 0;
-  capabilities: string[] = [];
-  sdk: string | undefined;
-  helloAt: number | undefined;
-  lastHeartbeatAt: number | undefined;
+  /** What the current process said over the protocol (hello, heartbeats, pongs). */
+  readonly session = new AgentSession();
   lastOutputAt: number | undefined;
-  heapUsedBytes: number | undefined;
-  heapAfterGcBytes: number | undefined;
-  eventLoopLagMs: number | undefined;
-  lastPongRttMs: number | undefined;
   task: CurrentTask | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private pingSeq = 0;
-  private readonly pings = new Map<number, { sentAt: number; resolve: (ms: number) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private pendingCause: ExitCause | undefined;
 
   constructor(readonly config: AgentConfig, readonly index: number, private readonly host: ReplicaHost) {
@@ -82,8 +75,17 @@ export class Replica extends EventEmitter<Events> {
   }
 
   get speaksProtocol(): boolean {
-    return this.helloAt !== undefined;
+    return this.session.saidHello;
   }
+
+  get capabilities(): string[] { return this.session.capabilities; }
+  get sdk(): string | undefined { return this.session.sdk; }
+  get helloAt(): number | undefined { return this.session.helloAt; }
+  get lastHeartbeatAt(): number | undefined { return this.session.lastHeartbeatAt; }
+  get heapUsedBytes(): number | undefined { return this.session.heapUsedBytes; }
+  get heapAfterGcBytes(): number | undefined { return this.session.heapAfterGcBytes; }
+  get eventLoopLagMs(): number | undefined { return this.session.eventLoopLagMs; }
+  get lastPongRttMs(): number | undefined { return this.session.lastPongRttMs; }
 
   /** Running, speaks the protocol with `tasks`, and holds no task. */
   get isIdle(): boolean {
@@ -94,10 +96,7 @@ export class Replica extends EventEmitter<Events> {
     if (hasProcess(this.state) && !this.state.proc.hasExited) return;
     this.clearTimer();
     this.generation++;
-    this.capabilities = [];
-    this.helloAt = undefined;
-    this.lastHeartbeatAt = undefined;
-    this.heapUsedBytes = this.heapAfterGcBytes = this.eventLoopLagMs = undefined;
+    this.session.reset();
     const spec = this.host.spawnSpec(this);
     const proc = this.host.createProcess ? this.host.createProcess(spec) : new AgentProcess(spec);
     this.setState({ kind: 'starting', since: Date.now(), proc });
@@ -159,16 +158,7 @@ export class Replica extends EventEmitter<Events> {
   /** Sends a ping; resolves with the round trip in ms, rejects after `timeoutMs`. */
   ping(timeoutMs: number): Promise<number> {
     const proc = this.process;
-    const id = ++this.pingSeq;
-    return new Promise((resolve, reject) => {
-      if (!proc || !proc.send({ type: 'ping', id })) return reject(new Error('no protocol channel'));
-      const timer = setTimeout(() => {
-        this.pings.delete(id);
-        reject(new Error(`no pong within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      this.pings.set(id, { sentAt: performance.now(), resolve, reject, timer });
-    });
+    return this.session.ping((id) => proc?.send({ type: 'ping', id }) ?? false, timeoutMs);
   }
 
   assign(msg: Extract<SupervisorMessage, { type: 'task.assign' }>): boolean {
@@ -194,10 +184,12 @@ export class Replica extends EventEmitter<Events> {
     const now = Date.now();
     switch (m.type) {
       case 'hello': {
-        this.helloAt = now;
-        this.lastHeartbeatAt = now;
-        this.capabilities = m.capabilities;
-        this.sdk = m.sdk ? `${m.sdk.name}@${m.sdk.version}` : 'unknown';
+        const outcome = this.session.hello(m, now);
+        if (outcome.kind === 'duplicate') {
+          // A protocol error like a malformed line: counted and logged, and it changes nothing.
+          this.emit('protocolError', outcome.reason, outcome.detail);
+          return;
+        }
         proc.send({
           type: 'welcome',
           protocol: Math.min(PROTOCOL_VERSION, m.protocol),
@@ -208,21 +200,11 @@ export class Replica extends EventEmitter<Events> {
         break;
       }
       case 'heartbeat':
-        this.lastHeartbeatAt = now;
-        if (m.heap_used_bytes !== undefined) this.heapUsedBytes = m.heap_used_bytes;
-        if (m.heap_after_gc_bytes !== undefined) this.heapAfterGcBytes = m.heap_after_gc_bytes;
-        if (m.event_loop_lag_ms !== undefined) this.eventLoopLagMs = m.event_loop_lag_ms;
+        this.session.heartbeat(m, now);
         break;
-      case 'pong': {
-        const p = this.pings.get(m.id);
-        if (p) {
-          this.pings.delete(m.id);
-          clearTimeout(p.timer);
-          this.lastPongRttMs = performance.now() - p.sentAt;
-          p.resolve(this.lastPongRttMs);
-        }
+      case 'pong':
+        this.session.pong(m.id);
         break;
-      }
       case 'task.progress':
         if (this.task && this.task.id === m.task_id) {
           this.task.lastProgressAt = now;
@@ -238,11 +220,7 @@ export class Replica extends EventEmitter<Events> {
   }
 
   private onExit(proc: ProcessHandle, info: ExitInfo): void {
-    for (const [id, p] of this.pings) {
-      clearTimeout(p.timer);
-      p.reject(new Error('agent exited'));
-      this.pings.delete(id);
-    }
+    this.session.rejectPings('agent exited');
     void proc.reapGroup(); // no orphans from a crashed agent's tree
     const state = this.state;
     if (!hasProcess(state) || state.proc !== proc) return;

@@ -36,7 +36,7 @@ const task = (id: string, role = 'qaa') => ({ id, role, correlation_id: TRACE })
 function fakeSupervisor() {
   const qaa = agent({ name: 'qaa', command: ['qaa'], replicas: 2 });
   const deva = agent({ name: 'deva_ts', role: 'dev', mode: 'per_task', command: ['claude'], max_concurrent: 2, stdout_adapter: 'claude-stream-json' });
-  const replica = (index: number, state: ReplicaState, extra: Partial<ReplicaView>): ReplicaView => ({
+  const replica = (index: number, state: ReplicaState, extra: Partial<ReplicaView>): { -readonly [K in keyof ReplicaView]: ReplicaView[K] } => ({
     slot: `qaa-${index}`, index, config: qaa, role: 'qaa', state, restarts: {}, sdk: undefined, lastHeartbeatAt: undefined,
     heapUsedBytes: undefined, lastPongRttMs: undefined, task: undefined, ...extra,
   });

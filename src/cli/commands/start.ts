@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, overridesFromEnv, type ConfigOverrides } from '../../config/loadConfig.js';
+import { requireAgents } from '../../config/requireAgents.js';
 import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js';
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
 import { CliError, EXIT } from '../CliError.js';
@@ -30,6 +31,7 @@ export function overridesFrom(flags: StartFlags): ConfigOverrides {
 export async function startCommand(flags: StartFlags): Promise<number> {
   if (!flags.config) throw new CliError('Missing --config <file>. Try: agentic-scrum-setup background start --config examples/demo.yaml', EXIT.USAGE);
   const config = loadConfig(flags.config, overridesFrom(flags)); // ConfigError → exit 2
+  requireAgents(config, flags.config);
   const dir = new StateDir(config.background.state_dir);
   const owner = new SupervisorLock(dir.lockFile).owner();
   if (owner) throw new CliError(`A supervisor is already running for ${dir.root} (pid ${owner}). Stop it with "agentic-scrum-setup background stop --state-dir ${dir.root}" or choose another --state-dir.`, EXIT.USAGE);
@@ -42,6 +44,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
   dir.ensure();
   const args = [fileURLToPath(new URL('../main.js', import.meta.url)), 'background', 'start', '--foreground', '--config', flags.config as string];
   for (const [flag, v] of [['--state-dir', flags.stateDir], ['--host', flags.host], ['--port', flags.port], ['--log-level', flags.logLevel]] as const) if (v !== undefined) args.push(flag, v);
+  const outFrom = sizeOf(dir.daemonOutFile); // this start's output begins here
   const out = openSync(dir.daemonOutFile, 'a');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1' } });
   closeSync(out);
@@ -54,8 +57,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
   while (Date.now() < deadline) {
     if (exitCode !== null) {
       if (tty) process.stderr.write('\n');
-      const tail = readFileSync(dir.daemonOutFile, 'utf8').split('\n').slice(-15).join('\n');
-      throw new CliError(`The supervisor exited during start (code ${exitCode}). Last output (${dir.daemonOutFile}):\n${tail}`, exitCode === 2 ? EXIT.USAGE : EXIT.FAILED);
+      throw startFailure(exitCode, dir.daemonOutFile, outFrom);
     }
     const ep = readJson<Endpoint>(dir.endpointFile);
     if (ep && ep.pid === child.pid) {
@@ -70,4 +72,40 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new CliError(`The supervisor (pid ${child.pid}) did not become ready within ${timeoutMs / 1000}s. See ${dir.daemonOutFile}.`, EXIT.FAILED);
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Why the daemonized supervisor exited during start. Its own error (what the CLI
+ * prints to stderr: every line that is not a JSON log line) is shown as it is, so
+ * the user running `start` sees the same clear line as in the foreground; only an
+ * unexpected failure gets the last lines of its output.
+ */
+function startFailure(exitCode: number, outFile: string, from: number): CliError {
+  let out = '';
+  try {
+    const fd = openSync(outFile, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(from, size - 64 * 1024);
+      const buf = Buffer.alloc(Math.max(0, size - start));
+      readSync(fd, buf, 0, buf.length, start);
+      out = buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no output file: the fallback below says where to look
+  }
+  const lines = out.split('\n').filter((l) => l.trim() !== '');
+  const said = lines.filter((l) => !l.startsWith('{') && !l.startsWith('(node:')); // not JSON logs, not Node's own warnings
+  if (exitCode === EXIT.USAGE && said.length) return new CliError(said.join('\n'), EXIT.USAGE);
+  return new CliError(`The supervisor exited during start (code ${exitCode}). Last output (${outFile}):\n${lines.slice(-15).join('\n')}`, exitCode === EXIT.USAGE ? EXIT.USAGE : EXIT.FAILED);
 }

@@ -155,4 +155,41 @@ describe('Replica lifecycle', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await assertion;
   });
+
+  it('refuses a second hello as a protocol error: the first hello\'s capabilities stay, no second welcome, no message', async () => {
+    const { r, last } = setup();
+    const errors: [string, string][] = [];
+    const messages: string[] = [];
+    r.on('protocolError', (reason, detail) => errors.push([reason, detail]));
+    r.on('message', (m) => messages.push(m.type));
+    r.start();
+    await vi.advanceTimersByTimeAsync(0);
+    last().emit('message', { type: 'hello', protocol: 1, pid: 1, sdk: { name: 'first', version: '1' }, capabilities: ['tasks', 'checkpoint'] });
+    const helloAt = r.helloAt;
+    await vi.advanceTimersByTimeAsync(2500);
+    last().emit('message', { type: 'hello', protocol: 1, pid: 1, sdk: { name: 'second', version: '2' }, capabilities: [] });
+    expect(errors).toEqual([['duplicate_hello', 'a second hello 2.5s after the first, ignored: the session keeps its first hello\'s capabilities (tasks, checkpoint); an agent says hello once per process']]);
+    expect(r.capabilities).toEqual(['tasks', 'checkpoint']);
+    expect(r.sdk).toBe('first@1');
+    expect(r.helloAt).toBe(helloAt);
+    expect(r.isIdle).toBe(true);
+    expect(last().sent.filter((m) => m.type === 'welcome')).toHaveLength(1);
+    expect(messages).toEqual(['hello']);
+  });
+
+  it('starts a new session with each process: the new process\'s hello is its first', async () => {
+    const { r, last } = setup(new FixedDelayRestartPolicy(0));
+    const errors: string[] = [];
+    r.on('protocolError', (reason) => errors.push(reason));
+    r.start();
+    await vi.advanceTimersByTimeAsync(0);
+    last().emit('message', { type: 'hello', protocol: 1, pid: 1, capabilities: ['tasks'] });
+    last().exit({ code: 1, signal: null });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.capabilities).toEqual([]);
+    last().emit('message', { type: 'hello', protocol: 1, pid: 2, capabilities: ['checkpoint'] });
+    expect(errors).toEqual([]);
+    expect(r.capabilities).toEqual(['checkpoint']);
+    expect(last().sent.filter((m) => m.type === 'welcome')).toHaveLength(1);
+  });
 });
