@@ -1,13 +1,16 @@
 import { rmSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { initTracing } from '../telemetry/tracing.js';
-import { createSupervisorLogger } from '../telemetry/logger.js';
+import { createConsoleSink, createSupervisorLogger } from '../telemetry/logger.js';
 import { LogStore } from '../telemetry/LogStore.js';
+import { registerDiskWriteMetrics } from '../telemetry/metrics/diskWriteMetrics.js';
 import { registerLogStoreMetrics } from '../telemetry/metrics/logStoreMetrics.js';
 import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
 import { registerStatsRoute } from '../server/statsRoute.js';
+import { DiskFullError, isDiskFull } from '../store/DiskFullError.js';
+import { DiskWatch } from '../store/DiskWatch.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
@@ -26,13 +29,23 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const lock = new SupervisorLock(dir.lockFile);
   lock.acquire();
 
-  const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + 1);
-  const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: opts.console });
+  // A full disk: stores report refused writes here; it probes until there is room again.
+  const disk = new DiskWatch(dir.root);
+  const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + 1, {
+    onWriteError: (err, name) => {
+      const e = DiskFullError.from(err, dir.logDir, `write the ${name} log`);
+      if (e) disk.report('logs', e);
+    },
+  });
+  disk.on('recovered', () => logStore.reopen());
+  const con = opts.console ? createConsoleSink() : undefined;
+  process.stderr.on('error', () => undefined);
+  const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: con });
   const tracing = initTracing('agentic-supervisor');
   const apiToken = dir.ensureToken(dir.tokenFile);
   dir.ensureToken(dir.webhookTokenFile);
 
-  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer });
+  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk });
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, apiToken, logger: log, metricsAuth: undefined });
 
   let shuttingDown: Promise<number> | undefined;
@@ -60,7 +73,10 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   registerStatsRoute(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);
-  if (metrics) registerLogStoreMetrics(metrics.registry, logStore, bg.agents.map((a) => a.name));
+  if (metrics) {
+    registerLogStoreMetrics(metrics.registry, logStore, [...bg.agents.map((a) => a.name), 'supervisor']);
+    registerDiskWriteMetrics(metrics.registry, disk);
+  }
 
   let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -79,6 +95,14 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('uncaughtException', (err) => {
+    // A write the disk refused where nobody expected it: the supervisor degrades
+    // (see docs/operations.md, "Disk full") rather than stopping its agents.
+    if (isDiskFull(err)) {
+      const first = disk.state.kind === 'ok';
+      disk.report('other', DiskFullError.from(err, dir.root, 'write') as DiskFullError);
+      if (first) log.error({ err: err.message, stack: err.stack }, 'a write the disk refused was not handled where it happened; going on');
+      return;
+    }
     log.fatal({ err: err.message, stack: err.stack }, 'uncaught exception: stopping agents');
     void shutdown('uncaught exception', 1);
   });

@@ -128,4 +128,56 @@ describe('LogStore', () => {
     expect(text).toContain('agentic_log_lines_dropped_total{agent="idle"} 0');
     expect(text).not.toContain('supervisor');
   });
+
+  describe('when the disk refuses a write', () => {
+    const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const lines = (name: string) => readFileSync(path.join(dir, `${name}.log`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seq: number });
+
+    it('drops and counts every line while the stream is broken (nothing kept in memory), tells once, and resumes on reopen', async () => {
+      const errors: [string, string][] = [];
+      const store = new LogStore(dir, logging(), 1, { onWriteError: (err, name) => errors.push([name, (err as { code: string }).code]) });
+      store.write('a', { seq: 0 });
+      await new Promise((r) => setTimeout(r, 50));
+      store.stream('a').destroy(enospc()); // what rotating-file-stream does when its file write fails
+      await vi.waitFor(() => expect(errors).toEqual([['a', 'ENOSPC']])); // its error comes once its file is closed
+      expect(store.failing).toBe(true);
+      const pad = 'z'.repeat(1000);
+      for (let i = 1; i <= 20_000; i++) store.write('a', { seq: i, pad }); // 20 MB: more than the buffer cap
+      await turn();
+      expect(store.counts().get('a')).toEqual({ written: 1, dropped: 20_000 });
+      expect(errors).toHaveLength(1);
+      expect(store.reopen()).toBe(1);
+      expect(store.failing).toBe(false);
+      store.write('a', { seq: 20_001 });
+      await store.close();
+      expect(lines('a').map((r) => r.seq)).toEqual([0, 20_001]);
+      expect(store.counts().get('a')).toEqual({ written: 2, dropped: 20_000 });
+    });
+
+    it('tries the file again by itself after retryMs', async () => {
+      let now = 1_000_000;
+      const store = new LogStore(dir, logging(), 1, { retryMs: 5000, now: () => now });
+      store.stream('b').destroy(enospc());
+      await turn();
+      store.write('b', { seq: 1 });
+      now += 4999;
+      store.write('b', { seq: 2 });
+      now += 1;
+      store.write('b', { seq: 3 });
+      await store.close();
+      expect(lines('b').map((r) => r.seq)).toEqual([3]);
+      expect(store.counts().get('b')).toEqual({ written: 1, dropped: 2 });
+    });
+
+    it('gives a logger a sink that never throws, with the supervisor\'s lines counted like an agent\'s', async () => {
+      const store = new LogStore(dir, logging());
+      const sink = store.sink('supervisor');
+      expect(sink.write('{"level":30,"msg":"one"}\n')).toBe(true);
+      store.stream('supervisor').destroy(enospc());
+      await turn();
+      expect(() => sink.write('{"level":30,"msg":"two"}\n')).not.toThrow();
+      await store.close();
+      expect(store.counts().get('supervisor')).toEqual({ written: 0, dropped: 2 }); // "one" was queued with the stream that broke
+    });
+  });
 });
