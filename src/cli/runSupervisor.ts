@@ -15,14 +15,17 @@ import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js'
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
 import { VERSION } from '../version.js';
+import { adoptDaemonOutput, DAEMON_STREAM } from './daemonOutput.js';
 import { extendSupervisor } from './extensions.js';
 
 /**
  * Runs the supervisor in the foreground until SIGINT/SIGTERM or `background stop`.
- * Resolves with the process exit code.
+ * Resolves with the process exit code. `daemonOut` is set in the daemon `start`
+ * spawned: the file its stdout and stderr go to, left once the supervisor is ready
+ * (see adoptDaemonOutput).
  * @throws AlreadyRunningError when another supervisor holds the state directory.
  */
-export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean }): Promise<number> {
+export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean; daemonOut?: string | undefined }): Promise<number> {
   const bg = config.background;
   const dir = new StateDir(bg.state_dir);
   dir.ensure();
@@ -31,7 +34,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   // A full disk: stores report refused writes here; it probes until there is room again.
   const disk = new DiskWatch(dir.root);
-  const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + 1, {
+  const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + (opts.daemonOut ? 2 : 1), {
     onWriteError: (err, name) => {
       const e = DiskFullError.from(err, dir.logDir, `write the ${name} log`);
       if (e) disk.report('logs', e);
@@ -48,6 +51,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk });
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, apiToken, logger: log, metricsAuth: undefined });
 
+  let restoreStdio = () => {};
   let shuttingDown: Promise<number> | undefined;
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => { resolveExit = r; });
@@ -62,6 +66,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
       log.info('supervisor stopped');
       await new Promise((r) => log.flush(() => r(undefined)));
       await logStore.close();
+      restoreStdio();
       lock.release();
       resolveExit(code);
       return code;
@@ -74,7 +79,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);
   if (metrics) {
-    registerLogStoreMetrics(metrics.registry, logStore, [...bg.agents.map((a) => a.name), 'supervisor']);
+    registerLogStoreMetrics(metrics.registry, logStore, [...bg.agents.map((a) => a.name), 'supervisor', ...(opts.daemonOut ? [DAEMON_STREAM] : [])]);
     registerDiskWriteMetrics(metrics.registry, disk);
   }
 
@@ -121,5 +126,6 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const endpoint: Endpoint = { url: `http://${host}:${port}`, pid: process.pid, started_at: new Date().toISOString(), state_dir: dir.root };
   writeAtomic(dir.endpointFile, JSON.stringify(endpoint, null, 1), 0o600);
   log.info({ url: endpoint.url, state_dir: dir.root, logs: dir.logDir }, `supervisor ready on ${endpoint.url}`);
+  if (opts.daemonOut) restoreStdio = adoptDaemonOutput(logStore, opts.daemonOut, con);
   return exited;
 }

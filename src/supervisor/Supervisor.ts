@@ -21,6 +21,7 @@ import type { PerTaskAgent } from './PerTaskAgent.js';
 import { createPerTaskAgent } from './perTaskWiring.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
+import { RepeatedWarnings } from './RepeatedWarnings.js';
 import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
 import type { StateDir } from './StateDir.js';
@@ -69,6 +70,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly policy: RestartPolicy;
   /** Whether the state directory's disk takes writes; stores report refusals to it. */
   readonly disk: DiskWatch;
+  /** Repeated warnings about one agent (malformed protocol lines, refused checkpoints), rate-limited. */
+  readonly warnings: RepeatedWarnings;
   queue!: TaskQueue;
   checkpoints!: CheckpointStore;
   events!: EventLog;
@@ -88,6 +91,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.policy = opts.policy ?? BackoffRestartPolicy.fromConfig(config.background.monitoring.recovery);
     this.tracer = opts.tracer ?? trace.getTracer('agentic-supervisor');
     this.disk = opts.disk ?? new DiskWatch(opts.stateDir.root);
+    this.warnings = new RepeatedWarnings(opts.logger);
     this.reaper = new OrphanReaper(opts.stateDir.pidFile, (err) => {
       const e = DiskFullError.from(err, opts.stateDir.root, 'write the pid file');
       if (e) this.disk.report('pid_file', e);
@@ -159,6 +163,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.log.info({ reason }, 'stopping agents');
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
     this.writePidFile();
+    this.warnings.flush();
     if (this.db) this.queue.flushDeferred();
     this.disk.close();
     this.db?.close();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { captureStdio } from '../../src/telemetry/captureStdio.js';
 import { LogStore, MAX_BUFFERED_BYTES } from '../../src/telemetry/LogStore.js';
 import { registerLogStoreMetrics } from '../../src/telemetry/metrics/logStoreMetrics.js';
 
@@ -179,5 +180,29 @@ describe('LogStore', () => {
       await store.close();
       expect(store.counts().get('supervisor')).toEqual({ written: 0, dropped: 2 }); // "one" was queued with the stream that broke
     });
+  });
+
+  it('captures what the process writes to stdout and stderr into a stream, line by line, until restored', async () => {
+    const store = new LogStore(dir, logging());
+    const restore = captureStdio(store, 'daemon', () => 42);
+    let cb = false;
+    try {
+      process.stdout.write('first line\nsecond ');
+      process.stdout.write('half\n', () => { cb = true; });
+      process.stderr.write(Buffer.from('a warning\n'));
+      process.stdout.write('no newline yet');
+    } finally {
+      restore();
+    }
+    await turn();
+    await store.close();
+    const recs = readFileSync(store.file('daemon'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs).toEqual([
+      { level: 30, time: 42, component: 'daemon', stream: 'stdout', msg: 'first line' },
+      { level: 30, time: 42, component: 'daemon', stream: 'stdout', msg: 'second half' },
+      { level: 40, time: 42, component: 'daemon', stream: 'stderr', msg: 'a warning' },
+      { level: 30, time: 42, component: 'daemon', stream: 'stdout', msg: 'no newline yet' },
+    ]);
+    expect(cb).toBe(true);
   });
 });
