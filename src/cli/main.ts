@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/ConfigError.js';
+import { isDiskFull } from '../store/DiskFullError.js';
 import { AlreadyRunningError } from '../supervisor/SupervisorLock.js';
 import { TokenFileError } from '../supervisor/tokenFiles.js';
 import { VERSION } from '../version.js';
@@ -39,6 +40,12 @@ function report(err: unknown): number {
   if (err instanceof CliError) {
     process.stderr.write(`${err.message}\n`);
     return err.exitCode;
+  }
+  if (isDiskFull(err)) {
+    // e.g. a start on a full disk: the lock, token and endpoint files need a little room
+    const where = (err as { path?: string }).path;
+    process.stderr.write(`${(err as Error).message}${where ? '' : ' (in the state directory)'}: the disk is full. Free space on it and try again (docs/operations.md, "Disk full").\n`);
+    return EXIT.FAILED;
   }
   process.stderr.write(`Unexpected error: ${(err as Error)?.stack ?? String(err)}\nPlease report this with the command you ran.\n`);
   return EXIT.FAILED;

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { alertingRenderCommand } from './commands/alerting.js';
 import { alertsCommand } from './commands/alerts.js';
 import { controllerCommand } from './commands/controller.js';
@@ -31,6 +31,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--port <n>', 'HTTP port (overrides background.server.port)')
     .option('--log-level <level>', 'trace|debug|info|warn|error')
     .option('--ready-timeout <seconds>', 'how long to wait for readiness when daemonizing', '30')
+    .addOption(new Option('--daemon-out <file>', 'internal: the daemon\'s stdout file, left once ready').hideHelp())
     .action(run(startCommand));
 
   stateDirOpts(bg.command('stop').description('Stop the supervisor and every agent gracefully'))

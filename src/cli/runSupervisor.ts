@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { initTracing } from '../telemetry/tracing.js';
-import { createSupervisorLogger } from '../telemetry/logger.js';
+import { createConsoleSink, createSupervisorLogger } from '../telemetry/logger.js';
 import { LogStore } from '../telemetry/LogStore.js';
+import { registerDiskWriteMetrics } from '../telemetry/metrics/diskWriteMetrics.js';
 import { registerLogStoreMetrics } from '../telemetry/metrics/logStoreMetrics.js';
 import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
@@ -10,21 +11,26 @@ import { registerRoutes } from '../server/routes.js';
 import { serverSecrets } from '../server/serverSecrets.js';
 import { registerStatsRoute } from '../server/statsRoute.js';
 import { gateUntilReady } from '../server/startingGate.js';
+import { DiskFullError, isDiskFull } from '../store/DiskFullError.js';
+import { DiskWatch } from '../store/DiskWatch.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
 import { VERSION } from '../version.js';
 import { keepRunningOnBrokenPipe } from './brokenPipe.js';
+import { adoptDaemonOutput, DAEMON_STREAM } from './daemonOutput.js';
 import { extendSupervisor } from './extensions.js';
 import { listenError } from './listenError.js';
 
 /**
  * Runs the supervisor in the foreground until SIGINT/SIGTERM or `background stop`.
- * Resolves with the process exit code.
+ * Resolves with the process exit code. `daemonOut` is set in the daemon `start`
+ * spawned: the file its stdout and stderr go to, left once the supervisor is ready
+ * (see adoptDaemonOutput).
  * @throws AlreadyRunningError when another supervisor holds the state directory.
  * @throws TokenFileError or ConfigError when a token or the /metrics password file is unusable.
  */
-export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean }): Promise<number> {
+export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean; daemonOut?: string | undefined }): Promise<number> {
   const bg = config.background;
   if (opts.console) keepRunningOnBrokenPipe(); // a closed console must not end the supervision
   const dir = new StateDir(bg.state_dir);
@@ -34,15 +40,26 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const lock = new SupervisorLock(dir.lockFile);
   lock.acquire();
 
-  const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + 1);
-  const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: opts.console });
+  // A full disk: stores report refused writes here; it probes until there is room again.
+  const disk = new DiskWatch(dir.root);
+  const logStore = new LogStore(dir.logDir, bg.logging, bg.agents.length + (opts.daemonOut ? 2 : 1), {
+    onWriteError: (err, name) => {
+      const e = DiskFullError.from(err, dir.logDir, `write the ${name} log`);
+      if (e) disk.report('logs', e);
+    },
+  });
+  disk.on('recovered', () => logStore.reopen());
+  const con = opts.console ? createConsoleSink() : undefined;
+  process.stderr.on('error', () => undefined);
+  const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: con });
   const tracing = initTracing('agentic-supervisor');
 
-  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer });
+  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk });
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, ...secrets, logger: log });
   gateUntilReady(app, () => sup.ready);
 
   let agentsStarted = false;
+  let restoreStdio = () => {};
   let shuttingDown: Promise<number> | undefined;
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => { resolveExit = r; });
@@ -59,6 +76,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
       log.info('supervisor stopped');
       await new Promise((r) => log.flush(() => r(undefined)));
       await logStore.close();
+      restoreStdio();
       lock.release();
       resolveExit(code);
       return code;
@@ -70,7 +88,10 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   registerStatsRoute(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);
-  if (metrics) registerLogStoreMetrics(metrics.registry, logStore, bg.agents.map((a) => a.name));
+  if (metrics) {
+    registerLogStoreMetrics(metrics.registry, logStore, [...bg.agents.map((a) => a.name), 'supervisor', ...(opts.daemonOut ? [DAEMON_STREAM] : [])]);
+    registerDiskWriteMetrics(metrics.registry, disk);
+  }
 
   let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -89,6 +110,14 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('uncaughtException', (err) => {
+    // A write the disk refused where nobody expected it: the supervisor degrades
+    // (see docs/operations.md, "Disk full") rather than stopping its agents.
+    if (isDiskFull(err)) {
+      const first = disk.state.kind === 'ok';
+      disk.report('other', DiskFullError.from(err, dir.root, 'write') as DiskFullError);
+      if (first) log.error({ err: err.message, stack: err.stack }, 'a write the disk refused was not handled where it happened; going on');
+      return;
+    }
     log.fatal({ err: err.message, stack: err.stack }, 'uncaught exception: stopping agents');
     void shutdown('uncaught exception', 1);
   });
@@ -116,5 +145,6 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const endpoint: Endpoint = { url: `http://${host}:${port}`, pid: process.pid, started_at: new Date().toISOString(), state_dir: dir.root };
   writeAtomic(dir.endpointFile, JSON.stringify(endpoint, null, 1), 0o600);
   log.info({ url: endpoint.url, state_dir: dir.root, logs: dir.logDir }, `supervisor ready on ${endpoint.url}`);
+  if (opts.daemonOut) restoreStdio = adoptDaemonOutput(logStore, opts.daemonOut, con);
   return exited;
 }

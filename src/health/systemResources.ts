@@ -1,5 +1,6 @@
 import { statfsSync } from 'node:fs';
 import os from 'node:os';
+import type { DiskState } from '../store/DiskWatch.js';
 import { round1 } from './format.js';
 import type { Finding } from './types.js';
 
@@ -37,12 +38,13 @@ function cpuTimes(): CpuTimes {
 /**
  * Measures host CPU, memory and the disks of `paths` (the state and log
  * directories); a disk fuller than `max_disk_percent` is a system finding
- * (degraded): the queue database and the logs live there.
+ * (degraded): the queue database and the logs live there. A disk that refuses
+ * writes (`disk.state` is `full`: the stores report it at once) is unhealthy.
  */
 export class SystemResources {
   private prev: CpuTimes | undefined;
 
-  constructor(private readonly paths: readonly string[], private readonly maxDiskPercent: number) {}
+  constructor(private readonly paths: readonly string[], private readonly maxDiskPercent: number, private readonly disk?: { readonly state: DiskState }) {}
 
   measure(): SystemResourcesReport {
     const now = cpuTimes();
@@ -71,9 +73,15 @@ export class SystemResources {
   }
 
   findings(r: SystemResourcesReport, now: number): Finding[] {
-    return r.disks.filter((d) => d.used_percent > this.maxDiskPercent).map((d) => ({
+    const st = this.disk?.state;
+    // First: of two findings about one path, the first one counts.
+    const refused: Finding[] = st?.kind === 'full' ? [{
+      check: 'system', kind: 'disk', subject: st.path, severity: 'unhealthy', value: st.freeBytes ?? null, threshold: 0, unit: 'bytes', since: st.since, restart: false,
+      message: `system: the disk holding ${st.path} refuses writes since ${new Date(st.since).toISOString()} (${st.failures} refused, last by the ${st.store} store; ${st.freeBytes ?? 'unknown'} bytes free) — new tasks are refused with 507 and log lines are dropped; free space on that filesystem: the supervisor recovers by itself`,
+    }] : [];
+    return [...refused, ...r.disks.filter((d) => d.used_percent > this.maxDiskPercent).map((d) => ({
       check: 'system', kind: 'disk', subject: d.path, severity: 'degraded', value: d.used_percent, threshold: this.maxDiskPercent, unit: '%', since: now, restart: false,
       message: `system: the filesystem holding ${d.path} is ${d.used_percent}% full (max_disk_percent ${this.maxDiskPercent}%), ${(d.free_bytes / 1024 ** 3).toFixed(1)} GB free — the task queue and logs need room: free space or move state_dir`,
-    }));
+    }) satisfies Finding)];
   }
 }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Db } from '../store/Database.js';
+import { DiskFullError } from '../store/DiskFullError.js';
+import { DeferredWrites } from './DeferredWrites.js';
 import { taskStats, type RoleStats } from './taskStats.js';
 import { DuplicateTaskError, QueueFullError, priorityBand, type AttemptCause, type LlmUsage, type SubmitInput, type Task, type TaskStatus } from './Task.js';
 
@@ -22,16 +25,25 @@ export interface QueueOptions {
   maxAttempts: number;
   historyRetention: number;
   now?: () => number;
+  /** Told of every write the disk refused (the call then throws it, or keeps the write for {@link TaskQueue.flushDeferred}). */
+  onDiskFull?: ((err: DiskFullError) => void) | undefined;
 }
 
 /**
  * The durable task queue (SQLite, WAL, synchronous=FULL). Every state change is
  * one transaction, so a SIGKILL of the supervisor loses nothing acknowledged.
  * Tasks in progress when a supervisor died are re-queued by `recoverInProgress()`.
+ *
+ * A full disk: `submit`, `take` and `cancel` throw {@link DiskFullError} (nothing
+ * is changed; the API answers 507). An outcome (`complete`, `fail`, `release`) is
+ * never lost to it: it is kept in memory, one per task, and written by
+ * {@link flushDeferred} once the disk takes writes; meanwhile the task reads as
+ * in progress. Progress and history pruning are skipped.
  */
 export class TaskQueue {
   private readonly now: () => number;
   private readonly stmts;
+  private readonly deferred = new DeferredWrites();
 
   constructor(private readonly db: Db, private readonly opts: QueueOptions) {
     this.now = opts.now ?? Date.now;
@@ -74,7 +86,11 @@ export class TaskQueue {
         priority: input.priority ?? 5, now, correlation_id: input.correlation_id, traceparent: input.traceparent ?? null,
       });
     });
-    tx.immediate();
+    try {
+      tx.immediate();
+    } catch (err) {
+      throw this.refused(err, 'store the task') ?? err;
+    }
     return this.get(id) as Task;
   }
 
@@ -91,7 +107,10 @@ export class TaskQueue {
     return this.stmts.anyPending.get(role) !== undefined;
   }
 
-  /** Leases the highest-priority, oldest pending task of `role` to `agentId`. */
+  /**
+   * Leases the highest-priority, oldest pending task of `role` to `agentId`.
+   * @throws DiskFullError when the disk refuses the write (the task stays pending).
+   */
   take(role: string, agentId: string): Task | undefined {
     const tx = this.db.transaction(() => {
       const r = this.stmts.next.get(role) as Row | undefined;
@@ -100,19 +119,35 @@ export class TaskQueue {
       this.stmts.assign.run(agentId, now, now, now, r.id);
       return r.id;
     });
-    const id = tx.immediate();
+    let id: string | undefined;
+    try {
+      id = tx.immediate();
+    } catch (err) {
+      throw this.refused(err, `lease a ${role} task`) ?? err;
+    }
     return id ? this.get(id) : undefined;
   }
 
   progress(id: string, fraction: number | undefined, message: string | undefined): void {
     const now = this.now();
-    this.stmts.progress.run(fraction ?? null, message ?? null, now, now, id);
+    try {
+      this.stmts.progress.run(fraction ?? null, message ?? null, now, now, id);
+    } catch (err) {
+      if (!this.refused(err, `record progress of task ${id}`)) throw err;
+    }
   }
 
+  /** Marks a task in progress completed; undefined when it was not in progress (or the write is deferred: see the class). */
   complete(id: string, result: unknown, llm?: LlmUsage): Task | undefined {
     const now = this.now();
-    const changed = this.stmts.complete.run(result === undefined ? null : JSON.stringify(result), llm ? JSON.stringify(llm) : null, now, now, id).changes;
-    return changed ? this.get(id) : undefined;
+    const args = [result === undefined ? null : JSON.stringify(result), llm ? JSON.stringify(llm) : null, now, now, id] as const;
+    try {
+      return this.stmts.complete.run(...args).changes ? this.get(id) : undefined;
+    } catch (err) {
+      if (!this.refused(err, `record task ${id} as completed`)) throw err;
+      this.deferred.set(id, () => this.stmts.complete.run(...args));
+      return undefined;
+    }
   }
 
   /**
@@ -132,7 +167,16 @@ export class TaskQueue {
       this.stmts.deadLetter.run(why, llm ? JSON.stringify(llm) : null, now, now, id);
       return 'dead_lettered';
     });
-    return tx.immediate();
+    try {
+      return tx.immediate();
+    } catch (err) {
+      if (!this.refused(err, `record the failure of task ${id}`)) throw err;
+      this.deferred.set(id, () => tx.immediate());
+      // The outcome the deferred write will have (nothing else changes an in-progress task meanwhile).
+      const r = this.stmts.get.get(id) as Row | undefined;
+      if (!r || r.status !== 'in_progress') return undefined;
+      return retryable && r.attempts < this.opts.maxAttempts ? 'retry' : 'dead_lettered';
+    }
   }
 
   /**
@@ -141,12 +185,24 @@ export class TaskQueue {
    * in `COUNTED_CAUSES`). Returns false when the task was not in progress.
    */
   release(id: string, cause: Exclude<AttemptCause, 'agent_failed' | 'crashed' | 'timeout' | 'stalled' | 'spawn_failed'>, detail: string): boolean {
-    return this.stmts.release.run(`${cause}: ${detail}`, this.now(), id).changes > 0;
+    const args = [`${cause}: ${detail}`, this.now(), id] as const;
+    try {
+      return this.stmts.release.run(...args).changes > 0;
+    } catch (err) {
+      if (!this.refused(err, `give task ${id} back to the queue`)) throw err;
+      this.deferred.set(id, () => this.stmts.release.run(...args));
+      return (this.stmts.get.get(id) as Row | undefined)?.status === 'in_progress';
+    }
   }
 
+  /** @throws DiskFullError when the disk refuses the write (nothing changed). */
   cancel(id: string): boolean {
     const now = this.now();
-    return this.stmts.cancel.run(now, now, id).changes > 0;
+    try {
+      return this.stmts.cancel.run(now, now, id).changes > 0;
+    } catch (err) {
+      throw this.refused(err, `cancel task ${id}`) ?? err;
+    }
   }
 
   /** Tasks that were in progress (e.g. when a previous supervisor was killed). */
@@ -187,8 +243,40 @@ export class TaskQueue {
     return taskStats(this.db, sinceMs, this.now());
   }
 
-  /** Keeps the newest `historyRetention` finished tasks. */
+  /** Keeps the newest `historyRetention` finished tasks (skipped while the disk is full). */
   pruneHistory(): number {
-    return this.stmts.prune.run(this.opts.historyRetention).changes;
+    try {
+      return this.stmts.prune.run(this.opts.historyRetention).changes;
+    } catch (err) {
+      if (!this.refused(err, 'prune the task history')) throw err;
+      return 0;
+    }
+  }
+
+  /** Task outcomes waiting for the disk (see the class). */
+  get deferredWrites(): number {
+    return this.deferred.size;
+  }
+
+  /**
+   * Writes the outcomes the disk refused earlier, oldest first; stops at the first
+   * refused again. Cheap when there are none: call it on a timer and when the disk recovers.
+   * @returns how many were written
+   */
+  flushDeferred(): number {
+    if (!this.deferred.size) return 0;
+    try {
+      return this.deferred.flush();
+    } catch (err) {
+      if (!this.refused(err, 'write the task outcomes kept while the disk was full')) throw err;
+      return 0;
+    }
+  }
+
+  /** `err` as a DiskFullError (told to `onDiskFull`) when the disk refused a write; else undefined. */
+  private refused(err: unknown, what: string): DiskFullError | undefined {
+    const e = DiskFullError.from(err, path.dirname(this.db.name), what);
+    if (e) this.opts.onDiskFull?.(e);
+    return e;
   }
 }

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { DiskFullError } from '../store/DiskFullError.js';
 import type { Logger } from '../telemetry/logger.js';
 import { clientErrorHandler, frameworkErrors, pathExcerpt } from './frameworkErrors.js';
 import { enforceRouteAuth, type AuthSecrets } from './routeAuth.js';
@@ -55,6 +56,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     }
     if (err instanceof SyntaxError || err.statusCode === 400) return sendError(reply, 400, 'bad_request', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendError(reply, err.statusCode, 'bad_request', err.message);
+    // Nothing was stored: the caller may submit again once there is room.
+    if (err instanceof DiskFullError) return sendError(reply.header('retry-after', '30'), 507, 'disk_full', err.message);
     opts.logger.error({ err: err.message, stack: err.stack }, 'HTTP handler failed');
     return sendError(reply, 500, 'internal_error');
   });

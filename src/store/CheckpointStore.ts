@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Db } from './Database.js';
+import { DiskFullError } from './DiskFullError.js';
 
 export class CheckpointTooLargeError extends Error {
   readonly code = 'ERR_CHECKPOINT_TOO_LARGE';
@@ -15,7 +17,8 @@ export class CheckpointTooLargeError extends Error {
  */
 export class CheckpointStore {
   private readonly stmts;
-  constructor(db: Db, private readonly maxBytes: number, private readonly keep: number, private readonly now: () => number = Date.now) {
+  /** @param onDiskFull told of each checkpoint the disk refused (`put` throws it too). */
+  constructor(private readonly db: Db, private readonly maxBytes: number, private readonly keep: number, private readonly now: () => number = Date.now, private readonly onDiskFull?: (err: DiskFullError) => void) {
     this.stmts = {
       last: db.prepare('SELECT state, seq, created_at FROM checkpoints WHERE slot = ? ORDER BY seq DESC LIMIT 1'),
       insert: db.prepare('INSERT INTO checkpoints (slot, seq, state, created_at) VALUES (?, ?, ?, ?)'),
@@ -33,12 +36,23 @@ export class CheckpointStore {
 
   private readonly save: (slot: string, json: string) => number;
 
-  /** @throws CheckpointTooLargeError over the size limit. Returns the sequence number. */
+  /**
+   * Stores a checkpoint. Returns the sequence number.
+   * @throws CheckpointTooLargeError over the size limit.
+   * @throws DiskFullError when the disk refuses the write (the previous checkpoint stays the latest).
+   */
   put(slot: string, state: unknown): number {
     const json = JSON.stringify(state ?? null);
     const bytes = Buffer.byteLength(json);
     if (bytes > this.maxBytes) throw new CheckpointTooLargeError(bytes, this.maxBytes);
-    return this.save(slot, json);
+    try {
+      return this.save(slot, json);
+    } catch (err) {
+      const e = DiskFullError.from(err, path.dirname(this.db.name), `store the checkpoint of ${slot} (${bytes} bytes)`);
+      if (!e) throw err;
+      this.onDiskFull?.(e);
+      throw e;
+    }
   }
 
   latest(slot: string): { state: unknown; seq: number; created_at: number } | undefined {

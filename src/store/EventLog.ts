@@ -1,12 +1,18 @@
+import path from 'node:path';
 import type { Db } from './Database.js';
+import { DiskFullError } from './DiskFullError.js';
 
 export interface StoredEvent { id: number; at: number; agent: string | null; kind: string; detail: unknown }
 
-/** Durable history of restarts, findings and escalations (bounded by `retention` rows). */
+/**
+ * Durable history of restarts, findings and escalations (bounded by `retention`
+ * rows). History is not worth stopping for: an event the disk refuses is told to
+ * `onDiskFull` and left out.
+ */
 export class EventLog {
   private readonly stmts;
   private writes = 0;
-  constructor(db: Db, private readonly retention = 10_000, private readonly now: () => number = Date.now) {
+  constructor(private readonly db: Db, private readonly retention = 10_000, private readonly now: () => number = Date.now, private readonly onDiskFull?: (err: DiskFullError) => void) {
     this.stmts = {
       insert: db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)'),
       recent: db.prepare('SELECT * FROM events WHERE (? IS NULL OR agent = ?) ORDER BY id DESC LIMIT ?'),
@@ -15,8 +21,14 @@ export class EventLog {
   }
 
   record(agent: string | null, kind: string, detail: unknown): void {
-    this.stmts.insert.run(this.now(), agent, kind, JSON.stringify(detail ?? null));
-    if (++this.writes % 500 === 0) this.stmts.prune.run(this.retention);
+    try {
+      this.stmts.insert.run(this.now(), agent, kind, JSON.stringify(detail ?? null));
+      if (++this.writes % 500 === 0) this.stmts.prune.run(this.retention);
+    } catch (err) {
+      const e = DiskFullError.from(err, path.dirname(this.db.name), `record the ${kind} event${agent ? ` of ${agent}` : ''}`);
+      if (!e) throw err;
+      this.onDiskFull?.(e);
+    }
   }
 
   recent(limit = 50, agent?: string): StoredEvent[] {

@@ -10,13 +10,18 @@ export interface PidRecord { slot: string; pid: number; start_time: number }
  * reused pid is never killed.
  */
 export class OrphanReaper {
-  constructor(private readonly file: string) {}
+  /** @param onWriteError told when the pid file could not be written (a full disk); the previous file stays. */
+  constructor(private readonly file: string, private readonly onWriteError?: (err: unknown) => void) {}
 
-  record(records: PidRecord[]): void {
+  /** Writes the pid file; returns false (and tells `onWriteError`) when it could not. */
+  record(records: PidRecord[]): boolean {
     try {
       writeAtomic(this.file, JSON.stringify({ supervisor_pid: process.pid, agents: records }, null, 1), 0o600);
-    } catch {
-      // the state dir vanished (tests clean up): nothing to record
+      return true;
+    } catch (err) {
+      // a full disk, or the state dir vanished (tests clean up)
+      this.onWriteError?.(err);
+      return false;
     }
   }
 

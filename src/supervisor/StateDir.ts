@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { loadToken } from './tokenFiles.js';
@@ -39,11 +39,20 @@ export class StateDir {
   }
 }
 
-/** Writes a file atomically: a temp file in the same directory, fsync'd by rename semantics. */
+/**
+ * Writes a file atomically: a temp file in the same directory, flushed, then
+ * renamed over `file`. When the write fails (a full disk) the temp file is removed
+ * and `file` keeps its previous content.
+ */
 export function writeAtomic(file: string, data: string, mode = 0o600): void {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, data, { mode, flush: true });
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, data, { mode, flush: true });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 export interface Endpoint {

@@ -9,6 +9,8 @@ import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
 import { CheckpointStore } from '../store/CheckpointStore.js';
 import { openDatabase, type Db } from '../store/Database.js';
+import { DiskFullError } from '../store/DiskFullError.js';
+import { DiskWatch } from '../store/DiskWatch.js';
 import { EventLog } from '../store/EventLog.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { LogStore } from '../telemetry/LogStore.js';
@@ -19,6 +21,8 @@ import type { PerTaskAgent } from './PerTaskAgent.js';
 import { createPerTaskAgent } from './perTaskWiring.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
+import { RepeatedWarnings } from './RepeatedWarnings.js';
+import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
@@ -72,6 +76,8 @@ export interface SupervisorOptions {
   tracer?: Tracer | undefined;
   /** Environment passed to agents (defaults to process.env). */
   baseEnv?: NodeJS.ProcessEnv | undefined;
+  /** The state directory's disk, shared with the log store (default: a watch of its own). */
+  disk?: DiskWatch | undefined;
 }
 
 /**
@@ -86,6 +92,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly sampler = new ResourceSampler();
   readonly startedAt = Date.now();
   readonly policy: RestartPolicy;
+  /** Whether the state directory's disk takes writes; stores report refusals to it. */
+  readonly disk: DiskWatch;
+  /** Repeated warnings about one agent (malformed protocol lines, refused checkpoints), rate-limited. */
+  readonly warnings: RepeatedWarnings;
   queue!: TaskQueue;
   checkpoints!: CheckpointStore;
   events!: EventLog;
@@ -104,7 +114,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.setMaxListeners(50);
     this.policy = opts.policy ?? BackoffRestartPolicy.fromConfig(config.background.monitoring.recovery);
     this.tracer = opts.tracer ?? trace.getTracer('agentic-supervisor');
-    this.reaper = new OrphanReaper(opts.stateDir.pidFile);
+    this.disk = opts.disk ?? new DiskWatch(opts.stateDir.root);
+    this.warnings = new RepeatedWarnings(opts.logger);
+    this.reaper = new OrphanReaper(opts.stateDir.pidFile, (err) => {
+      const e = DiskFullError.from(err, opts.stateDir.root, 'write the pid file');
+      if (e) this.disk.report('pid_file', e);
+    });
+    watchDisk(this);
   }
 
   get bg() {
@@ -123,9 +139,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<void> {
     this.db = openDatabase(this.opts.stateDir.dbFile);
     const q = this.bg.queue;
-    this.queue = new TaskQueue(this.db, { maxDepth: q.max_depth, maxAttempts: q.max_attempts, historyRetention: q.history_retention });
-    this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history);
-    this.events = new EventLog(this.db);
+    const refused = (store: string) => (e: DiskFullError) => this.disk.report(store, e);
+    this.queue = new TaskQueue(this.db, { maxDepth: q.max_depth, maxAttempts: q.max_attempts, historyRetention: q.history_retention, onDiskFull: refused('queue') });
+    this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints'));
+    this.events = new EventLog(this.db, undefined, Date.now, refused('events'));
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
@@ -149,6 +166,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const r = this.replicas.find((x) => x.slot === id);
         if (r?.trialStart()) this.log.warn({ agent: r.config.name, role: r.role, replica: r.slot }, `${r.slot}: circuit half-open, making one trial start`);
       }
+      if (this.disk.state.kind === 'ok') this.queue.flushDeferred();
       this.pump();
       this.queue.pruneHistory();
     }, 1000);
@@ -169,6 +187,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.log.info({ reason }, 'stopping agents');
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
     this.writePidFile();
+    this.warnings.flush();
+    if (this.db) this.queue.flushDeferred();
+    this.disk.close();
     this.db?.close();
     this.db = undefined;
     this.log.info('all agents stopped');
@@ -243,9 +264,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Hands pending tasks to idle service replicas and free per_task slots. Asks
    * the queue once per role whether anything is pending before leasing (the
    * once-a-second tick would otherwise run a write transaction per idle replica).
+   * While the disk refuses the lease, tasks stay pending (the next tick tries again).
    */
   pump(): void {
     if (this.stopping || !this.db) return;
+    try {
+      this.dispatch();
+    } catch (err) {
+      if (!(err instanceof DiskFullError)) throw err;
+    }
+  }
+
+  private dispatch(): void {
     const pending = new Map<string, boolean>();
     const hasPending = (role: string) => {
       let p = pending.get(role);

@@ -43,7 +43,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
   });
   p.on('protocolError', (run, reason, detail) => {
     sup.emit('protocolError', { agent: a.name, reason, detail });
-    sup.log.debug({ ...ctx(run), reason, detail }, `malformed protocol line from ${a.name}:${run.task.id}`);
+    sup.warnings.warn(`${a.name}\u0000protocol\u0000${reason}`, `malformed protocol lines (${reason}) from ${a.name}`, { ...ctx(run), reason, detail }, `malformed protocol line from ${a.name}:${run.task.id} (${reason}): ${detail}`);
   });
   p.on('finished', (run, info) => {
     const durationMs = Date.now() - run.startedAt;

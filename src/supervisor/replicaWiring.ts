@@ -43,7 +43,7 @@ function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogSt
       try {
         sup.checkpoints.put(r.slot, m.state);
       } catch (err) {
-        sup.log.warn({ ...ctx, err: (err as Error).message }, `rejected checkpoint from ${r.slot}`);
+        sup.warnings.warn(`${r.config.name}\u0000checkpoint`, `refused checkpoints from ${r.config.name}`, { ...ctx, err: (err as Error).message }, `rejected checkpoint from ${r.slot}: ${(err as Error).message}`);
       }
       break;
     case 'log':
@@ -73,7 +73,7 @@ export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: num
   r.on('output', (stream, line) => logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId, secrets }, stream, line));
   r.on('protocolError', (reason, detail) => {
     sup.emit('protocolError', { agent: a.name, reason, detail });
-    sup.log.debug({ ...ctx, reason, detail }, `malformed protocol line from ${r.slot}`);
+    sup.warnings.warn(`${a.name}\u0000protocol\u0000${reason}`, `malformed protocol lines (${reason}) from ${a.name}`, { ...ctx, reason, detail }, `malformed protocol line from ${r.slot} (${reason}): ${detail}`);
   });
   r.on('state', (next, prev) => {
     if (next.kind === 'starting') {

@@ -1,11 +1,13 @@
 import path from 'node:path';
-import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import type { RotatingFileStream } from 'rotating-file-stream';
 import type { BackgroundConfig } from '../config/schema.js';
-import { redact } from '../supervisor/secrets.js';
+import { agentRecord, type LineContext } from './agentRecord.js';
+import { fileBytes, rotatingLogStream } from './rotatingLogStream.js';
 
 type LoggingConfig = BackgroundConfig['logging'];
 
-const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+export type { LineContext };
+
 /**
  * Above this many bytes per stream, waiting to be written (queued here and in the
  * stream's own buffer), we drop lines (and count them) rather than grow memory.
@@ -22,28 +24,36 @@ export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 1024 * 1024;
 
-export interface LineContext {
-  agent: string;
-  role: string;
-  replica?: string | undefined;
-  task_id?: string | undefined;
-  trace_id?: string | undefined;
-  /** Values to redact from the line (the agent's secrets). */
-  secrets?: readonly string[] | undefined;
-}
-
 /** Lines of one stream written and dropped since the store was created. */
 export interface StreamCounts {
   /** Lines that reached the stream's file. */
   written: number;
-  /** Lines dropped: over the buffer cap, written after close, or lost to a write error. */
+  /** Lines dropped: over the buffer cap, written after close, lost to a write error, or given while the file could not be written. */
   dropped: number;
+}
+
+export interface LogStoreOptions {
+  /** Told of each write error (a full disk: `ENOSPC`) once per failure of a stream, with the stream's name. */
+  onWriteError?: ((err: unknown, name: string) => void) | undefined;
+  /** After a write error, how long a stream drops its lines before it tries its file again, in ms (default 5000); {@link LogStore.reopen} tries at once. */
+  retryMs?: number | undefined;
+  now?: (() => number) | undefined;
 }
 
 /** One stream and the lines waiting for it. */
 interface Lane {
   readonly name: string;
-  readonly s: RotatingFileStream;
+  /** The file stream; replaced when the lane is reopened after a write error. */
+  s: RotatingFileStream;
+  /** Set by a write error: lines are dropped (counted, not kept) until the lane is reopened. `told`: onWriteError was called. */
+  broken: { at: number; told: boolean } | undefined;
+  /**
+   * Set by a reopen: the next chunk starts with a newline. A write the full disk
+   * cut short leaves a partial line (rotating-file-stream does not retry short
+   * writes), and the next line must not be glued to it.
+   */
+  cut: boolean;
+  readonly totalMb: number;
   readonly chunkBytes: number;
   /** Lines of this event-loop turn (or of the write still in flight), in order, joined into one chunk by `drain`. */
   pending: string[];
@@ -68,6 +78,12 @@ interface Lane {
  * is kept per stream. When a stream's queued and buffered bytes pass
  * {@link MAX_BUFFERED_BYTES}, new lines are dropped and counted ({@link counts}).
  * {@link close} writes what is queued before it closes the files.
+ *
+ * A write error (a full disk) never grows memory and never throws at the writer:
+ * the lines of the failed chunk are counted as dropped, the stream's queue is
+ * dropped, and so is every line given while the stream is broken. The stream is
+ * opened again after `retryMs`, or at once by {@link reopen} (called when the disk
+ * takes writes again), and writing resumes.
  */
 export class LogStore {
   private readonly lanes = new Map<string, Lane>();
@@ -81,7 +97,11 @@ export class LogStore {
    * @param expectedStreams how many streams share `max_total_size_mb` (agents + the
    * supervisor); each stream gets an equal share, and never less than two files.
    */
-  constructor(readonly dir: string, private readonly cfg: LoggingConfig, private readonly expectedStreams = 1) {}
+  constructor(readonly dir: string, private readonly cfg: LoggingConfig, private readonly expectedStreams = 1, private readonly opts: LogStoreOptions = {}) {}
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
 
   /** Lines dropped, all streams together. */
   get dropped(): number {
@@ -90,7 +110,7 @@ export class LogStore {
     return n;
   }
 
-  /** Lines written to files, all streams together (the supervisor's own lines, written by its logger directly, are not counted). */
+  /** Lines written to files, all streams together. */
   get linesWritten(): number {
     let n = 0;
     for (const c of this.counts().values()) n += c.written;
@@ -109,79 +129,120 @@ export class LogStore {
   }
 
   /**
-   * The rotating stream for `name` (created on first use). The supervisor's logger
-   * writes to it directly; agents' lines go through {@link write}.
+   * The rotating stream for `name` as it is now (created on first use); a new one
+   * replaces it after a write error. Write through {@link write}, {@link writeLine} or {@link sink}.
    */
   stream(name: string): RotatingFileStream {
     return this.lane(name).s;
   }
 
+  /**
+   * A destination for a logger that writes finished lines (pino): each `write`
+   * queues its text like {@link writeLine}. It never throws and never blocks.
+   */
+  sink(name: string): { write(chunk: string): boolean } {
+    return { write: (chunk: string) => { this.writeLine(name, chunk); return true; } };
+  }
+
   private lane(name: string): Lane {
     let lane = this.lanes.get(name);
     if (!lane) {
-      const perStreamTotal = Math.max(this.cfg.max_file_size_mb * 2, this.cfg.max_total_size_mb / Math.max(1, this.expectedStreams, this.lanes.size + 1));
-      const sizeK = Math.max(1, Math.round(this.cfg.max_file_size_mb * 1024));
-      const s = createStream(
-        (time: number | Date | null, index?: number) => {
-          if (!time) return `${name}.log`;
-          const d = typeof time === 'number' ? new Date(time) : time;
-          const stamp = d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-          return `${name}.${stamp}-${index ?? 1}.log`;
-        },
-        {
-          path: this.dir,
-          size: `${sizeK}K`,
-          interval: `${Math.max(1, Math.round(this.cfg.max_age_days))}d`,
-          maxFiles: this.cfg.max_files,
-          maxSize: `${Math.max(1, Math.round(perStreamTotal * 1024))}K`,
-          history: `.${name}.history`,
-        },
-      );
-      // A failed write is counted by its callback (the lines of its chunk); the
-      // stream is then destroyed and later writes fail (and are counted) too.
-      s.on('error', () => undefined);
-      lane = { name, s, chunkBytes: Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor((sizeK * 1024) / 8))), pending: [], pendingBytes: 0, inFlight: 0, counts: { written: 0, dropped: 0 } };
+      const totalMb = Math.max(this.cfg.max_file_size_mb * 2, this.cfg.max_total_size_mb / Math.max(1, this.expectedStreams, this.lanes.size + 1));
+      const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(fileBytes(this.cfg) / 8)));
+      lane = { name, s: rotatingLogStream(this.dir, name, this.cfg, totalMb), broken: undefined, cut: false, totalMb, chunkBytes, pending: [], pendingBytes: 0, inFlight: 0, counts: { written: 0, dropped: 0 } };
+      this.listen(lane);
       this.lanes.set(name, lane);
     }
     return lane;
   }
 
+  /** Opens a broken lane's file again. */
+  private open(lane: Lane): void {
+    lane.s = rotatingLogStream(this.dir, lane.name, this.cfg, lane.totalMb);
+    lane.broken = undefined;
+    lane.cut = true;
+    this.listen(lane);
+  }
+
+  private listen(lane: Lane): void {
+    const s = lane.s;
+    // A failed write is counted by its callback (the lines of its chunk); an error
+    // outside a write (opening, rotating) breaks the lane here.
+    s.on('error', (err) => { if (lane.s === s) this.fail(lane, err); });
+  }
+
+  /**
+   * A write error (or a stream found destroyed, its error still on the way): the
+   * lane drops what it holds and every line until it is reopened. The error is
+   * told once per failure.
+   */
+  private fail(lane: Lane, err: unknown): void {
+    if (!lane.broken) {
+      lane.broken = { at: this.now(), told: false };
+      lane.counts.dropped += lane.pending.length;
+      lane.pending = [];
+      lane.pendingBytes = 0;
+      lane.s.destroy();
+    }
+    if (err !== undefined && !lane.broken.told) {
+      lane.broken.told = true;
+      this.opts.onWriteError?.(err, lane.name);
+    }
+  }
+
+  /** Opens again, at once, every stream broken by a write error (the disk takes writes again). Returns how many. */
+  reopen(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) {
+      if (!lane.broken || this.closed) continue;
+      this.open(lane);
+      n++;
+    }
+    return n;
+  }
+
+  /** Whether any stream is broken by a write error and dropping its lines. */
+  get failing(): boolean {
+    for (const lane of this.lanes.values()) if (lane.broken) return true;
+    return false;
+  }
+
   /** Stores one line of an agent's stdout or stderr: JSON is parsed and enriched, plain text wrapped. */
   agentLine(ctx: LineContext, stream: 'stdout' | 'stderr', rawLine: string): void {
-    const line = ctx.secrets?.length ? redact(rawLine, ctx.secrets) : rawLine;
-    let rec: Record<string, unknown> | undefined;
-    if (line.startsWith('{')) {
-      try {
-        const v: unknown = JSON.parse(line);
-        if (v && typeof v === 'object' && !Array.isArray(v)) rec = v as Record<string, unknown>;
-      } catch {
-        // not JSON: wrapped below
-      }
-    }
-    const out: Record<string, unknown> = rec
-      ? { ...rec, level: typeof rec.level === 'string' ? (LEVELS[rec.level] ?? 30) : (rec.level ?? 30), time: rec.time ?? Date.now() }
-      : { level: stream === 'stderr' ? 40 : 30, time: Date.now(), msg: line };
-    out.agent = ctx.agent;
-    out.role = ctx.role;
-    if (ctx.replica !== undefined) out.replica = ctx.replica;
-    out.stream = stream;
-    if (ctx.task_id && out.task_id === undefined) out.task_id = ctx.task_id;
-    if (ctx.trace_id && out.trace_id === undefined) out.trace_id = ctx.trace_id;
-    this.write(ctx.agent, out);
+    // A line that would be dropped is not parsed first (a flood, a full disk).
+    const lane = this.accepting(ctx.agent);
+    if (lane) this.enqueue(lane, `${JSON.stringify(agentRecord(ctx, stream, rawLine))}\n`);
   }
 
   /** Queues one record for `name`'s file; it is written with the others of this event-loop turn. */
   write(name: string, record: Record<string, unknown>): void {
+    const lane = this.accepting(name);
+    if (lane) this.enqueue(lane, `${JSON.stringify(record)}\n`);
+  }
+
+  /** Queues finished text (one or more JSON lines, as a logger writes them) for `name`'s file. */
+  writeLine(name: string, text: string): void {
+    const lane = this.accepting(name);
+    if (lane) this.enqueue(lane, text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** The lane that takes a line for `name` now, or undefined when the line is dropped (and counted). */
+  private accepting(name: string): Lane | undefined {
     if (this.closed) {
       this.lateDrops.set(name, (this.lateDrops.get(name) ?? 0) + 1);
-      return;
+      return undefined;
     }
     const lane = this.lane(name);
-    if (lane.s.destroyed || lane.s.writableLength + lane.pendingBytes > MAX_BUFFERED_BYTES) {
+    if (!lane.broken && lane.s.destroyed) this.fail(lane, undefined);
+    if (lane.broken && this.now() - lane.broken.at >= (this.opts.retryMs ?? 5000)) this.open(lane);
+    if (lane.broken || lane.s.writableLength + lane.pendingBytes > MAX_BUFFERED_BYTES) {
       lane.counts.dropped++;
-      return;
+      return undefined;
     }
-    const line = `${JSON.stringify(record)}\n`;
+    return lane;
+  }
+
+  private enqueue(lane: Lane, line: string): void {
     lane.pending.push(line);
     lane.pendingBytes += line.length;
     this.dirty.add(lane);
@@ -219,11 +280,17 @@ export class LogStore {
 
   private put(lane: Lane, lines: string[], from: number, to: number): void {
     const n = to - from;
+    const s = lane.s;
+    const text = n === 1 ? (lines[from] as string) : lines.slice(from, to).join('');
     lane.inFlight++;
-    lane.s.write(n === 1 ? (lines[from] as string) : lines.slice(from, to).join(''), (err) => {
+    const chunk = lane.cut ? `\n${text}` : text;
+    lane.cut = false;
+    s.write(chunk, (err) => {
       lane.inFlight--;
-      if (err) lane.counts.dropped += n;
-      else lane.counts.written += n;
+      if (err) {
+        lane.counts.dropped += n;
+        if (lane.s === s) this.fail(lane, err);
+      } else lane.counts.written += n;
       if (lane.inFlight === 0 && lane.pending.length) {
         if (this.closed) this.drain(lane);
         else {

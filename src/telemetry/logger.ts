@@ -4,18 +4,56 @@ import type { LogStore } from './LogStore.js';
 
 export type { Logger };
 
+/** The console as a logger destination: on until {@link ConsoleSink.detach}. */
+export interface ConsoleSink {
+  write(s: string): boolean;
+  /** Lines the console refused (a full disk under a redirected stdout, a closed pipe). */
+  readonly dropped: number;
+  /** Stops writing to the console (the daemon, once ready: its lines are in the log store). */
+  detach(): void;
+}
+
+/**
+ * A console destination that never throws at the logger: stdout redirected to a
+ * file on a full disk throws ENOSPC from a synchronous write, and a closed pipe
+ * emits EPIPE; either drops the line (counted) instead of reaching the caller.
+ */
+export function createConsoleSink(): ConsoleSink {
+  const tty = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const out = tty ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component' }) : process.stdout;
+  out.on('error', () => undefined);
+  let on = true;
+  let dropped = 0;
+  return {
+    get dropped() {
+      return dropped;
+    },
+    detach() {
+      on = false;
+    },
+    write(s: string) {
+      if (!on) return true;
+      try {
+        out.write(s);
+      } catch {
+        dropped++;
+      }
+      return true;
+    },
+  };
+}
+
 /**
  * The supervisor's logger: JSON into the log store's `supervisor` stream, plus
  * the console: pretty on a TTY, JSON otherwise. Every line about an agent or task
  * carries `agent`, `role`, `task_id` and `trace_id` (child loggers add them).
+ * No destination throws or grows memory when the disk is full: the store drops
+ * and counts, the console drops.
  */
-export function createSupervisorLogger(opts: { level: string; store?: LogStore | undefined; console: boolean }): Logger {
+export function createSupervisorLogger(opts: { level: string; store?: LogStore | undefined; console?: ConsoleSink | undefined }): Logger {
   const streams: pino.StreamEntry[] = [];
-  if (opts.store) streams.push({ level: 'trace', stream: opts.store.stream('supervisor') });
-  if (opts.console) {
-    const tty = process.stdout.isTTY && !process.env.NO_COLOR;
-    streams.push({ level: opts.level as pino.Level, stream: tty ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component' }) : process.stdout });
-  }
+  if (opts.store) streams.push({ level: 'trace', stream: opts.store.sink('supervisor') });
+  if (opts.console) streams.push({ level: opts.level as pino.Level, stream: opts.console });
   return pino(
     { level: opts.level, base: { component: 'supervisor' }, timestamp: pino.stdTimeFunctions.epochTime },
     streams.length ? pino.multistream(streams) : pino.destination('/dev/null'),

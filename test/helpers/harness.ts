@@ -54,9 +54,14 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   });
 }
 
-/** Starts a real supervisor in the foreground (a child process) and waits until it is ready. */
-export async function startSupervisor(bg: Record<string, unknown>, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningSupervisor> {
+/**
+ * Starts a real supervisor in the foreground (a child process) and waits until it
+ * is ready. `beforeStart` runs once the config is written, before the supervisor
+ * starts (e.g. to mount a filesystem on the state directory).
+ */
+export async function startSupervisor(bg: Record<string, unknown>, opts: { env?: NodeJS.ProcessEnv; beforeStart?: (p: { dir: string; stateDir: string }) => void } = {}): Promise<RunningSupervisor> {
   const { dir, file, stateDir } = writeConfig(bg);
+  opts.beforeStart?.({ dir, stateDir });
   return launch(dir, file, stateDir, opts);
 }
 
@@ -101,6 +106,12 @@ async function launch(dir: string, file: string, stateDir: string, opts: { env?:
 
 export function cleanup(sup: RunningSupervisor | undefined): void {
   if (!sup) return;
+  killAll(sup);
+  rmSync(sup.dir, { recursive: true, force: true });
+}
+
+/** SIGKILLs the supervisor (if still running) and every agent process group in its pid file. */
+export function killAll(sup: RunningSupervisor): void {
   if (sup.proc.exitCode === null) sup.proc.kill('SIGKILL');
   // A test that failed half-way must not leave agents running (a busy-looping
   // fixture would slow every later test): kill every group in the pid file.
@@ -112,7 +123,6 @@ export function cleanup(sup: RunningSupervisor | undefined): void {
   } catch {
     // no pid file
   }
-  rmSync(sup.dir, { recursive: true, force: true });
 }
 
 /** Every live (non-zombie) process whose command line contains `marker`. */

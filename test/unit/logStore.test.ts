@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { captureStdio } from '../../src/telemetry/captureStdio.js';
 import { LogStore, MAX_BUFFERED_BYTES } from '../../src/telemetry/LogStore.js';
 import { registerLogStoreMetrics } from '../../src/telemetry/metrics/logStoreMetrics.js';
 
@@ -127,5 +128,81 @@ describe('LogStore', () => {
     expect(text).toContain('agentic_log_lines_written_total{agent="idle"} 0');
     expect(text).toContain('agentic_log_lines_dropped_total{agent="idle"} 0');
     expect(text).not.toContain('supervisor');
+  });
+
+  describe('when the disk refuses a write', () => {
+    const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const lines = (name: string) => readFileSync(path.join(dir, `${name}.log`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seq: number });
+
+    it('drops and counts every line while the stream is broken (nothing kept in memory), tells once, and resumes on reopen', async () => {
+      const errors: [string, string][] = [];
+      const store = new LogStore(dir, logging(), 1, { onWriteError: (err, name) => errors.push([name, (err as { code: string }).code]) });
+      store.write('a', { seq: 0 });
+      await new Promise((r) => setTimeout(r, 50));
+      store.stream('a').destroy(enospc()); // what rotating-file-stream does when its file write fails
+      await vi.waitFor(() => expect(errors).toEqual([['a', 'ENOSPC']])); // its error comes once its file is closed
+      expect(store.failing).toBe(true);
+      const pad = 'z'.repeat(1000);
+      for (let i = 1; i <= 20_000; i++) store.write('a', { seq: i, pad }); // 20 MB: more than the buffer cap
+      await turn();
+      expect(store.counts().get('a')).toEqual({ written: 1, dropped: 20_000 });
+      expect(errors).toHaveLength(1);
+      expect(store.reopen()).toBe(1);
+      expect(store.failing).toBe(false);
+      store.write('a', { seq: 20_001 });
+      await store.close();
+      expect(lines('a').map((r) => r.seq)).toEqual([0, 20_001]);
+      expect(store.counts().get('a')).toEqual({ written: 2, dropped: 20_000 });
+    });
+
+    it('tries the file again by itself after retryMs', async () => {
+      let now = 1_000_000;
+      const store = new LogStore(dir, logging(), 1, { retryMs: 5000, now: () => now });
+      store.stream('b').destroy(enospc());
+      await turn();
+      store.write('b', { seq: 1 });
+      now += 4999;
+      store.write('b', { seq: 2 });
+      now += 1;
+      store.write('b', { seq: 3 });
+      await store.close();
+      expect(lines('b').map((r) => r.seq)).toEqual([3]);
+      expect(store.counts().get('b')).toEqual({ written: 1, dropped: 2 });
+    });
+
+    it('gives a logger a sink that never throws, with the supervisor\'s lines counted like an agent\'s', async () => {
+      const store = new LogStore(dir, logging());
+      const sink = store.sink('supervisor');
+      expect(sink.write('{"level":30,"msg":"one"}\n')).toBe(true);
+      store.stream('supervisor').destroy(enospc());
+      await turn();
+      expect(() => sink.write('{"level":30,"msg":"two"}\n')).not.toThrow();
+      await store.close();
+      expect(store.counts().get('supervisor')).toEqual({ written: 0, dropped: 2 }); // "one" was queued with the stream that broke
+    });
+  });
+
+  it('captures what the process writes to stdout and stderr into a stream, line by line, until restored', async () => {
+    const store = new LogStore(dir, logging());
+    const restore = captureStdio(store, 'daemon', () => 42);
+    let cb = false;
+    try {
+      process.stdout.write('first line\nsecond ');
+      process.stdout.write('half\n', () => { cb = true; });
+      process.stderr.write(Buffer.from('a warning\n'));
+      process.stdout.write('no newline yet');
+    } finally {
+      restore();
+    }
+    await turn();
+    await store.close();
+    const recs = readFileSync(store.file('daemon'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs).toEqual([
+      { level: 30, time: 42, component: 'daemon', stream: 'stdout', msg: 'first line' },
+      { level: 30, time: 42, component: 'daemon', stream: 'stdout', msg: 'second half' },
+      { level: 40, time: 42, component: 'daemon', stream: 'stderr', msg: 'a warning' },
+      { level: 30, time: 42, component: 'daemon', stream: 'stdout', msg: 'no newline yet' },
+    ]);
+    expect(cb).toBe(true);
   });
 });

@@ -16,6 +16,8 @@ export interface StartFlags {
   port?: string;
   logLevel?: string;
   readyTimeout?: string;
+  /** Internal: set by `start` on the daemon it spawns (the file its stdout and stderr go to). */
+  daemonOut?: string;
 }
 
 /** flags > environment > file > defaults */
@@ -35,14 +37,16 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   const dir = new StateDir(config.background.state_dir);
   const owner = new SupervisorLock(dir.lockFile).owner();
   if (owner) throw new CliError(`A supervisor is already running for ${dir.root} (pid ${owner}). Stop it with "agentic-scrum-setup background stop --state-dir ${dir.root}" or choose another --state-dir.`, EXIT.USAGE);
-  if (flags.foreground) return runSupervisor(config, { console: true });
+  if (flags.foreground) return runSupervisor(config, { console: true, daemonOut: flags.daemonOut });
   return daemonize(flags, dir, Number(flags.readyTimeout ?? 30) * 1000);
 }
 
 /** Starts the supervisor detached and returns once /readyz answers (or the child fails). */
 async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): Promise<number> {
   dir.ensure();
-  const args = [fileURLToPath(new URL('../main.js', import.meta.url)), 'background', 'start', '--foreground', '--config', flags.config as string];
+  // Start-up output (and errors) go to daemon.out, shown below if the daemon exits;
+  // once ready, the daemon writes its output through the log store (adoptDaemonOutput).
+  const args = [fileURLToPath(new URL('../main.js', import.meta.url)), 'background', 'start', '--foreground', '--config', flags.config as string, '--daemon-out', dir.daemonOutFile];
   for (const [flag, v] of [['--state-dir', flags.stateDir], ['--host', flags.host], ['--port', flags.port], ['--log-level', flags.logLevel]] as const) if (v !== undefined) args.push(flag, v);
   const outFrom = sizeOf(dir.daemonOutFile); // this start's output begins here
   const out = openSync(dir.daemonOutFile, 'a');

@@ -26,7 +26,7 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
     source: sup,
     logger: log.child({ component: 'health' }),
     checks: m.enabled ? undefined : [],
-    system: new SystemResources([dir.root, dir.logDir], m.health_checks.resource_usage.max_disk_percent),
+    system: new SystemResources([dir.root, dir.logDir], m.health_checks.resource_usage.max_disk_percent, sup.disk),
     restart: m.recovery.restart_unhealthy ? (t, f) => sup.restart(t.id, { kind: 'unhealthy', finding: f.message }) : undefined,
   });
   attachHealth(sup, checker);

@@ -18,13 +18,13 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: MetricsRegis
 
 /**
  * Counts refused submissions of the control API (POST /api/v1/tasks answered with
- * the documented error codes `queue_full` or `unknown_role`) in
+ * the documented error codes `queue_full`, `unknown_role` or `disk_full`) in
  * `agentic_tasks_rejected_total`. The supervisor emits no event for a refusal, so
  * this reads the API's answer.
  */
 export function countRejectedSubmissions(app: FastifyInstance, metrics: MetricsRegistry): void {
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method !== 'POST' || req.routeOptions.url !== '/api/v1/tasks' || (reply.statusCode !== 400 && reply.statusCode !== 429) || typeof payload !== 'string') return payload;
+    if (req.method !== 'POST' || req.routeOptions.url !== '/api/v1/tasks' || (reply.statusCode !== 400 && reply.statusCode !== 429 && reply.statusCode !== 507) || typeof payload !== 'string') return payload;
     let error: unknown;
     try {
       error = (JSON.parse(payload) as { error?: unknown }).error;
@@ -32,7 +32,7 @@ export function countRejectedSubmissions(app: FastifyInstance, metrics: MetricsR
       return payload;
     }
     const role = (req.body as { role?: unknown } | undefined)?.role;
-    if (error === 'queue_full' || error === 'unknown_role') metrics.taskRejected(typeof role === 'string' ? role : '', error);
+    if (error === 'queue_full' || error === 'unknown_role' || error === 'disk_full') metrics.taskRejected(typeof role === 'string' ? role : '', error);
     return payload;
   });
 }

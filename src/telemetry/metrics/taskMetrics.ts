@@ -6,7 +6,7 @@ import type { SupervisorView } from './source.js';
 
 export const TASK_OUTCOMES: readonly TaskOutcome[] = ['completed', 'failed', 'dead_lettered', 'cancelled'];
 export const PRIORITY_BANDS = ['high', 'normal', 'low'] as const;
-export type RejectReason = 'queue_full' | 'unknown_role';
+export type RejectReason = 'queue_full' | 'unknown_role' | 'disk_full';
 /** Task run time buckets, seconds: tasks take seconds to an hour and more. */
 export const TASK_DURATION_BUCKETS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 2700, 3600, 5400, 7200];
 
@@ -52,6 +52,7 @@ export class TaskMetrics implements MetricGroup {
       for (const role of sup.roles) {
         submitted.inc({ role }, 0);
         this.rejected.inc({ role, reason: 'queue_full' }, 0);
+        this.rejected.inc({ role, reason: 'disk_full' }, 0);
         // Counters start at 0 so increase() sees the first task; duration series appear with their first observation.
         for (const outcome of TASK_OUTCOMES) tasks.inc({ labels: { role, outcome }, value: 0 });
       }
