@@ -28,7 +28,7 @@ export interface PerTaskHost {
 }
 
 interface Events {
-  /** A run was created for a task; its process is being spawned. Subscribe to the run's own events here. */
+  /** A run's process was spawned for a task (state `spawned`; `proc` is set). Subscribe to the run's own events here. */
   started: [PerTaskRun, RunCommand];
   /** A run is over and has left `runs` (its slot is free). */
   finished: [PerTaskRun, RunEnding];
@@ -84,8 +84,8 @@ export class PerTaskAgent extends EventEmitter<Events> {
       if (cmd.promptFile !== undefined) this.host.promptFiles.remove(cmd.promptFile);
       this.emit('finished', run, ending);
     });
+    run.start(); // never throws; its process reports nothing before the next tick
     this.emit('started', run, cmd);
-    run.start();
     return run;
   }
 

@@ -51,7 +51,7 @@ export interface PerTaskRunOptions {
 }
 
 interface RunEvents {
-  /** Every lifecycle transition (spawned → streaming → result_seen → stopping → exited). */
+  /** Every lifecycle transition (spawned → streaming → result_seen → stopping → exited); `stopping` again, with `killed: true`, at SIGKILL. */
   state: [next: RunState, prev: RunState | undefined];
   /** A stdout or stderr line; any line is liveness. */
   output: [stream: 'stdout' | 'stderr', line: string];
