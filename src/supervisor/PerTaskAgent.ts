@@ -95,8 +95,9 @@ export class PerTaskAgent extends EventEmitter<Events> {
   }
 
   /** Ends every run (graceful `stop`): their tasks are released, not failed. */
-  async stopAll(detail: string): Promise<void> {
+  async stopAll(reason: string): Promise<void> {
     this.stopping = true;
+    const detail = `the supervisor is stopping (${reason})`;
     await Promise.all([...this.runs.values()].map((r) => r.stop({ cause: 'supervisor_stopped', detail })));
   }
 

@@ -121,7 +121,10 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
       this.emit('message', m);
     });
     proc.on('protocolError', (r, d) => this.emit('protocolError', r, d));
-    proc.on('exit', (info) => void this.onExit(info));
+    proc.on('exit', (info) => {
+      // A listener that throws must not leave the run unended (stop() waits for `ended`).
+      this.onExit(info).catch((err: unknown) => process.emitWarning(`per_task run ${this.slotId} (task ${this.task.id}): an exit listener failed: ${(err as Error).message}`));
+    });
     this.emit('state', this.state, undefined);
     this.schedule();
   }
@@ -187,9 +190,12 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
       killed: s.kind === 'stopping' && s.killed,
       durationMs: now - this.startedAt,
     };
-    this.setState({ kind: 'exited', since: now, ending });
-    this.emit('exited', ending);
-    this.resolveEnded(ending);
+    try {
+      this.setState({ kind: 'exited', since: now, ending });
+      this.emit('exited', ending);
+    } finally {
+      this.resolveEnded(ending);
+    }
   }
 
   /** Asks the policy for the next deadline and arms one timer for it. */

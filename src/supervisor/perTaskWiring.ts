@@ -79,9 +79,14 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
   });
 
   p.on('finished', (run, ending) => {
-    const cancelled = sup.queue.get(run.task.id)?.status === 'cancelled';
-    const v: RunVerdict = cancelled ? { outcome: 'released', cause: 'cancelled', detail: 'the task was cancelled' } : runOutcome(ending);
-    settle(sup, p, run, ending, v, ctx(run), sessions.has(run));
+    try {
+      const cancelled = sup.queue.get(run.task.id)?.status === 'cancelled';
+      const v: RunVerdict = cancelled ? { outcome: 'released', cause: 'cancelled', detail: 'the task was cancelled' } : runOutcome(ending);
+      settle(sup, p, run, ending, v, ctx(run), sessions.has(run));
+    } catch (err) {
+      // The store is gone (a stop that did not wait) or broken: the task stays in progress and is recovered at the next start.
+      sup.log.error({ ...ctx(run), err: (err as Error).message }, `could not record how ${run.slotId} (task ${run.task.id}) ended: ${(err as Error).message}`);
+    }
     sup.writePidFile();
     setImmediate(() => sup.pump());
   });

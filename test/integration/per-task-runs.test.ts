@@ -168,6 +168,37 @@ describe('per_task runs: timeouts that act, operator control, resume', () => {
   });
 });
 
+describe('per_task runs and a graceful stop', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'agentic-stop-'));
+  const LOG = path.join(work, 'runs.ndjson');
+  let sup: RunningSupervisor | undefined;
+  afterAll(() => {
+    cleanup(sup);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('releases a running task on `stop` without using an attempt; the next start resumes its session', async () => {
+    sup = await startSupervisor({
+      queue: { max_attempts: 1 }, // one used attempt more and the task would be dead-lettered
+      agents: [{ name: 'worker', mode: 'per_task', command: ['node', FIX('hang-after-init.mjs'), '-p', '{prompt}'], stdout_adapter: 'claude-stream-json', env: { CLAUDE_FIXTURE_LOG: LOG, CLAUDE_FIXTURE_TICK_MS: '200', CLAUDE_FIXTURE_MARKER: `${MARKER}-stop` } }],
+    });
+    const r = await sup.api<{ task: TaskJson }>('POST', '/api/v1/tasks', { role: 'worker', title: 'long story' });
+    const id = r.body.task.id;
+    const runs = () => readFileSync(LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunLog);
+    await waitFor('the run', () => existsSync(LOG) && runs().length === 1, WAIT);
+    expect(await sup.stop()).toBe(0);
+    expect(processesWith(`${MARKER}-stop`)).toEqual([]);
+    expect(sup.output()).toMatch(new RegExp(`task ${id} is pending again \\(no attempt used\\): the supervisor is stopping \\(received SIGTERM\\)`));
+    sup = await restartSupervisor(sup);
+    await waitFor('the run again', () => runs().length === 2, WAIT);
+    const [first, second] = runs();
+    expect(second?.attempt).toBe('1');
+    expect(second?.argv.slice(-2)).toEqual(['--resume', first?.session]);
+    const t = (await sup.api<{ task: TaskJson }>('GET', `/api/v1/tasks/${id}`)).body.task;
+    expect({ status: t.status, attempts: t.attempts }).toEqual({ status: 'in_progress', attempts: 1 });
+  });
+});
+
 describe('per_task spawn failures at start', () => {
   let sup: RunningSupervisor | undefined;
   afterAll(() => cleanup(sup));
