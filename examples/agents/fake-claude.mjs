@@ -4,6 +4,11 @@
 // text and tool_use blocks, user tool_result events, a final result event), with no
 // network and no dependencies. The result text contains the prompt verbatim.
 //
+// The prompt comes as the one positional argument or, without one, on stdin (as
+// `claude -p` reads it; the demo config uses `stdin: prompt`). `--resume <session>`
+// continues that session: the init event keeps its session_id, and the first turn
+// and the result say that the story was resumed.
+//
 // Env: FAKE_CLAUDE_DELAY_MS (per event, default 300), FAKE_CLAUDE_TURNS (1..50,
 // default 2 + prompt length % 4), FAKE_CLAUDE_FAIL=1 (error result, exit 1),
 // FAKE_CLAUDE_HANG=1 (stop mid-tool and sleep until signalled), FAKE_CLAUDE_GARBAGE=1
@@ -36,6 +41,7 @@ function parseArgs(argv) {
       if (value === undefined) usageError(`option '${flag}' needs a value`);
       if (flag === '--output-format') opts.format = value;
       if (flag === '--model') opts.model = value;
+      if (flag === '--resume' || flag === '-r') opts.resume = value;
     } else if (!arg.startsWith('-') || arg === '-') opts.positional.push(arg);
     // other flags (-p/--print, --verbose, --dangerously-skip-permissions, ...) take no value
   }
@@ -68,7 +74,9 @@ const turns = envInt('FAKE_CLAUDE_TURNS', 2 + (prompt.length % 4), 1, 50);
 const [failing, hanging, garbage] = [flag('FAKE_CLAUDE_FAIL'), flag('FAKE_CLAUDE_HANG'), flag('FAKE_CLAUDE_GARBAGE')];
 
 const cwd = process.cwd();
-const sessionId = randomUUID();
+const sessionId = opts.resume ?? randomUUID();
+const resumed = opts.resume !== undefined;
+if (resumed) process.stderr.write(`resuming session ${sessionId}\n`);
 const startedAt = Date.now();
 const L = prompt.length;
 const TOOLS = [
@@ -115,6 +123,7 @@ async function assistant(i, blocks) {
 await emit({ type: 'system', subtype: 'init', cwd, session_id: sessionId, tools: ['Task', 'Bash', 'Glob', 'Grep', 'Read', 'Edit', 'Write', 'TodoWrite'],
   mcp_servers: [], model: opts.model, permissionMode: 'default', slash_commands: [], apiKeySource: 'none', claude_code_version: '0.0.0-fake', output_style: 'default', uuid: randomUUID() });
 await maybeGarbage();
+if (resumed) await assistant(0, [{ type: 'text', text: `Resuming session ${sessionId}: picking up the story where the last run stopped.` }]);
 
 const toolTurns = failing ? Math.max(1, turns - 1) : turns - 1;
 for (let i = 0; i < toolTurns; i += 1) {
@@ -132,7 +141,7 @@ const messages = failing ? toolTurns : turns;
 const usage = { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 };
 for (let i = 0; i < messages; i += 1) for (const [k, v] of Object.entries(usageOf(i))) usage[k] += v;
 const cost = (usage.input_tokens * 3 + usage.output_tokens * 15 + usage.cache_creation_input_tokens * 3.75 + usage.cache_read_input_tokens * 0.3) / 1e6;
-const text = `Story complete after ${turns} turns. The prompt I worked on was:\n${prompt}`;
+const text = `Story complete after ${turns} turns${resumed ? ` (resumed session ${sessionId})` : ''}. The prompt I worked on was:\n${prompt}`;
 if (!failing) await assistant(turns - 1, [{ type: 'text', text }]);
 
 await maybeGarbage();

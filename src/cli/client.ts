@@ -40,8 +40,8 @@ export class ApiClient {
   }
 
   /** Like request(), but a non-2xx answer becomes a CliError carrying the server's reason. */
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const r = await this.request<T & { error?: string; reason?: string }>(method, path, body);
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const r = await this.request<T & { error?: string; reason?: string }>(method, path, body, timeoutMs);
     if (r.status >= 400) throw new CliError(`${r.body.reason ?? r.body.error ?? `HTTP ${r.status}`}`, r.status === 400 || r.status === 404 || r.status === 409 || r.status === 429 ? EXIT.USAGE : EXIT.FAILED);
     return r.body;
   }

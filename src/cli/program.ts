@@ -42,7 +42,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'machine-readable output')
     .action(run(statusCommand));
 
-  stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0)')).action(run(restartCommand));
+  stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0); for a per_task agent, end its runs (or one, e.g. deva_ts-1): their tasks go back to the queue')).action(run(restartCommand));
 
   stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).action(run(resetCommand));
 

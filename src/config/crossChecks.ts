@@ -33,6 +33,9 @@ function checkAgents(agents: unknown[], problems: ConfigProblem[]): void {
     if (a.mode === 'per_task' && typeof a.replicas === 'number' && a.replicas > 1) {
       problems.push({ path: `${at}.replicas`, message: `expected no replicas for a per_task agent (it starts one process per task; use max_concurrent to run several at once), got ${describeValue(a.replicas)}` });
     }
+    if (Array.isArray(a.resume_args) && a.resume_args.length > 0 && !a.resume_args.some((x) => typeof x === 'string' && x.includes('{session_id}'))) {
+      problems.push({ path: `${at}.resume_args`, message: `expected the resume arguments to hold {session_id} (for example ["--resume", "{session_id}"]), or [] to never resume, got ${JSON.stringify(a.resume_args)}` });
+    }
     if (a.probe && typeof a.probe === 'object') {
       const p = obj(a.probe);
       const needs = p.type === 'http' ? 'url' : p.type === 'tcp' ? 'address' : p.type === 'exec' ? 'command' : undefined;

@@ -51,6 +51,12 @@ export const agentSchema = z.strictObject({
   probe: probeSchema.optional(),
   connectivity: z.array(connectivityTarget).default([]),
   task_timeout: seconds().optional(),
+  /** per_task: how long a run may stay alive after printing its `result` before it is killed (its task completes). */
+  result_grace: seconds().default(10),
+  /** per_task: argv appended when a task with a stored session is run again; default for claude-stream-json in resumeArgsOf. */
+  resume_args: listOf('a string without NUL', 'strings', (x) => typeof x === 'string' && x.length > 0 && !x.includes('\0')).optional(),
+  /** per_task: what the process reads on stdin: nothing, or the task's prompt. */
+  stdin: oneOf(['none', 'prompt'] as const).default('none'),
 });
 
 const agentResponse = z.strictObject({

@@ -32,7 +32,7 @@ export class InProcessPort implements SupervisorPort {
       state: r.state.kind,
       breaker: hasBreaker(policy) ? policy.circuitState(r.slot).kind : undefined,
     }));
-    for (const p of this.sup.perTask) rows.push({ agent: p.config.name, replica: p.config.name, mode: 'per_task', state: 'running' });
+    for (const p of this.sup.perTask) rows.push({ agent: p.config.name, replica: p.config.name, mode: 'per_task', state: 'running', concurrency: { replicas: [...p.runs.values()].map((r) => r.slotId) } });
     return resolveTarget(rows, labels, null);
   }
 

@@ -7,13 +7,15 @@ export interface ReplicaView {
   state: string;
   /** The breaker, when the supervisor can tell (in-process); a remote supervisor reports it through `state`. */
   breaker?: 'closed' | 'open' | 'half_open' | undefined;
+  /** per_task: the slot ids of its running runs (`deva_ts-0`); a restart of one ends that run. */
+  concurrency?: { replicas?: string[] | undefined } | undefined;
 }
 
 /** The outcome of looking up an alert's target on its supervisor. */
 export type TargetCheck =
   /** Restart these slots. `target` is the replica slot or agent name the alert named. */
   | { kind: 'ok'; target: string; slots: string[]; supervisor: string | null }
-  /** Nothing restartable: no such agent, a per_task agent, or stopped on purpose. */
+  /** Nothing restartable: no such agent, a per_task slot with no run, or stopped on purpose. */
   | { kind: 'unknown'; target: string | null; reason: string; supervisor: string | null }
   /** Every matching replica has an open or half-open breaker (or gave up): leave it to the supervisor and a human. */
   | { kind: 'circuit_open'; target: string; reason: string; supervisor: string | null }
@@ -48,19 +50,20 @@ export function alertTarget(labels: Readonly<Record<string, string>>): string | 
  * (`qaa` and the index `0`: slot `qaa-0`), or a `replica` label that is a slot name
  * (`qaa-0`), else every replica of the `agent` label. Replicas whose breaker is open
  * or half-open, or that gave up, are left alone: a half-open trial must not be
- * interrupted, and an open breaker is a human's call.
+ * interrupted, and an open breaker is a human's call. A per_task agent's slot
+ * (`deva_ts-1`) is restarted by ending the run in it (its task goes back to the
+ * queue); a slot with no run has nothing to restart.
  */
 export function resolveTarget(rows: readonly ReplicaView[], labels: Readonly<Record<string, string>>, supervisor: string | null): TargetCheck {
   const { replica, agent } = labels;
-  let target = alertTarget(labels);
+  const perTask = resolvePerTask(rows, labels, supervisor);
+  if (perTask) return perTask;
+  const target = alertTarget(labels);
   let matched: ReplicaView[];
   if (target === null) return { kind: 'unknown', target: null, reason: 'the alert has neither an `agent` nor a `replica` label', supervisor };
   if (replica && agent && /^\d+$/.test(replica)) {
-    // The exported form: agent="qaa", replica="1" (the index) names slot qaa-1. A
-    // per_task agent's index is a concurrency slot, not a process to restart.
-    const slot = target;
-    matched = rows.filter((r) => r.replica === slot || (r.agent === agent && r.mode === 'per_task'));
-    if (matched.some((r) => r.mode === 'per_task')) target = agent;
+    // The exported form: agent="qaa", replica="1" (the index) names slot qaa-1.
+    matched = rows.filter((r) => r.replica === target);
   } else if (replica) {
     matched = rows.filter((r) => r.replica === replica);
   } else {
@@ -68,7 +71,6 @@ export function resolveTarget(rows: readonly ReplicaView[], labels: Readonly<Rec
   }
   if (!matched.length) return { kind: 'unknown', target, reason: `no agent or replica named ${target} on this supervisor`, supervisor };
   const service = matched.filter((r) => r.mode === 'service');
-  if (!service.length) return { kind: 'unknown', target, reason: `${target} runs one process per task: there is no long-running process to restart`, supervisor };
   const blocked = service.filter((r) => BLOCKED_STATES.has(r.state) || (r.breaker !== undefined && r.breaker !== 'closed'));
   const stopped = service.filter((r) => r.state === 'stopped');
   const slots = service.filter((r) => !blocked.includes(r) && !stopped.includes(r)).map((r) => r.replica);
@@ -78,4 +80,23 @@ export function resolveTarget(rows: readonly ReplicaView[], labels: Readonly<Rec
     return { kind: 'circuit_open', target, reason: `circuit breaker not closed (${what}): the supervisor's breaker decides, run \`background reset\` after fixing the cause`, supervisor };
   }
   return { kind: 'unknown', target, reason: `${stopped.map((r) => r.replica).join(', ')} stopped on purpose: an alert does not start it`, supervisor };
+}
+
+/**
+ * The per_task part of {@link resolveTarget}: an alert naming a per_task agent (and
+ * maybe its slot index, or a slot id `deva_ts-1`) restarts the runs in those slots.
+ * Undefined when the labels name no per_task agent.
+ */
+function resolvePerTask(rows: readonly ReplicaView[], labels: Readonly<Record<string, string>>, supervisor: string | null): TargetCheck | undefined {
+  const { replica, agent } = labels;
+  const row = rows.find((r) => r.mode === 'per_task' && (r.agent === agent || (replica !== undefined && replica.startsWith(`${r.agent}-`) && /^\d+$/.test(replica.slice(r.agent.length + 1)))));
+  if (!row) return undefined;
+  const running = row.concurrency?.replicas ?? [];
+  const slot = replica && /^\d+$/.test(replica) ? `${row.agent}-${replica}` : replica && replica !== row.agent ? replica : undefined;
+  if (slot === undefined) {
+    if (running.length) return { kind: 'ok', target: row.agent, slots: [row.agent], supervisor };
+    return { kind: 'unknown', target: row.agent, reason: `${row.agent} runs one process per task and none is running: nothing to restart`, supervisor };
+  }
+  if (running.includes(slot)) return { kind: 'ok', target: slot, slots: [slot], supervisor };
+  return { kind: 'unknown', target: slot, reason: `no run in ${slot} now: the supervisor already ended it (task_timeout, stale_task_threshold) or it finished; nothing to restart`, supervisor };
 }

@@ -16,17 +16,17 @@ export interface TargetTask {
 
 /**
  * What the checks look at: one service replica (`qaa-0`) or one running per_task
- * process (`claude:STORY_42`). A plain snapshot, so checks are testable without
+ * run (`deva_ts-1`: slot 1 of agent deva_ts). A plain snapshot, so checks are testable without
  * a supervisor; `ping` is the only live handle.
  */
 export interface Target {
-  /** The supervisor's slot id: `qaa-0`, or `<agent>:<task id>` for a per_task process. */
+  /** The supervisor's slot id: `qaa-0`, or `deva_ts-1` for the per_task run in slot 1. */
   readonly id: string;
   readonly agent: string;
   readonly role: string;
   readonly mode: 'service' | 'per_task';
   readonly config: AgentConfig;
-  /** Replica lifecycle state (`running`, `backoff`, …); `running` for a per_task process. */
+  /** Replica lifecycle state (`running`, `backoff`, …); `running` or `stopping` (being killed) for a per_task run. */
   readonly state: string;
   readonly pid: number | undefined;
   /** Changes at every (re)start: per-process state (leak series, miss counts) resets with it. */
@@ -77,7 +77,7 @@ export function targetsOf(src: HealthSource): Target[] {
   for (const p of src.perTask) {
     for (const run of p.runs.values()) {
       out.push({
-        id: `${p.config.name}:${run.task.id}`, agent: p.config.name, role: p.role, mode: 'per_task', config: p.config, state: 'running',
+        id: run.slotId, agent: p.config.name, role: p.role, mode: 'per_task', config: p.config, state: run.state.kind === 'stopping' ? 'stopping' : 'running',
         pid: run.proc.pid, incarnation: `${run.proc.pid}@${run.startedAt}`, startedAt: run.startedAt, protocol: false,
         lastHeartbeatAt: undefined, lastOutputAt: run.lastOutputAt, heapAfterGcBytes: undefined,
         // Output (stream events, adapter progress) is the progress of a per_task process.

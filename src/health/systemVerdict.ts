@@ -46,7 +46,7 @@ export function capacityOf(src: HealthSource, verdictOf: (id: string) => Verdict
   for (const p of src.perTask) {
     const c = role(p.role);
     const slots = p.config.max_concurrent;
-    const unhealthy = [...p.runs.keys()].filter((taskId) => verdictOf(`${p.config.name}:${taskId}`) === 'unhealthy').length;
+    const unhealthy = [...p.runs.values()].filter((run) => verdictOf(run.slotId) === 'unhealthy').length;
     c.configured += slots;
     c.up += p.stopping ? 0 : slots;
     c.healthy += p.stopping ? 0 : slots - unhealthy;

@@ -10,7 +10,9 @@ import { cpuSince, ok, resultOf, skipped, type CheckContext, type CheckResult, t
  * - No progress message and no output for `stale_task_threshold`: the task is stale,
  *   and the diagnosis says why from the process state, CPU and heartbeats —
  *   livelock, blocked event loop, stopped process, or idle waiting.
- * Both are unhealthy. An agent without a task passes.
+ * Both are unhealthy. An agent without a task passes. For a per_task run the
+ * supervisor acts on the same thresholds (RunPolicy): the finding says the run is
+ * being ended and its attempt failed.
  */
 export class TaskProgressCheck implements HealthCheck {
   readonly name = 'task_progress' as const;
@@ -19,7 +21,9 @@ export class TaskProgressCheck implements HealthCheck {
   constructor(private readonly cfg: HealthChecksConfig['task_progress'], readonly intervalMs: number, private readonly heartbeatMissMultiplier: number) {}
 
   evaluate(t: Target, ctx: CheckContext): CheckResult {
-    if (t.state !== 'running' || t.pid === undefined) return skipped(t.state);
+    // A per_task run being ended still holds its task: say what is being done about it.
+    const live = t.state === 'running' || (t.mode === 'per_task' && t.state === 'stopping');
+    if (!live || t.pid === undefined) return skipped(t.state);
     const task = t.task;
     if (!task) return ok('no task');
     const now = ctx.now;
@@ -40,7 +44,7 @@ export class TaskProgressCheck implements HealthCheck {
       findings.push({
         check: 'task_progress', kind: 'stale_task', severity: 'unhealthy', value: Math.round(quietMs / 1000), threshold: this.cfg.stale_task_threshold, unit: 's',
         since: lastActivity, diagnosis: d.kind, restart: true,
-        message: `${who}: task ${task.id} ${what} for ${dur(quietMs)} (stale_task_threshold ${cfgSecs(this.cfg.stale_task_threshold)}); ${d.text}`,
+        message: `${who}: task ${task.id} ${what} for ${dur(quietMs)} (stale_task_threshold ${cfgSecs(this.cfg.stale_task_threshold)}); ${d.text}${this.action(t, 'stalled')}`,
       });
     }
     if (runningMs > maxS * 1000) {
@@ -48,10 +52,21 @@ export class TaskProgressCheck implements HealthCheck {
       findings.push({
         check: 'task_progress', kind: 'task_overrun', severity: 'unhealthy', value: Math.round(runningMs / 1000), threshold: maxS, unit: 's',
         since: task.startedAt + maxS * 1000, diagnosis: quietMs <= staleMs ? 'slow_task' : 'hung_task', restart: true,
-        message: `${who}: task ${task.id} has run for ${dur(runningMs)} (${maxKey} ${cfgSecs(maxS)})${moving}`,
+        message: `${who}: task ${task.id} has run for ${dur(runningMs)} (${maxKey} ${cfgSecs(maxS)})${moving}${this.action(t, 'timeout')}`,
       });
     }
     return resultOf(summary, findings, { task_running_seconds: runningMs / 1000, task_quiet_seconds: quietMs / 1000 });
+  }
+
+  /**
+   * What happens next to a per_task run (the supervisor's RunPolicy acts on the same
+   * thresholds); a service replica's restart is the UnhealthyRestarter's to report.
+   */
+  private action(t: Target, cause: 'stalled' | 'timeout'): string {
+    if (t.mode !== 'per_task') return '';
+    const how = `SIGTERM to its process group, SIGKILL after stop_timeout ${cfgSecs(t.config.stop_timeout)}`;
+    const verb = t.state === 'stopping' ? 'is ending' : 'ends';
+    return `; the supervisor ${verb} this run (${how}) and fails the attempt as ${cause}: the task is retried or dead-lettered`;
   }
 
   private diagnosis(t: Target, ctx: CheckContext, quietSince: number) {

@@ -17,6 +17,8 @@ export const ENV = {
   AGENT_ID: 'AGENTIC_AGENT_ID',
   AGENT_ROLE: 'AGENTIC_AGENT_ROLE',
   TASK_ID: 'AGENTIC_TASK_ID',
+  /** per_task: the 1-based attempt of the task this process serves (delivery is at least once). */
+  TASK_ATTEMPT: 'AGENTIC_TASK_ATTEMPT',
   TRACEPARENT: 'TRACEPARENT',
 } as const;
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Task.js';
 import type { ExitCause } from '../recovery/RestartPolicy.js';
 import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
+import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
@@ -17,7 +18,8 @@ const submitSchema = {
     properties: {
       role: { type: 'string', minLength: 1, maxLength: 64 },
       title: { type: 'string', minLength: 1, maxLength: 500 },
-      prompt: { type: 'string', maxLength: 200_000 },
+      // Bounded by server.body_limit_bytes; a prompt too long for a per_task argv is refused below (ArgvTooLongError).
+      prompt: { type: 'string', maxLength: 64 * 1024 * 1024 },
       payload: {},
       priority: { type: 'integer', minimum: 1, maximum: 10 },
       id: { type: 'string', pattern: TASK_ID },
@@ -61,16 +63,23 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     if (reason !== 'manual' && reason !== 'alert') return sendError(reply, 400, 'bad_request', `reason must be "manual" or "alert", got ${JSON.stringify(reason)}`);
     if (reason === 'alert' && (typeof alertname !== 'string' || !alertname || alertname.length > 200)) return sendError(reply, 400, 'bad_request', 'reason "alert" needs an alertname (1-200 characters)');
     const cause: ExitCause = reason === 'alert' ? { kind: 'alert', alertname: alertname as string } : { kind: 'manual' };
+    // A per_task agent or slot: the runs it ends (their tasks go back to the queue).
+    const runs = sup.perTaskRunsFor(req.params.name);
     // Answer promptly; the restart goes on. A failure after the answer is logged,
     // never left as an unhandled rejection (which would end the supervisor).
     const restarting = sup.restart(req.params.name, cause);
     restarting.catch((err: unknown) => {
       if (!(err instanceof UnknownAgentError)) sup.log.error({ agent: req.params.name, err: (err as Error).message }, `restart of ${req.params.name} failed`);
     });
+    if (runs && (req.query as { wait?: string }).wait === '1') {
+      // `?wait=1` (the CLI): answer once the runs have ended, with where their tasks are now.
+      const replicas = await restarting;
+      return reply.code(200).send({ agent: req.params.name, accepted: true, replicas, runs: runs.map((r) => ({ ...r, status: sup.queue.get(r.task_id)?.status ?? null })) });
+    }
     try {
       let timer: NodeJS.Timeout | undefined;
       const slots = await Promise.race([restarting, new Promise<string[]>((r) => { timer = setTimeout(() => r([]), 50); })]).finally(() => clearTimeout(timer));
-      return reply.code(202).send({ agent: req.params.name, accepted: true, replicas: slots });
+      return reply.code(202).send({ agent: req.params.name, accepted: true, replicas: runs ? runs.map((r) => r.replica) : slots, ...(runs ? { runs } : {}) });
     } catch (err) {
       if (err instanceof UnknownAgentError) return sendError(reply, 404, 'unknown_agent', err.message);
       throw err;
@@ -95,6 +104,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
         return reply.code(201).send({ task });
       } catch (err) {
         if (err instanceof UnknownRoleError) return sendError(reply, 400, 'unknown_role', err.message);
+        if (err instanceof ArgvTooLongError) return sendError(reply, 400, 'argv_too_long', err.message);
         if (err instanceof DuplicateTaskError) return sendError(reply, 409, 'duplicate_task', err.message);
         if (err instanceof QueueFullError) return reply.header('retry-after', '30').code(429).send({ error: 'queue_full', reason: err.message });
         throw err;

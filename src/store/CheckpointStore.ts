@@ -10,10 +10,15 @@ export class CheckpointTooLargeError extends Error {
   }
 }
 
+/** The checkpoint key of a task (per_task runs: the session a retry resumes). */
+export const taskCheckpointKey = (taskId: string): string => `task:${taskId}`;
+
 /**
  * Durable agent checkpoints, keyed by replica slot (`qaa-0`), so a restarted
- * replica gets its state back in `welcome`. Each write is one transaction
- * (atomic); the newest `history` are kept.
+ * replica gets its state back in `welcome`, or by task (`task:<id>`, see
+ * {@link taskCheckpointKey}), so a per_task run of a retried task resumes its
+ * session. Each write is one transaction (atomic, durable on return); the newest
+ * `history` are kept.
  */
 export class CheckpointStore {
   private readonly stmts;
@@ -24,6 +29,8 @@ export class CheckpointStore {
       insert: db.prepare('INSERT INTO checkpoints (slot, seq, state, created_at) VALUES (?, ?, ?, ?)'),
       prune: db.prepare('DELETE FROM checkpoints WHERE slot = ? AND seq <= ?'),
       list: db.prepare('SELECT seq, state, created_at FROM checkpoints WHERE slot = ? ORDER BY seq DESC'),
+      drop: db.prepare('DELETE FROM checkpoints WHERE slot = ?'),
+      orphanTasks: db.prepare("DELETE FROM checkpoints WHERE slot LIKE 'task:%' AND substr(slot, 6) NOT IN (SELECT id FROM tasks)"),
     };
     this.save = db.transaction((slot: string, json: string) => {
       const last = this.stmts.last.get(slot) as { seq: number } | undefined;
@@ -62,5 +69,15 @@ export class CheckpointStore {
 
   history(slot: string): { seq: number; state: unknown; created_at: number }[] {
     return (this.stmts.list.all(slot) as { seq: number; state: string; created_at: number }[]).map((r) => ({ ...r, state: JSON.parse(r.state) }));
+  }
+
+  /** Forgets every checkpoint of `slot`. */
+  drop(slot: string): void {
+    this.stmts.drop.run(slot);
+  }
+
+  /** Forgets the task checkpoints of tasks no longer in the queue (pruned from its history). */
+  pruneTaskCheckpoints(): number {
+    return this.stmts.orphanTasks.run().changes;
   }
 }

@@ -12,6 +12,8 @@ export interface SpawnSpec {
   cwd?: string | undefined;
   env: Record<string, string>;
   maxLineBytes: number;
+  /** Written to the process's stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string | undefined;
 }
 
 export interface ExitInfo {
@@ -64,7 +66,7 @@ export class AgentProcess extends EventEmitter<ProcessEvents> implements Process
     this.child = spawn(cmd, args, {
       cwd: spec.cwd,
       env: { ...spec.env, [ENV.PROTOCOL_FD]: '3', [ENV.PROTOCOL_VERSION]: String(PROTOCOL_VERSION) },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
       detached: true, // setsid(): new session and process group, pgid = pid
       shell: false,
       windowsHide: true,
@@ -78,6 +80,10 @@ export class AgentProcess extends EventEmitter<ProcessEvents> implements Process
       this.child.once('exit', (code, signal) => this.finish({ code, signal, spawnError }, resolve));
     });
     this.child.once('spawn', () => this.emit('spawn'));
+    if (spec.stdin !== undefined && this.child.stdin) {
+      this.child.stdin.on('error', () => undefined); // EPIPE: the program did not read all of it
+      this.child.stdin.end(spec.stdin);
+    }
     this.procStartTime = this.child.pid ? readProcStat(this.child.pid)?.startTime : undefined;
     this.captureLines(this.child.stdout, 'stdout', spec.maxLineBytes);
     this.captureLines(this.child.stderr, 'stderr', spec.maxLineBytes);

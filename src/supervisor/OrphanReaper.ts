@@ -32,8 +32,13 @@ export class OrphanReaper {
   /** Terminates surviving groups of a previous run: SIGTERM, then SIGKILL after `graceMs`. Returns the pids acted on. */
   async reapPrevious(graceMs = 3000): Promise<number[]> {
     const live = this.read().filter((r) => {
+      if (r.pid === process.pid) return false;
       const st = readProcStat(r.pid);
-      return st !== undefined && st.state !== 'Z' && (r.start_time === 0 || st.startTime === r.start_time) && st.pid !== process.pid;
+      if (st !== undefined && st.state !== 'Z' && (r.start_time === 0 || st.startTime === r.start_time)) return true;
+      // The leader died (its stdout went with the supervisor) but its group lives on.
+      // Linux never reuses a pid while a process group still carries it as its id, so
+      // members of group `pid` are that agent's orphans, never someone else's.
+      return (st === undefined || st.state === 'Z') && pidsInGroup(r.pid).length > 0;
     });
     if (!live.length) return [];
     const signal = (sig: NodeJS.Signals) => {

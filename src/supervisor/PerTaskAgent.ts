@@ -1,46 +1,49 @@
 import { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../config/schema.js';
-import type { AgentMessage } from '../protocol/messages.js';
 import type { Task } from '../queue/Task.js';
-import type { AdapterEvent, StdoutAdapter } from './adapters/StdoutAdapter.js';
-import { AgentProcess, type ExitInfo, type SpawnSpec } from './AgentProcess.js';
-import { expandArgv } from './argvTemplate.js';
+import type { StdoutAdapter } from './adapters/StdoutAdapter.js';
+import type { ProcessHandle, SpawnSpec } from './AgentProcess.js';
+import { PerTaskRun, type RunTimers } from './PerTaskRun.js';
+import type { RunEnding, StopReason } from './PerTaskRunState.js';
+import type { PromptFiles } from './promptFiles.js';
+import { runCommand, type RunCommand } from './runCommand.js';
+import type { RunPolicy } from './RunPolicy.js';
+import { checkSpawnable, type ArgvTooLongError } from './spawnLimits.js';
+import { spawnProcess, UnspawnedProcess } from './spawnProcess.js';
 
-/** One running per_task process. */
-export interface TaskRun {
-  task: Task;
-  /** The run's slot index, "0" … max_concurrent-1: the `replica` label of its logs and metrics. */
-  slot: string;
-  proc: AgentProcess;
-  startedAt: number;
-  lastOutputAt: number;
-  turns: number;
-  lastMessage: string | null;
-  result: Extract<AdapterEvent, { kind: 'result' }> | undefined;
+export type { TaskRun } from './PerTaskRun.js';
+
+/** What a per_task agent needs from its supervisor. */
+export interface PerTaskHost {
+  /** cwd, environment (with the task id and attempt) and line limit of a run in `slot`. */
+  spawnSpec(task: Pick<Task, 'id' | 'attempts' | 'traceparent'>, slot: string): Omit<SpawnSpec, 'argv' | 'stdin'>;
+  /** The session id stored for a task by an earlier run, if any. */
+  sessionOf(taskId: string): string | undefined;
+  readonly promptFiles: PromptFiles;
+  readonly policy: RunPolicy;
+  readonly adapter: () => StdoutAdapter | undefined;
+  /** Process factory (unit tests pass a fake); must not throw. */
+  readonly createProcess?: ((spec: SpawnSpec) => ProcessHandle) | undefined;
+  readonly timers?: RunTimers | undefined;
 }
 
 interface Events {
-  started: [TaskRun];
-  adapter: [TaskRun, AdapterEvent];
-  message: [TaskRun, AgentMessage];
-  output: [TaskRun, 'stdout' | 'stderr', string];
-  protocolError: [TaskRun, string, string];
-  finished: [TaskRun, ExitInfo];
+  /** A run's process was spawned for a task (state `spawned`; `proc` is set). Subscribe to the run's own events here. */
+  started: [PerTaskRun, RunCommand];
+  /** A run is over and has left `runs` (its slot is free). */
+  finished: [PerTaskRun, RunEnding];
 }
 
 /**
- * A per_task agent: one process per task from a command template, at most
- * `max_concurrent` at once. Exit code 0 means the task is done.
+ * A per_task agent: one {@link PerTaskRun} per task from a command template, at
+ * most `max_concurrent` at once, each in the lowest free slot ("0", "1", …).
  */
 export class PerTaskAgent extends EventEmitter<Events> {
-  readonly runs = new Map<string, TaskRun>();
+  /** Running runs by task id. */
+  readonly runs = new Map<string, PerTaskRun>();
   stopping = false;
 
-  constructor(
-    readonly config: AgentConfig,
-    private readonly spec: (run: { task: Task }) => Omit<SpawnSpec, 'argv'>,
-    private readonly adapterFactory: () => StdoutAdapter | undefined,
-  ) {
+  constructor(readonly config: AgentConfig, private readonly host: PerTaskHost) {
     super();
   }
 
@@ -52,40 +55,70 @@ export class PerTaskAgent extends EventEmitter<Events> {
     return !this.stopping && this.runs.size < this.config.max_concurrent;
   }
 
-  run(task: Task): TaskRun {
-    const argv = expandArgv(this.config.command, { prompt: task.prompt ?? task.title, task_id: task.id, title: task.title });
-    const proc = new AgentProcess({ ...this.spec({ task }), argv });
-    const now = Date.now();
-    const run: TaskRun = { task, slot: this.freeSlot(), proc, startedAt: now, lastOutputAt: now, turns: 0, lastMessage: null, result: undefined };
-    this.runs.set(task.id, run);
-    const adapter = this.adapterFactory();
-    proc.on('stdout', (line) => {
-      run.lastOutputAt = Date.now();
-      this.emit('output', run, 'stdout', line);
-      for (const ev of adapter?.onLine(line) ?? []) {
-        if (ev.kind === 'progress') {
-          run.turns = ev.turns;
-          run.lastMessage = ev.message;
-        } else if (ev.kind === 'result') run.result = ev;
-        this.emit('adapter', run, ev);
+  /** The command a first run of `task` would get: undefined when it can be spawned, else why not. */
+  checkSpawnable(task: { id: string; title: string; prompt: string | null }): ArgvTooLongError | undefined {
+    const cmd = runCommand(this.config, task, { promptFilePath: this.host.promptFiles.pathOf(task.id) });
+    const spec = this.host.spawnSpec({ id: task.id, attempts: 1, traceparent: null }, '0');
+    return checkSpawnable(this.config.name, cmd.argv, spec.env);
+  }
+
+  /** Starts a run of `task` in the lowest free slot. A spawn that fails ends the run at once (never throws). */
+  run(task: Task): PerTaskRun {
+    const slot = this.freeSlot();
+    const cmd = runCommand(this.config, task, { promptFilePath: this.host.promptFiles.pathOf(task.id), sessionId: this.host.sessionOf(task.id) });
+    let createProcess = this.host.createProcess ?? spawnProcess;
+    if (cmd.promptFile !== undefined) {
+      try {
+        this.host.promptFiles.write(cmd.promptFile, task.prompt ?? task.title);
+      } catch (err) {
+        createProcess = () => new UnspawnedProcess(err);
       }
+    }
+    const run = new PerTaskRun({
+      task, agent: this.config.name, slot, spec: { ...this.host.spawnSpec(task, slot), argv: cmd.argv, stdin: cmd.stdin },
+      policy: this.host.policy, stopTimeoutMs: this.config.stop_timeout * 1000, adapter: this.host.adapter(), createProcess, timers: this.host.timers,
     });
-    proc.on('stderr', (line) => {
-      run.lastOutputAt = Date.now();
-      this.emit('output', run, 'stderr', line);
-    });
-    proc.on('message', (m) => {
-      run.lastOutputAt = Date.now();
-      this.emit('message', run, m);
-    });
-    proc.on('protocolError', (r, d) => this.emit('protocolError', run, r, d));
-    proc.on('exit', (info) => {
+    this.runs.set(task.id, run);
+    run.once('exited', (ending) => {
       this.runs.delete(task.id);
-      void proc.reapGroup();
-      this.emit('finished', run, info);
+      if (cmd.promptFile !== undefined) this.host.promptFiles.remove(cmd.promptFile);
+      this.emit('finished', run, ending);
     });
-    this.emit('started', run);
+    run.start(); // never throws; its process reports nothing before the next tick
+    this.emit('started', run, cmd);
     return run;
+  }
+
+  /** The run in slot index `slot`, if one is running. */
+  runInSlot(slot: string): PerTaskRun | undefined {
+    return [...this.runs.values()].find((r) => r.slot === slot);
+  }
+
+  /** Ends every run (graceful `stop`): their tasks are released, not failed. */
+  async stopAll(reason: string): Promise<void> {
+    this.stopping = true;
+    const detail = `the supervisor is stopping (${reason})`;
+    await Promise.all([...this.runs.values()].map((r) => r.stop({ cause: 'supervisor_stopped', detail })));
+  }
+
+  /** Ends the run of a cancelled task (its process group is killed). */
+  async cancel(taskId: string): Promise<boolean> {
+    const run = this.runs.get(taskId);
+    if (!run) return false;
+    await run.stop({ cause: 'cancelled', detail: 'the task was cancelled' });
+    return true;
+  }
+
+  /**
+   * `background restart`: ends every run, or the run in slot index `slot`. Their
+   * tasks go back to the queue without using an attempt, and start again (resumed)
+   * as slots free up. Returns the runs being ended; await their `ended`.
+   */
+  restart(detail: string, slot?: string): PerTaskRun[] {
+    const targets = [...this.runs.values()].filter((r) => slot === undefined || r.slot === slot);
+    const reason: StopReason = { cause: 'operator_restart', detail };
+    for (const r of targets) void r.stop(reason);
+    return targets;
   }
 
   /** The lowest slot index no running run holds. */
@@ -94,17 +127,5 @@ export class PerTaskAgent extends EventEmitter<Events> {
     let i = 0;
     while (used.has(String(i))) i++;
     return String(i);
-  }
-
-  async stopAll(reason: string): Promise<void> {
-    this.stopping = true;
-    await Promise.all([...this.runs.values()].map((r) => r.proc.stop(this.config.stop_timeout * 1000, reason)));
-  }
-
-  async cancel(taskId: string, reason: string): Promise<boolean> {
-    const run = this.runs.get(taskId);
-    if (!run) return false;
-    await run.proc.stop(this.config.stop_timeout * 1000, reason);
-    return true;
   }
 }

@@ -3,9 +3,10 @@ import type { AgentConfig } from '../config/schema.js';
 import type { AgentMessage, SupervisorMessage } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
-import { AgentProcess, type ExitInfo, type ProcessHandle, type SpawnSpec } from './AgentProcess.js';
+import type { ExitInfo, ProcessHandle, SpawnSpec } from './AgentProcess.js';
 import { AgentSession } from './AgentSession.js';
 import { describeExit, hasProcess, type LastExit, type ReplicaState } from './ReplicaState.js';
+import { spawnProcess } from './spawnProcess.js';
 
 /** What a replica needs from its supervisor. */
 export interface ReplicaHost {
@@ -98,7 +99,7 @@ export class Replica extends EventEmitter<Events> {
     this.generation++;
     this.session.reset();
     const spec = this.host.spawnSpec(this);
-    const proc = this.host.createProcess ? this.host.createProcess(spec) : new AgentProcess(spec);
+    const proc = this.host.createProcess ? this.host.createProcess(spec) : spawnProcess(spec); // never throws (E2BIG becomes an exit)
     this.setState({ kind: 'starting', since: Date.now(), proc });
     proc.on('message', (m) => this.onMessage(proc, m));
     proc.on('protocolError', (r, d) => this.emit('protocolError', r, d));

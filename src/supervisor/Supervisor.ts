@@ -18,7 +18,9 @@ import { contextFromTraceparent, traceparentOf } from '../telemetry/tracing.js';
 import type { ProcessHandle } from './AgentProcess.js';
 import { OrphanReaper } from './OrphanReaper.js';
 import type { PerTaskAgent } from './PerTaskAgent.js';
+import { perTaskTarget, runsOf, unspawnable } from './perTaskTargets.js';
 import { createPerTaskAgent } from './perTaskWiring.js';
+import { PromptFiles } from './promptFiles.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
 import { RepeatedWarnings } from './RepeatedWarnings.js';
@@ -96,6 +98,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly disk: DiskWatch;
   /** Repeated warnings about one agent (malformed protocol lines, refused checkpoints), rate-limited. */
   readonly warnings: RepeatedWarnings;
+  /** The `{prompt_file}` files of per_task runs (`<state_dir>/prompts/`). */
+  readonly promptFiles: PromptFiles;
   queue!: TaskQueue;
   checkpoints!: CheckpointStore;
   events!: EventLog;
@@ -121,6 +125,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (e) this.disk.report('pid_file', e);
     });
     watchDisk(this);
+    this.promptFiles = new PromptFiles(opts.stateDir.root);
   }
 
   get bg() {
@@ -146,6 +151,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
+    this.promptFiles.clear();
     for (const t of this.queue.inProgress()) {
       const outcome = this.queue.fail(t.id, 'supervisor restarted while the task was running', true);
       this.log.warn({ task_id: t.id, trace_id: t.correlation_id, outcome }, 're-queued a task that was in progress when the previous supervisor stopped');
@@ -168,7 +174,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       if (this.disk.state.kind === 'ok') this.queue.flushDeferred();
       this.pump();
-      this.queue.pruneHistory();
+      if (this.queue.pruneHistory() > 0) this.checkpoints.pruneTaskCheckpoints();
     }, 1000);
     this.pumpTimer.unref();
     void this.sampleResources();
@@ -197,10 +203,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Queues a task for `role` and dispatches it if a replica is free.
-   * @throws UnknownRoleError, QueueFullError, DuplicateTaskError
+   * @throws UnknownRoleError, QueueFullError, DuplicateTaskError, ArgvTooLongError (no agent of the role could start its command)
    */
   submit(input: { role: string; title: string; prompt?: string | undefined; payload?: unknown; priority?: number | undefined; id?: string | undefined }): Task {
     if (!this.roles.includes(input.role)) throw new UnknownRoleError(input.role, this.roles);
+    const tooLong = unspawnable(this.bg, this.perTask, input);
+    if (tooLong) throw tooLong;
     const span = this.tracer.startSpan('task.submit', { attributes: { 'agentic.role': input.role, 'agentic.task.title': input.title } });
     try {
       const traceId = span.spanContext().traceId;
@@ -233,22 +241,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         r.releaseTask();
       }
     }
-    for (const p of this.perTask) void p.cancel(taskId, 'cancelled');
+    for (const p of this.perTask) void p.cancel(taskId); // kills the run's process group
     this.finishTask(task, task.assigned_to ?? '', task.role, 'cancelled', task.started_at ? Date.now() - task.started_at : 0);
     this.log.info({ task_id: taskId, trace_id: task.correlation_id }, `task ${taskId} cancelled`);
     return true;
   }
 
-  /** Restarts every replica of an agent name, or one replica by slot (`qaa-0`). */
+  /**
+   * Restarts every replica of an agent name, or one replica by slot (`qaa-0`). For a
+   * per_task agent (`deva_ts`, or one slot `deva_ts-1`) it ends the running runs:
+   * their tasks go back to the queue without using an attempt and start again
+   * (resumed) as slots free up. Resolves with the slots, once per_task runs have ended.
+   */
   async restart(nameOrSlot: string, cause: ExitCause = { kind: 'manual' }): Promise<string[]> {
-    const targets = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
-    if (!targets.length) {
-      if (this.perTask.some((p) => p.config.name === nameOrSlot)) return [];
-      throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
+    const per = perTaskTarget(this.perTask, nameOrSlot);
+    if (per) {
+      const detail = cause.kind === 'alert' ? `restarted by alert ${cause.alertname}` : 'restarted by the operator';
+      const runs = per.agent.restart(detail, per.slot);
+      this.log.info({ agent: per.agent.config.name, replicas: runs.map((r) => r.slotId), reason: causeText(cause) }, `restart requested for ${nameOrSlot}: ending ${runs.length} run(s)`);
+      await Promise.all(runs.map((r) => r.ended));
+      return runs.map((r) => r.slotId);
     }
+    const targets = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
+    if (!targets.length) throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
     this.log.info({ agent: nameOrSlot, reason: causeText(cause) }, `restart requested for ${nameOrSlot}`);
     await Promise.all(targets.map((r) => r.restart(cause)));
     return targets.map((r) => r.slot);
+  }
+
+  /** The runs a restart of `nameOrSlot` would end, as `{replica, task_id}`; undefined when it names no per_task agent. */
+  perTaskRunsFor(nameOrSlot: string): { replica: string; task_id: string }[] | undefined {
+    const t = perTaskTarget(this.perTask, nameOrSlot);
+    return t && runsOf(t);
   }
 
   /** Closes the breaker of every replica of `nameOrSlot` and starts those that were down. */
@@ -318,7 +342,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private runPerTask(p: PerTaskAgent, task: Task): void {
     const run = p.run(task);
-    this.log.info({ agent: p.config.name, role: p.role, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid }, `task ${task.id} started as a ${p.config.name} process`);
+    this.log.info({ agent: p.config.name, role: p.role, replica: run.slotId, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid, attempt: task.attempts }, `task ${task.id} started as ${run.slotId} (attempt ${task.attempts})`);
     this.emit('taskAssigned', task, p.config.name);
     this.writePidFile();
   }
@@ -356,7 +380,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   processes(): { slot: string; proc: ProcessHandle }[] {
     const out: { slot: string; proc: ProcessHandle }[] = [];
     for (const r of this.replicas) if (r.process?.pid) out.push({ slot: r.slot, proc: r.process });
-    for (const p of this.perTask) for (const run of p.runs.values()) if (run.proc.pid) out.push({ slot: `${p.config.name}:${run.task.id}`, proc: run.proc });
+    for (const p of this.perTask) for (const run of p.runs.values()) if (run.proc.pid) out.push({ slot: run.slotId, proc: run.proc });
     return out;
   }
 

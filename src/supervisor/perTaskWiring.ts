@@ -1,75 +1,133 @@
 import type { AgentConfig } from '../config/schema.js';
 import { ENV } from '../protocol/messages.js';
 import type { LlmUsage } from '../queue/Task.js';
+import { taskCheckpointKey } from '../store/CheckpointStore.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { createStdoutAdapter } from './adapters/index.js';
-import { PerTaskAgent, type TaskRun } from './PerTaskAgent.js';
-import { describeExit } from './ReplicaState.js';
+import { PerTaskAgent } from './PerTaskAgent.js';
+import type { PerTaskRun } from './PerTaskRun.js';
+import type { RunEnding } from './PerTaskRunState.js';
+import { runOutcome, type RunVerdict } from './runOutcome.js';
+import { RunPolicy } from './RunPolicy.js';
 import { secretValues } from './secrets.js';
-import type { Supervisor } from './Supervisor.js';
+import type { RunInfo, Supervisor } from './Supervisor.js';
+
+/** The session id stored for a task by an earlier run (its checkpoint), if any. */
+export function storedSession(sup: Supervisor, taskId: string): string | undefined {
+  const state = sup.checkpoints.latest(taskCheckpointKey(taskId))?.state as { session_id?: unknown } | null | undefined;
+  return typeof state?.session_id === 'string' ? state.session_id : undefined;
+}
 
 /**
- * Creates a per_task agent and connects its events to the supervisor's queue,
- * logs and telemetry: adapter progress becomes task progress, the final `result`
- * event's usage is stored with the task, and exit code 0 completes the task.
+ * Creates a per_task agent and connects its runs to the supervisor's queue, stores,
+ * logs and telemetry: adapter progress becomes task progress, the session a run
+ * reports becomes the task's checkpoint (durable before the next line is read), and
+ * each run's ending becomes one queue operation through {@link runOutcome}.
  */
 export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: LogStore | undefined): PerTaskAgent {
-  const p = new PerTaskAgent(
-    a,
-    ({ task }) => ({ cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
-    () => createStdoutAdapter(a.stdout_adapter),
-  );
+  const p = new PerTaskAgent(a, {
+    spawnSpec: (task, slot) => ({
+      cwd: a.cwd,
+      env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}-${slot}`, [ENV.TASK_ID]: task.id, [ENV.TASK_ATTEMPT]: String(task.attempts), [ENV.TRACEPARENT]: task.traceparent ?? '' }),
+      maxLineBytes: sup.bg.protocol.max_line_bytes,
+    }),
+    sessionOf: (taskId) => storedSession(sup, taskId),
+    promptFiles: sup.promptFiles,
+    policy: RunPolicy.fromConfig(a, sup.bg),
+    adapter: () => createStdoutAdapter(a.stdout_adapter),
+  });
   const secrets = secretValues(a, process.env);
-  const runInfo = (run: TaskRun) => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempts, startedAt: run.startedAt });
-  p.on('started', (run) => sup.emit('runStarted', runInfo(run)));
-  const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
-  p.on('output', (run, stream, line) => {
-    // The adapter's stream is the task's record; raw events are kept at debug level in the agent log.
-    logStore?.agentLine({ agent: a.name, role: p.role, replica: String(run.proc.pid ?? ''), task_id: run.task.id, trace_id: run.task.correlation_id, secrets }, stream, line);
+  const runInfo = (run: PerTaskRun): RunInfo => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempts, startedAt: run.startedAt });
+  const ctx = (run: PerTaskRun) => ({ agent: a.name, role: p.role, replica: run.slotId, task_id: run.task.id, trace_id: run.task.correlation_id });
+  const sessions = new WeakMap<PerTaskRun, string>();
+
+  p.on('started', (run, cmd) => {
+    sup.emit('runStarted', runInfo(run));
+    if (cmd.resumedSession) sup.log.info({ ...ctx(run), session_id: cmd.resumedSession, attempt: run.task.attempts }, `task ${run.task.id} resumes session ${cmd.resumedSession} (attempt ${run.task.attempts})`);
+    // The adapter's stream is the task's record; raw events are kept in the agent log.
+    run.on('output', (stream, line) => logStore?.agentLine({ ...ctx(run), secrets }, stream, line));
+    run.on('adapter', (ev) => {
+      if (ev.kind === 'progress') {
+        sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
+        sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
+      } else if (ev.kind === 'session') {
+        sessions.set(run, ev.sessionId);
+        try {
+          sup.checkpoints.put(taskCheckpointKey(run.task.id), { session_id: ev.sessionId, agent: a.name, attempt: run.task.attempts, at: Date.now() });
+        } catch (err) {
+          sup.log.warn({ ...ctx(run), err: (err as Error).message }, `could not store session ${ev.sessionId} of task ${run.task.id}: a retry will start afresh`);
+        }
+      }
+    });
+    run.on('message', (m) => {
+      sup.emit('message', { agent: a.name, slot: run.slotId, message: m });
+      if (m.type === 'task.progress') {
+        sup.queue.progress(run.task.id, m.progress, m.message);
+        sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
+      }
+    });
+    run.on('protocolError', (reason, detail) => {
+      sup.emit('protocolError', { agent: a.name, reason, detail });
+      sup.warnings.warn(`${a.name}\u0000protocol\u0000${reason}`, `malformed protocol lines (${reason}) from ${a.name}`, { ...ctx(run), reason, detail }, `malformed protocol line from ${run.slotId} (${reason}): ${detail}`);
+    });
+    run.on('state', (next) => {
+      if (next.kind !== 'stopping') return;
+      const level = next.reason.cause === 'supervisor_stopped' || next.reason.cause === 'cancelled' ? 'info' : 'warn';
+      sup.log[level]({ ...ctx(run), cause: next.reason.cause, pid: run.proc.pid }, `ending ${run.slotId} (task ${run.task.id}): ${next.reason.detail}; SIGTERM to its process group, SIGKILL after stop_timeout ${a.stop_timeout} s`);
+    });
+    run.on('killed', (reason) => sup.log.warn({ ...ctx(run), cause: reason.cause }, `${run.slotId} (task ${run.task.id}) did not exit within stop_timeout ${a.stop_timeout} s: sent SIGKILL to its process group`));
   });
-  p.on('adapter', (run, ev) => {
-    if (ev.kind === 'progress') {
-      sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
-      sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
-    }
-  });
-  p.on('message', (run, m) => {
-    // The slot is the one metrics, health and logs use for a running per_task process.
-    sup.emit('message', { agent: a.name, slot: `${a.name}:${run.task.id}`, message: m });
-    if (m.type === 'task.progress') {
-      sup.queue.progress(run.task.id, m.progress, m.message);
-      sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
-    }
-  });
-  p.on('protocolError', (run, reason, detail) => {
-    sup.emit('protocolError', { agent: a.name, reason, detail });
-    sup.warnings.warn(`${a.name}\u0000protocol\u0000${reason}`, `malformed protocol lines (${reason}) from ${a.name}`, { ...ctx(run), reason, detail }, `malformed protocol line from ${a.name}:${run.task.id} (${reason}): ${detail}`);
-  });
-  p.on('finished', (run, info) => {
-    const durationMs = Date.now() - run.startedAt;
-    const r = run.result;
-    const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
-    if (llm) sup.emit('llmUsage', { agent: a.name, role: p.role, llm });
-    if (sup.queue.get(run.task.id)?.status === 'cancelled') {
-      sup.emit('runFinished', { ...runInfo(run), outcome: 'released', cause: 'cancelled', durationMs, llm });
-      sup.log.info(ctx(run), `cancelled task ${run.task.id} stopped`);
-    } else if (p.stopping) {
-      sup.queue.fail(run.task.id, 'supervisor stopped', true);
-      sup.emit('runFinished', { ...runInfo(run), outcome: 'released', cause: 'supervisor_stopped', durationMs, llm });
-    } else if (info.code === 0 && (!r || r.ok)) {
-      sup.emit('runFinished', { ...runInfo(run), outcome: 'completed', durationMs, llm });
-      sup.queue.complete(run.task.id, r?.result ?? null, llm);
-      sup.finishTask(run.task, a.name, p.role, 'completed', durationMs);
-      sup.log.info({ ...ctx(run), duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${run.task.id} completed`);
-    } else {
-      const why = r && !r.ok ? `result reported an error: ${r.result ?? 'unknown'}` : describeExit(info);
-      sup.emit('runFinished', { ...runInfo(run), outcome: 'failed', cause: 'agent_failed', durationMs, llm, error: why });
-      const outcome = sup.queue.fail(run.task.id, why, true, llm);
-      sup.finishTask(run.task, a.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
-      sup.log.warn({ ...ctx(run), code: info.code, signal: info.signal, outcome }, `task ${run.task.id} failed: ${why}`);
+
+  p.on('finished', (run, ending) => {
+    try {
+      const cancelled = sup.queue.get(run.task.id)?.status === 'cancelled';
+      const v: RunVerdict = cancelled ? { outcome: 'released', cause: 'cancelled', detail: 'the task was cancelled' } : runOutcome(ending);
+      settle(sup, p, run, ending, v, ctx(run), sessions.has(run));
+    } catch (err) {
+      // The store is gone (a stop that did not wait) or broken: the task stays in progress and is recovered at the next start.
+      sup.log.error({ ...ctx(run), err: (err as Error).message }, `could not record how ${run.slotId} (task ${run.task.id}) ended: ${(err as Error).message}`);
     }
     sup.writePidFile();
     setImmediate(() => sup.pump());
   });
   return p;
+}
+
+/** Applies a run's verdict to the queue and the checkpoint, and reports it (runFinished, taskFinished, logs). */
+function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEnding, v: RunVerdict, ctx: Record<string, unknown>, sawSession: boolean): void {
+  const { task } = run;
+  const info: RunInfo = { agent: p.config.name, role: p.role, slot: run.slot, taskId: task.id, traceparent: task.traceparent, attempt: task.attempts, startedAt: run.startedAt };
+  const r = ending.result;
+  const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
+  const durationMs = ending.durationMs;
+  if (llm) sup.emit('llmUsage', { agent: p.config.name, role: p.role, llm });
+  const key = taskCheckpointKey(task.id);
+  if (v.outcome === 'completed') {
+    sup.emit('runFinished', { ...info, outcome: 'completed', durationMs, llm });
+    sup.queue.complete(task.id, v.result?.result ?? null, llm);
+    sup.checkpoints.drop(key);
+    sup.finishTask(task, p.config.name, p.role, 'completed', durationMs);
+    const late = ending.stop ? ` (it was ended: ${ending.stop.detail})` : '';
+    sup.log.info({ ...ctx, duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${task.id} completed${late}`);
+  } else if (v.outcome === 'failed') {
+    sup.emit('runFinished', { ...info, outcome: 'failed', cause: v.cause, durationMs, llm, error: v.error });
+    const outcome = sup.queue.fail(task.id, v.error, v.retryable, llm, v.cause);
+    // A resumed run that failed before its session started: the session is likely gone; start afresh next time.
+    if (v.cause === 'agent_failed' && !sawSession && sup.checkpoints.latest(key)) {
+      sup.checkpoints.drop(key);
+      sup.log.warn(ctx, `task ${task.id}: the resumed run failed before its session started; the next attempt starts afresh`);
+    }
+    sup.finishTask(task, p.config.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
+    const next = outcome === 'retry' ? 'it will be retried' : outcome === 'dead_lettered' ? 'it is dead-lettered' : 'it was no longer in progress';
+    sup.log.warn({ ...ctx, cause: v.cause, code: ending.exit.code, signal: ending.exit.signal, outcome }, `task ${task.id} failed (${v.cause}): ${v.error}; ${next}`);
+  } else {
+    sup.emit('runFinished', { ...info, outcome: 'released', cause: v.cause, durationMs, llm });
+    if (v.cause === 'cancelled') {
+      sup.checkpoints.drop(key);
+      sup.log.info(ctx, `cancelled task ${task.id} stopped`);
+    } else {
+      const released = sup.queue.release(task.id, v.cause, v.detail);
+      sup.log.info({ ...ctx, cause: v.cause }, `task ${task.id} ${released ? 'is pending again (no attempt used)' : 'was no longer in progress'}: ${v.detail}`);
+    }
+  }
 }

@@ -12,8 +12,8 @@ export interface AgentStatus {
   restarts: number;
   restarts_by_reason: Record<string, number>;
   task: { id: string; progress: number | null; message: string | null; running_seconds: number } | null;
-  /** per_task: processes running now and the cap. */
-  concurrency?: { running: number; max: number; tasks: string[] } | undefined;
+  /** per_task: processes running now and the cap; `replicas` are the runs' slot ids (`deva_ts-0`), in the order of `tasks`. */
+  concurrency?: { running: number; max: number; tasks: string[]; replicas?: string[] | undefined } | undefined;
   cpu_percent: number | null;
   rss_bytes: number | null;
   last_heartbeat_age_seconds: number | null;
@@ -83,7 +83,7 @@ export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] 
       restarts: 0,
       restarts_by_reason: {},
       task: first ? { id: first.task.id, progress: null, message: first.lastMessage, running_seconds: secs(now - first.startedAt) } : null,
-      concurrency: { running: runs.length, max: p.config.max_concurrent, tasks: runs.map((r) => r.task.id) },
+      concurrency: { running: runs.length, max: p.config.max_concurrent, tasks: runs.map((r) => r.task.id), replicas: runs.map((r) => r.slotId) },
       cpu_percent: sampled ? Math.round(cpu * 10) / 10 : null,
       rss_bytes: sampled ? rss : null,
       last_heartbeat_age_seconds: null,

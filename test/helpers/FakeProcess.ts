@@ -15,6 +15,10 @@ export class FakeProcess extends EventEmitter<ProcessEvents> implements ProcessH
   readonly sent: SupervisorMessage[] = [];
   hasExited = false;
   stopCalls: string[] = [];
+  /** Signals sent to the process group, in order. */
+  readonly signals: NodeJS.Signals[] = [];
+  /** Called for each group signal (a test makes the fake exit on SIGTERM or SIGKILL). */
+  onSignal: ((signal: NodeJS.Signals) => void) | undefined;
   private resolveExit!: (i: ExitInfo) => void;
   private readonly exited = new Promise<ExitInfo>((r) => { this.resolveExit = r; });
 
@@ -23,7 +27,10 @@ export class FakeProcess extends EventEmitter<ProcessEvents> implements ProcessH
     this.sent.push(msg);
     return true;
   }
-  signalGroup(): void {}
+  signalGroup(signal: NodeJS.Signals): void {
+    this.signals.push(signal);
+    this.onSignal?.(signal);
+  }
   async stop(_timeoutMs: number, reason: string): Promise<ExitInfo> {
     this.stopCalls.push(reason);
     this.exit({ code: null, signal: 'SIGTERM' });

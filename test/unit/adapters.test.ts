@@ -160,6 +160,19 @@ describe('fake-claude.mjs through the adapter', () => {
     expect(ofKind(adapt(a.stdout), 'progress').map((p) => p.message)).toContain('tool: Edit src/index.ts');
   });
 
+  it('reports its session on system/init, and continues a session given with --resume (saying so)', async () => {
+    const first = adapt((await run(process.execPath, claudeArgs('story'))).stdout);
+    const [session] = ofKind(first, 'session');
+    expect(session?.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ofKind(first, 'result')[0]?.session_id).toBe(session?.sessionId);
+    const again = await run(process.execPath, [...claudeArgs('story'), '--resume', session?.sessionId as string]);
+    expect(again.stderr).toBe(`resuming session ${session?.sessionId}\n`);
+    const resumed = adapt(again.stdout);
+    expect(ofKind(resumed, 'session')).toEqual([{ kind: 'session', sessionId: session?.sessionId }]);
+    expect(ofKind(resumed, 'progress')[0]?.message).toBe(`Resuming session ${session?.sessionId}: picking up the story where the last run stopped.`);
+    expect(ofKind(resumed, 'result')[0]).toMatchObject({ ok: true, session_id: session?.sessionId, result: expect.stringContaining(`(resumed session ${session?.sessionId})`) });
+  });
+
   it('reports FAKE_CLAUDE_FAIL as a failed result and exit code 1', async () => {
     const { code, stdout } = await run(process.execPath, claudeArgs('break it'), { FAKE_CLAUDE_FAIL: '1' });
     expect(code).toBe(1);

@@ -34,7 +34,12 @@ function fakeSupervisor() {
     queue: undefined,
     policy: {},
   });
-  const startRun = (taskId: string) => runs.set(taskId, { task: { id: taskId, role: 'reader' } as Task, proc: proc(300 + runs.size), startedAt: NOW } as unknown as TaskRun);
+  const startRun = (taskId: string) => {
+    const used = new Set([...runs.values()].map((r) => r.slot));
+    let i = 0;
+    while (used.has(String(i))) i++;
+    return runs.set(taskId, { task: { id: taskId, role: 'reader' } as Task, slot: String(i), slotId: `reader-${i}`, state: { kind: 'streaming', since: NOW }, proc: proc(300 + runs.size), startedAt: NOW } as unknown as TaskRun);
+  };
   return { sup: sup satisfies SupervisorView, runs, startRun };
 }
 
@@ -162,10 +167,12 @@ describe('custom agent metrics: exposition', () => {
     const { send, scrape, startRun, runs } = setup();
     startRun('task_1');
     startRun('task_2');
-    send('reader:task_2', payload(counter('pages', [{ value: 3 }])));
-    send('reader:task_gone', payload(counter('pages', [{ value: 100 }]))); // not running: ignored
+    send('reader-1', payload(counter('pages', [{ value: 3 }])));
+    send('reader-0', payload(counter('pages', [{ value: 5 }])));
+    send('reader-2', payload(counter('pages', [{ value: 100 }]))); // max_concurrent 2: no such slot, ignored
     let p = await scrape();
-    expect(p.series('pages_total').map((s) => [s.labels, s.value])).toEqual([[{ agent: 'reader', role: 'reader', replica: '1' }, 3]]);
+    expect(p.series('pages_total').map((s) => [s.labels, s.value]).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([[{ agent: 'reader', role: 'reader', replica: '1' }, 3], [{ agent: 'reader', role: 'reader', replica: '0' }, 5]]);
+    runs.delete('task_1');
     runs.delete('task_2');
     p = await scrape();
     expect(p.series('pages_total')).toEqual([]);

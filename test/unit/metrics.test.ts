@@ -56,7 +56,13 @@ function fakeSupervisor() {
     queue: { stats: () => stats() },
     policy: { circuitState: (id: string): CircuitBreakerState => (id === 'qaa-1' ? { kind: 'open', openedAt: NOW, until: NOW + 60_000, cooldownMs: 60_000, trigger: 'threshold' } : { kind: 'closed', failures: [] }) },
   });
-  const startRun = (taskId: string, pid: number) => runs.set(taskId, { task: task(taskId, 'dev'), proc: proc(pid), startedAt: NOW - 1000 } as unknown as TaskRun);
+  // A run holds the lowest free slot index from its start (as PerTaskAgent gives it).
+  const startRun = (taskId: string, pid: number) => {
+    const used = new Set([...runs.values()].map((r) => r.slot));
+    let i = 0;
+    while (used.has(String(i))) i++;
+    return runs.set(taskId, { task: task(taskId, 'dev'), slot: String(i), slotId: `deva_ts-${i}`, state: { kind: 'streaming', since: NOW }, proc: proc(pid), startedAt: NOW - 1000 } as unknown as TaskRun);
+  };
   return { sup: sup satisfies SupervisorView, r0, r1, runs, startRun, setStats: (f: typeof stats) => { stats = f; } };
 }
 
@@ -115,7 +121,7 @@ describe('metrics registry', () => {
     await scrape(m); // task_a holds 0, task_b 1
     runs.delete('task_a');
     startRun('task_c', 203); // takes index 0, freed by task_a; task_b keeps 1
-    expect(m.setHealth('deva_ts:task_b', 'task_progress', 'unhealthy')).toBe(true);
+    expect(m.setHealth('deva_ts-1', 'task_progress', 'unhealthy')).toBe(true);
     p = await scrape(m);
     expect(p.value('agentic_agent_up', dev('0'))).toBe(1);
     expect(p.value('agentic_agent_busy', dev('1'))).toBe(1);
@@ -127,7 +133,7 @@ describe('metrics registry', () => {
     p = await scrape(m);
     expect(p.value('agentic_agent_health_status', { ...dev('1'), check: 'task_progress' })).toBe(0);
     expect(p.value('agentic_agent_state', { ...dev('1'), state: 'stopped' })).toBe(1);
-    expect(m.setHealth('deva_ts:task_b', 'task_progress', 2)).toBe(false);
+    expect(m.setHealth('deva_ts-1', 'task_progress', 2)).toBe(false);
   });
 
   it('counts finished tasks by role and outcome, with trace_id exemplars in OpenMetrics only', async () => {

@@ -28,6 +28,8 @@ export type AdapterEvent =
       result?: string | undefined;
       session_id?: string | undefined;
     }
+  /** The agent's session (Claude's `system/init` `session_id`): the checkpoint a retry resumes from. */
+  | { kind: 'session'; sessionId: string }
   | { kind: 'log'; level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> | undefined }
   | { kind: 'malformed'; detail: string };
 

@@ -41,7 +41,10 @@ export function createClaudeStreamJsonAdapter(): StdoutAdapter {
       case 'system':
         if (ev.subtype !== 'init') return [];
         cwd = typeof ev.cwd === 'string' ? ev.cwd : undefined;
-        return [{ kind: 'log', level: 'info', msg: 'claude session started', fields: pick(ev, ['session_id', 'model', 'cwd', 'claude_code_version']) }];
+        return [
+          ...(typeof ev.session_id === 'string' && ev.session_id !== '' ? [{ kind: 'session' as const, sessionId: ev.session_id }] : []),
+          { kind: 'log', level: 'info', msg: 'claude session started', fields: pick(ev, ['session_id', 'model', 'cwd', 'claude_code_version']) },
+        ];
       case 'assistant': {
         if (!isRecord(ev.message)) return [{ kind: 'malformed', detail: 'assistant event has no message object' }];
         const turns = countTurn(ev.message);

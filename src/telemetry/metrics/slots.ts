@@ -4,7 +4,7 @@ import type { PerTaskView, ReplicaView, SlotLabels, SupervisorView } from './sou
 
 /** One exported replica: a service replica, or one `max_concurrent` slot of a per_task agent. */
 export interface Slot {
-  /** The supervisor's id: `qaa-0`, or `<agent>:<task id>` for a running per_task process (undefined for an idle slot). */
+  /** The supervisor's id: `qaa-0`, or `deva_ts-1` for the per_task run in slot 1 (undefined for an idle slot). */
   readonly id: string | undefined;
   readonly labels: SlotLabels;
   readonly mode: 'service' | 'per_task';
@@ -19,12 +19,10 @@ export interface Slot {
 /**
  * Maps the supervisor's replicas and per_task processes to bounded label sets.
  * A per_task agent is exported as `max_concurrent` replicas ("0", "1", …): each
- * running process holds the lowest free index for its lifetime, and an idle slot is
- * `stopped`. Task ids never become labels.
+ * run holds the slot index it got at its start (the lowest free one) for its
+ * lifetime, and an idle slot is `stopped`. Task ids never become labels.
  */
 export class SlotMap {
-  /** per_task agent name → task id → slot index. */
-  private readonly perTaskIndex = new Map<string, Map<string, number>>();
   private bySlot = new Map<string, ReplicaView>();
   /** One frozen labels object per replica / per_task index, reused by every scrape (prom-client caches its text). */
   private readonly replicaLabels = new WeakMap<ReplicaView, SlotLabels>();
@@ -47,29 +45,27 @@ export class SlotMap {
       });
     }
     for (const p of this.sup.perTask) {
-      const index = this.sync(p);
-      const byIndex = new Map([...index].map(([taskId, i]) => [i, taskId]));
+      const bySlot = new Map([...p.runs.values()].map((run) => [run.slot, run]));
       for (let i = 0; i < p.config.max_concurrent; i++) {
-        const taskId = byIndex.get(i);
-        const run = taskId === undefined ? undefined : p.runs.get(taskId);
+        const run = bySlot.get(String(i));
         out.push({
-          id: run ? `${p.config.name}:${taskId}` : undefined, labels: this.perTaskLabelsOf(p, i), mode: 'per_task',
-          state: run ? (p.stopping ? 'stopping' : 'running') : 'stopped', pid: run?.proc.pid, startedAt: run?.startedAt, busy: run !== undefined, replica: undefined,
+          id: run?.slotId, labels: this.perTaskLabelsOf(p, i), mode: 'per_task',
+          state: run ? (p.stopping || run.state.kind === 'stopping' ? 'stopping' : 'running') : 'stopped', pid: run?.proc.pid, startedAt: run?.startedAt, busy: run !== undefined, replica: undefined,
         });
       }
     }
     return out;
   }
 
-  /** Labels for a supervisor slot id (`qaa-0`, or `<agent>:<task id>` of a running per_task process); undefined when unknown or gone. */
+  /** Labels for a supervisor slot id (`qaa-0`, or `deva_ts-1` of a running per_task run); undefined when unknown or no run holds it. */
   resolve(id: string): SlotLabels | undefined {
     const r = this.replica(id);
     if (r) return this.labelsOf(r);
-    const colon = id.indexOf(':');
-    if (colon <= 0) return undefined;
-    const p = this.sup.perTask.find((x) => x.config.name === id.slice(0, colon));
-    const i = p ? this.sync(p).get(id.slice(colon + 1)) : undefined;
-    return p && i !== undefined ? this.perTaskLabelsOf(p, i) : undefined;
+    const dash = id.lastIndexOf('-');
+    if (dash <= 0) return undefined;
+    const p = this.sup.perTask.find((x) => x.config.name === id.slice(0, dash));
+    const slot = id.slice(dash + 1);
+    return p && [...p.runs.values()].some((run) => run.slot === slot) ? this.perTaskLabelsOf(p, Number(slot)) : undefined;
   }
 
   /** The service replica with this slot id. */
@@ -89,21 +85,5 @@ export class SlotMap {
     let l = this.perTaskLabels.get(key);
     if (!l) this.perTaskLabels.set(key, (l = Object.freeze({ agent: p.config.name, role: p.role, replica: String(index) })));
     return l;
-  }
-
-  /** Brings the task → index map of a per_task agent in line with its running processes. */
-  private sync(p: PerTaskView): Map<string, number> {
-    let index = this.perTaskIndex.get(p.config.name);
-    if (!index) this.perTaskIndex.set(p.config.name, (index = new Map()));
-    for (const taskId of index.keys()) if (!p.runs.has(taskId)) index.delete(taskId);
-    const used = new Set(index.values());
-    for (const taskId of p.runs.keys()) {
-      if (index.has(taskId)) continue;
-      let i = 0;
-      while (used.has(i)) i++;
-      index.set(taskId, i);
-      used.add(i);
-    }
-    return index;
   }
 }

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { TaskQueue } from '../../queue/TaskQueue.js';
 import type { CircuitBreakerState } from '../../recovery/CircuitBreaker.js';
-import type { PerTaskAgent } from '../../supervisor/PerTaskAgent.js';
+import type { PerTaskAgent, TaskRun } from '../../supervisor/PerTaskAgent.js';
 import type { Replica } from '../../supervisor/Replica.js';
 import type { ResourceSample } from '../../supervisor/ResourceSampler.js';
 import type { SupervisorEvents } from '../../supervisor/Supervisor.js';
@@ -10,7 +10,7 @@ import type { SupervisorEvents } from '../../supervisor/Supervisor.js';
 export type ReplicaView = Pick<Replica, 'slot' | 'index' | 'config' | 'role' | 'state' | 'restarts' | 'sdk' | 'lastHeartbeatAt' | 'heapUsedBytes' | 'lastPongRttMs' | 'task'>;
 
 /** What the metrics read of a per_task agent. */
-export type PerTaskView = Pick<PerTaskAgent, 'config' | 'role' | 'runs' | 'stopping'>;
+export type PerTaskView = Pick<PerTaskAgent, 'config' | 'role' | 'stopping'> & { readonly runs: ReadonlyMap<string, TaskRun> };
 
 /**
  * The part of the Supervisor the metrics layer depends on. `Supervisor` satisfies

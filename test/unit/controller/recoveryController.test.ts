@@ -33,8 +33,8 @@ describe('RecoveryController: what it acts on', () => {
     expect(r.metrics.actions).toEqual(['skipped_resolved', 'skipped_not_restart', 'skipped_not_restart']);
   });
 
-  it('skips an alert naming no known agent, or a per_task agent', async () => {
-    const r = rig({ port: new FakePort([{ agent: 'deva_ts', replica: 'deva_ts', mode: 'per_task', state: 'running' }]) });
+  it('skips an alert naming no known agent, or a per_task agent with no run going', async () => {
+    const r = rig({ port: new FakePort([{ agent: 'deva_ts', replica: 'deva_ts', mode: 'per_task', state: 'running', concurrency: { replicas: [] } }]) });
     const ds = await r.controller.handle(payload(
       alert({ labels: { agent: 'ghost', replica: 'ghost-0' } }),
       alert({ fingerprint: 'p', labels: { agent: 'deva_ts', replica: '' } }),
@@ -42,7 +42,7 @@ describe('RecoveryController: what it acts on', () => {
     ));
     expect(ds.map((d) => d.result)).toEqual(['skipped_unknown_agent', 'skipped_unknown_agent', 'skipped_unknown_agent']);
     expect(ds[0]?.reason).toMatch(/no agent or replica named ghost-0/);
-    expect(ds[1]?.reason).toMatch(/one process per task/);
+    expect(ds[1]?.reason).toMatch(/runs one process per task and none is running: nothing to restart/);
     expect(ds[2]?.reason).toMatch(/neither an `agent` nor a `replica` label/);
   });
 
@@ -52,12 +52,19 @@ describe('RecoveryController: what it acts on', () => {
     await r.controller.idle();
     expect(ds[0]).toMatchObject({ result: 'acted', target: 'qaa-1' });
     expect(r.port.restarts).toEqual([{ slots: ['qaa-1'], alertname: 'AgentUnresponsive' }]);
-    const perTask = rig({ port: new FakePort([{ agent: 'deva_ts', replica: 'deva_ts', mode: 'per_task', state: 'running' }]) });
-    const [p] = await perTask.controller.handle(payload(alert({ labels: { agent: 'deva_ts', replica: '0' } })));
-    expect(p).toMatchObject({ result: 'skipped_unknown_agent', target: 'deva_ts' });
-    expect(p?.reason).toMatch(/one process per task/);
     const [g] = await r.controller.handle(payload(alert({ fingerprint: 'g', labels: { agent: 'qaa', replica: '7' } })));
     expect(g?.reason).toMatch(/no agent or replica named qaa-7/);
+  });
+
+  it('restarts the per_task run an alert names by its slot index, and says why when that slot has no run', async () => {
+    const perTask = rig({ port: new FakePort([{ agent: 'deva_ts', replica: 'deva_ts', mode: 'per_task', state: 'running', concurrency: { replicas: ['deva_ts-0', 'deva_ts-2'] } }]) });
+    const [p] = await perTask.controller.handle(payload(alert({ labels: { agent: 'deva_ts', replica: '2', alertname: 'AgentTaskStuck' } })));
+    await perTask.controller.idle();
+    expect(p).toMatchObject({ result: 'acted', target: 'deva_ts-2' });
+    expect(perTask.port.restarts).toEqual([{ slots: ['deva_ts-2'], alertname: 'AgentTaskStuck' }]);
+    const [gone] = await perTask.controller.handle(payload(alert({ fingerprint: 'x', labels: { agent: 'deva_ts', replica: '1', alertname: 'AgentTaskStuck' } })));
+    expect(gone).toMatchObject({ result: 'skipped_unknown_agent', target: 'deva_ts-1' });
+    expect(gone?.reason).toMatch(/no run in deva_ts-1 now: the supervisor already ended it/);
   });
 
   it('restarts every closed-breaker replica of an agent when the alert names no replica', async () => {

@@ -63,5 +63,16 @@ describe('task_progress', () => {
 
   it('skips a replica that is not running', () => {
     expect(check.evaluate(target(T0, { state: 'backoff', pid: undefined }), context(T0)).status).toBe('skipped');
+    expect(check.evaluate(target(T0, { state: 'stopping', task: task() }), context(T0 + 999_000)).status).toBe('skipped');
+  });
+
+  it('says what is done about a stale or overrunning per_task run: the supervisor ends it and fails the attempt', () => {
+    const run = (state: string) => target(T0, { id: 'deva_ts-1', agent: 'deva_ts', mode: 'per_task', protocol: false, lastHeartbeatAt: undefined, state, agentConfig: { stop_timeout: 10, max_concurrent: 2 }, task: task() });
+    const stale = check.evaluate(run('running'), context(T0 + 181_000, { 4242: { state: 'S', cpu: 0 } }));
+    expect(stale.findings[0]!.message).toBe('deva_ts: task STORY_42 has produced no output for 3m01s (stale_task_threshold 180s); process state S, CPU 0.0% — looks blocked waiting on I/O; the supervisor ends this run (SIGTERM to its process group, SIGKILL after stop_timeout 10s) and fails the attempt as stalled: the task is retried or dead-lettered');
+    const overrun = check.evaluate(run('stopping'), context(T0 + 301_000, { 4242: { state: 'S', cpu: 0 } }));
+    expect(overrun.status).toBe('unhealthy'); // a run being ended still holds its task
+    expect(overrun.findings.map((f) => f.kind)).toEqual(['stale_task', 'task_overrun']);
+    expect(overrun.findings[1]!.message).toBe('deva_ts: task STORY_42 has run for 5m01s (max_task_duration 300s); the supervisor is ending this run (SIGTERM to its process group, SIGKILL after stop_timeout 10s) and fails the attempt as timeout: the task is retried or dead-lettered');
   });
 });

@@ -1,0 +1,43 @@
+import type { AttemptCause } from '../queue/Task.js';
+import type { RunEnding, RunResult } from './PerTaskRunState.js';
+import { describeExit } from './ReplicaState.js';
+
+/** Causes of a run that failed (each uses up one of the task's attempts, see COUNTED_CAUSES). */
+export type FailedRunCause = Extract<AttemptCause, 'agent_failed' | 'crashed' | 'timeout' | 'stalled' | 'spawn_failed'>;
+/** Causes of a run that ended without the agent failing: the attempt is given back (or the task was cancelled). */
+export type ReleasedRunCause = Extract<AttemptCause, 'operator_restart' | 'supervisor_stopped' | 'cancelled'>;
+
+/** What becomes of a run's task, decided from what the run saw. */
+export type RunVerdict =
+  | { outcome: 'completed'; result: RunResult | undefined }
+  | { outcome: 'failed'; cause: FailedRunCause; error: string; retryable: boolean }
+  | { outcome: 'released'; cause: ReleasedRunCause; detail: string };
+
+/** The text of an error `result` event. */
+export const resultError = (r: RunResult): string => `result reported an error: ${r.result ?? 'unknown'}`;
+
+/**
+ * Decides a run's outcome from its ending. The run only reports; this is the rule:
+ * 1. It could not be spawned: failed (`spawn_failed`); not retryable when the
+ *    command is too long for the kernel (E2BIG: it would fail the same way again).
+ * 2. The task was cancelled: released (`cancelled`).
+ * 3. The supervisor ended it after it printed a successful `result`: completed with
+ *    that result, whatever the stop's reason (the work is done and paid for).
+ * 4. An operator restart or a graceful stop ended it: released (no attempt used).
+ * 5. A timeout ended it: failed with that cause and its reason.
+ * 6. It exited by itself: completed on exit code 0 without an error result; an error
+ *    result or a non-zero code is `agent_failed`, a signal nobody sent is `crashed`.
+ */
+export function runOutcome(e: RunEnding): RunVerdict {
+  const { exit, stop, result } = e;
+  if (exit.spawnError !== undefined) {
+    return { outcome: 'failed', cause: 'spawn_failed', error: describeExit(exit), retryable: !exit.spawnError.startsWith('E2BIG') };
+  }
+  if (stop?.cause === 'cancelled') return { outcome: 'released', cause: 'cancelled', detail: stop.detail };
+  if (stop && result?.ok) return { outcome: 'completed', result };
+  if (stop?.cause === 'operator_restart' || stop?.cause === 'supervisor_stopped') return { outcome: 'released', cause: stop.cause, detail: stop.detail };
+  if (stop?.cause === 'timeout' || stop?.cause === 'stalled') return { outcome: 'failed', cause: stop.cause, error: stop.detail, retryable: true };
+  if (result && !result.ok) return { outcome: 'failed', cause: 'agent_failed', error: resultError(result), retryable: true };
+  if (exit.code === 0) return { outcome: 'completed', result };
+  return { outcome: 'failed', cause: exit.signal ? 'crashed' : 'agent_failed', error: describeExit(exit), retryable: true };
+}
