@@ -4,6 +4,7 @@ import type { AgentConfig, Config } from '../config/schema.js';
 import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
 import { DuplicateTaskError, QueueFullError, type AttemptCause, type LlmUsage, type Task } from '../queue/Task.js';
+import { queueOptions } from '../queue/queueOptions.js';
 import { TaskQueue } from '../queue/TaskQueue.js';
 import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
@@ -17,11 +18,13 @@ import type { ProcessHandle } from './AgentProcess.js';
 import { OrphanReaper } from './OrphanReaper.js';
 import type { PerTaskAgent } from './PerTaskAgent.js';
 import { createPerTaskAgent } from './perTaskWiring.js';
+import { recoverInProgress, type TaskOutputReader } from './recoverInProgress.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { WakeTimer } from './WakeTimer.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
@@ -72,6 +75,8 @@ export interface SupervisorOptions {
   tracer?: Tracer | undefined;
   /** Environment passed to agents (defaults to process.env). */
   baseEnv?: NodeJS.ProcessEnv | undefined;
+  /** Reads per_task runs' stored stdout, to complete a task whose run finished while no supervisor was alive. */
+  taskOutput?: TaskOutputReader | undefined;
 }
 
 /**
@@ -95,6 +100,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly tracer: Tracer;
   private sampleTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** Wakes the dispatcher when the earliest task waiting for its retry backoff is due. */
+  private readonly wake = new WakeTimer(() => this.pump());
   /** @internal */
   stopping = false;
   ready = false;
@@ -122,17 +129,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Opens the stores, cleans up after a crashed predecessor, and starts every agent. */
   async start(): Promise<void> {
     this.db = openDatabase(this.opts.stateDir.dbFile);
-    const q = this.bg.queue;
-    this.queue = new TaskQueue(this.db, { maxDepth: q.max_depth, maxAttempts: q.max_attempts, historyRetention: q.history_retention });
+    this.queue = new TaskQueue(this.db, queueOptions(this.bg.queue));
     this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history);
     this.events = new EventLog(this.db);
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
-    for (const t of this.queue.inProgress()) {
-      const outcome = this.queue.fail(t.id, 'supervisor restarted while the task was running', true);
-      this.log.warn({ task_id: t.id, trace_id: t.correlation_id, outcome }, 're-queued a task that was in progress when the previous supervisor stopped');
-    }
+    recoverInProgress(this, this.opts.taskOutput);
 
     for (const a of this.bg.agents) {
       if (a.mode === 'per_task') this.perTask.push(this.createPerTask(a));
@@ -165,6 +168,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.ready = false;
     clearInterval(this.sampleTimer);
     clearInterval(this.pumpTimer);
+    this.wake.disarm();
     this.sampler.close();
     this.log.info({ reason }, 'stopping agents');
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
@@ -218,6 +222,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return true;
   }
 
+  /**
+   * `background retry`: a failed (dead-lettered) or cancelled task goes back to
+   * pending with its attempts reset; its history is kept and the retry recorded.
+   * @throws UnknownTaskError, TaskStateError (see TaskQueue.retry)
+   */
+  retry(taskId: string, reason?: string): Task {
+    const task = this.queue.retry(taskId, reason);
+    this.log.info({ task_id: taskId, trace_id: task.correlation_id, reason }, `task ${taskId} retried by the operator: pending again, attempts reset`);
+    setImmediate(() => this.pump());
+    return task;
+  }
+
   /** Restarts every replica of an agent name, or one replica by slot (`qaa-0`). */
   async restart(nameOrSlot: string, cause: ExitCause = { kind: 'manual' }): Promise<string[]> {
     const targets = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
@@ -254,40 +270,42 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     for (const r of this.replicas) {
       if (!r.isIdle || r.state.kind !== 'running' || !hasPending(r.role)) continue;
-      const task = this.queue.take(r.role, r.slot);
+      const task = this.queue.take(r.role, r.slot, { agent: r.config.name, replica: String(r.index) });
       if (task) this.assign(r, task);
       else pending.set(r.role, false);
     }
     for (const p of this.perTask) {
       if (!hasPending(p.role)) continue;
       while (p.hasCapacity) {
-        const task = this.queue.take(p.role, p.config.name);
+        const task = this.queue.take(p.role, p.config.name, { agent: p.config.name });
         if (!task) { pending.set(p.role, false); break; }
         this.runPerTask(p, task);
       }
     }
+    this.wake.arm(this.queue.nextDueAt());
   }
 
   private assign(r: Replica, task: Task): void {
     const parent = contextFromTraceparent(task.traceparent);
-    const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': r.config.name, 'agentic.replica': r.slot, 'agentic.attempt': task.attempts } }, parent);
+    const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': r.config.name, 'agentic.replica': r.slot, 'agentic.attempt': task.attempt } }, parent);
     const ok = r.assign({
       type: 'task.assign',
-      task: { id: task.id, role: task.role, title: task.title, prompt: task.prompt ?? undefined, payload: task.payload ?? undefined, priority: task.priority, attempt: task.attempts },
+      task: { id: task.id, role: task.role, title: task.title, prompt: task.prompt ?? undefined, payload: task.payload ?? undefined, priority: task.priority, attempt: task.attempt },
       correlation_id: task.correlation_id,
       traceparent: traceparentOf(span),
     });
     span.end();
     if (!ok) {
-      this.queue.fail(task.id, `could not deliver to ${r.slot}`, true);
+      this.queue.fail(task.id, `could not deliver to ${r.slot}`, true, undefined, 'crashed');
       return;
     }
-    this.log.info({ agent: r.config.name, role: r.role, replica: r.slot, task_id: task.id, trace_id: task.correlation_id, attempt: task.attempts }, `task ${task.id} assigned to ${r.slot}`);
+    this.log.info({ agent: r.config.name, role: r.role, replica: r.slot, task_id: task.id, trace_id: task.correlation_id, attempt: task.attempt }, `task ${task.id} assigned to ${r.slot}`);
     this.emit('taskAssigned', task, r.slot);
   }
 
   private runPerTask(p: PerTaskAgent, task: Task): void {
     const run = p.run(task);
+    this.queue.setAttemptReplica(task.id, run.slot);
     this.log.info({ agent: p.config.name, role: p.role, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid }, `task ${task.id} started as a ${p.config.name} process`);
     this.emit('taskAssigned', task, p.config.name);
     this.writePidFile();

@@ -20,7 +20,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     () => createStdoutAdapter(a.stdout_adapter),
   );
   const secrets = secretValues(a, process.env);
-  const runInfo = (run: TaskRun) => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempts, startedAt: run.startedAt });
+  const runInfo = (run: TaskRun) => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempt, startedAt: run.startedAt });
   p.on('started', (run) => sup.emit('runStarted', runInfo(run)));
   const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
   p.on('output', (run, stream, line) => {
@@ -54,7 +54,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
       sup.emit('runFinished', { ...runInfo(run), outcome: 'released', cause: 'cancelled', durationMs, llm });
       sup.log.info(ctx(run), `cancelled task ${run.task.id} stopped`);
     } else if (p.stopping) {
-      sup.queue.fail(run.task.id, 'supervisor stopped', true);
+      sup.queue.release(run.task.id, 'supervisor_stopped', 'the supervisor stopped while the run was going', llm);
       sup.emit('runFinished', { ...runInfo(run), outcome: 'released', cause: 'supervisor_stopped', durationMs, llm });
     } else if (info.code === 0 && (!r || r.ok)) {
       sup.emit('runFinished', { ...runInfo(run), outcome: 'completed', durationMs, llm });
