@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { initTracing } from '../telemetry/tracing.js';
 import { createSupervisorLogger } from '../telemetry/logger.js';
 import { LogStore } from '../telemetry/LogStore.js';
+import { logStoreTaskOutput } from '../telemetry/taskOutput.js';
 import { registerLogStoreMetrics } from '../telemetry/metrics/logStoreMetrics.js';
 import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
@@ -32,7 +33,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const apiToken = dir.ensureToken(dir.tokenFile);
   dir.ensureToken(dir.webhookTokenFile);
 
-  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer });
+  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, taskOutput: logStoreTaskOutput(dir.logDir) });
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, apiToken, logger: log, metricsAuth: undefined });
 
   let shuttingDown: Promise<number> | undefined;
