@@ -9,6 +9,7 @@ import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
 import { registerStatsRoute } from '../server/statsRoute.js';
+import { registerTaskRoutes } from '../server/taskRoutes.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
@@ -59,6 +60,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
   registerStatsRoute(app, sup);
+  registerTaskRoutes(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);
   if (metrics) registerLogStoreMetrics(metrics.registry, logStore, bg.agents.map((a) => a.name));
