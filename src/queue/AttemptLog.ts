@@ -31,6 +31,8 @@ export class AttemptLog {
       close: db.prepare('UPDATE task_attempts SET ended_at = ?, cause = ?, detail = ?, counted = ?, llm = ? WHERE task_id = ? AND n = (SELECT MAX(n) FROM task_attempts WHERE task_id = ?) AND ended_at IS NULL'),
       replica: db.prepare('UPDATE task_attempts SET replica = ? WHERE task_id = ? AND n = (SELECT MAX(n) FROM task_attempts WHERE task_id = ?) AND ended_at IS NULL'),
       history: db.prepare('SELECT * FROM task_attempts WHERE task_id = ? ORDER BY n'),
+      historyOfMany: db.prepare('SELECT * FROM task_attempts WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, n'),
+      retriesOfMany: db.prepare('SELECT * FROM task_retries WHERE task_id IN (SELECT value FROM json_each(?)) ORDER BY task_id, at, rowid'),
       last: db.prepare('SELECT * FROM task_attempts WHERE task_id = ? ORDER BY n DESC LIMIT 1'),
       retry: db.prepare('INSERT INTO task_retries (task_id, at, cause, detail, previous_status, attempts_before, after_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       retries: db.prepare('SELECT * FROM task_retries WHERE task_id = ? ORDER BY at, rowid'),
@@ -54,6 +56,20 @@ export class AttemptLog {
 
   history(taskId: string): AttemptRecord[] {
     return (this.stmts.history.all(taskId) as AttemptRow[]).map(toAttempt);
+  }
+
+  /** The attempts and retries of many tasks in two queries (for lists), by task id; tasks without any are absent. */
+  historyOfMany(taskIds: readonly string[]): Map<string, { attempts: AttemptRecord[]; retries: RetryRecord[] }> {
+    const out = new Map<string, { attempts: AttemptRecord[]; retries: RetryRecord[] }>();
+    const of = (id: string) => {
+      let h = out.get(id);
+      if (!h) out.set(id, (h = { attempts: [], retries: [] }));
+      return h;
+    };
+    const ids = JSON.stringify(taskIds);
+    for (const r of this.stmts.historyOfMany.all(ids) as AttemptRow[]) of(r.task_id).attempts.push(toAttempt(r));
+    for (const r of this.stmts.retriesOfMany.all(ids) as RetryRow[]) of(r.task_id).retries.push(toRetry(r));
+    return out;
   }
 
   last(taskId: string): AttemptRecord | undefined {

@@ -238,6 +238,12 @@ export class TaskQueue {
     return { ...task, attempt_history: this.attemptLog.history(task.id), retries: this.attemptLog.retries(task.id) };
   }
 
+  /** `withHistory` for a list of tasks, in two queries. */
+  withHistories(tasks: readonly Task[]): TaskWithHistory[] {
+    const h = this.attemptLog.historyOfMany(tasks.map((t) => t.id));
+    return tasks.map((t) => ({ ...t, attempt_history: h.get(t.id)?.attempts ?? [], retries: h.get(t.id)?.retries ?? [] }));
+  }
+
   /** Tasks that were in progress (e.g. when a previous supervisor was killed). */
   inProgress(): Task[] {
     return (this.stmts.inProgress.all() as Row[]).map(toTask);

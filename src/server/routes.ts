@@ -102,7 +102,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
   );
 
   app.get<{ Querystring: { status?: TaskStatus; role?: string; correlation_id?: string; limit?: string } }>('/api/v1/tasks', { schema: listSchema }, async (req) => ({
-    tasks: sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 }).map((t) => sup.queue.withHistory(t)),
+    tasks: sup.queue.withHistories(sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 })),
   }));
 
   app.get<{ Params: { id: string } }>('/api/v1/tasks/:id', async (req, reply) => {

@@ -132,6 +132,20 @@ describe('attempt accounting (every attempt recorded, only agent failures count)
     expect(q.withHistory(q.get(t.id)!).retries).toEqual([]);
   });
 
+  it('lists give each task the same history as a single read (two queries for the whole list)', () => {
+    const { q } = queue();
+    const ids = [1, 2, 3].map((i) => q.submit({ role: 'w', title: `t${i}`, correlation_id: 'c' }).id);
+    q.take('w', 'w-0');
+    q.fail(ids[0]!, 'x', false);
+    q.retry(ids[0]!, 'again');
+    q.take('w', 'w-0');
+    q.release(ids[0]!, 'operator_restart', 'restart');
+    const list = q.list();
+    expect(q.withHistories(list)).toEqual(list.map((t) => q.withHistory(t)));
+    expect(q.withHistories(list).find((t) => t.id === ids[0])!.attempt_history).toHaveLength(2);
+    expect(q.withHistories([])).toEqual([]);
+  });
+
   it('history goes with its task when finished tasks are pruned', () => {
     const { q, clock } = queue({ historyRetention: 1 });
     const ids = [1, 2].map((i) => q.submit({ role: 'w', title: `t${i}`, correlation_id: 'c' }).id);
