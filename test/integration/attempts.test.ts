@@ -100,6 +100,22 @@ describe('attempts mean agent failures (real supervisor, real agents)', () => {
     }
   });
 
+  it('a health restart of the replica that holds a task (it stopped answering pings) uses up the attempt (unhealthy)', async () => {
+    sup = await startSupervisor({
+      queue: { retry_backoff: { initial: 0.1 } },
+      monitoring: { check_interval: 0.5, health_checks: { agent_response: { timeout: 0.5, max_failures: 2 } }, recovery: { restart_unhealthy: true, base_delay: 0.1 } },
+      agents: [{ name: 'w', command: ['node', WORKER], heartbeat_interval: 1, stop_timeout: 1 }],
+    });
+    const slow = slowFirst(1);
+    const task = await submit(sup, { role: 'w', title: 'hangs its agent', payload: slow.payload });
+    await waitFor('the first delivery', () => slow.deliveries().length === 1);
+    const [row] = (await sup.api<{ agents: { pid: number }[] }>('GET', '/api/v1/agents')).body.agents;
+    process.kill(row!.pid, 'SIGSTOP');
+    const done = await inStatus(sup, task.id, 'completed', 30_000);
+    expect(causes(done)).toEqual([['unhealthy', true], ['completed', true]]);
+    expect(done.attempts).toBe(2);
+  }, 120_000);
+
   it('a SIGKILLed supervisor does not use up the attempt of the task it was running (supervisor_lost)', async () => {
     sup = await startSupervisor({ queue: { max_attempts: 1 }, agents: [{ name: 'w', command: ['node', WORKER] }] });
     const slow = slowFirst(1);
