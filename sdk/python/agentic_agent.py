@@ -136,7 +136,10 @@ class TaskContext:
         self.task_id = task_id
         self.correlation_id = correlation_id
         self.traceparent = traceparent
-        #: 1 for the first run of the task, 2 for its first retry, ...
+        #: The number of this delivery of the task, from 1 (``task.assign``'s ``attempt``).
+        #: Delivery is at least once: above 1, an earlier attempt may have done part or
+        #: all of the work (it failed, or was stopped by a restart or a supervisor
+        #: crash), so make side effects idempotent, keyed on ``task_id``.
         self.attempt = attempt
         #: For ``track()`` blocks: a JSON-serialisable value sent as ``task.finished.result``.
         self.result: Any = None
@@ -249,7 +252,9 @@ class Agent:
         """Register the handler for assigned tasks; usable as a decorator.
 
         ``handler(task, ctx)`` gets the ``task.assign`` task dict ({id, role, title,
-        prompt?, payload?, priority, attempt}) and a ``TaskContext``. Its return
+        prompt?, payload?, priority, attempt}) and a ``TaskContext``. ``attempt`` (also
+        ``ctx.attempt``) numbers the deliveries of the task from 1; a task can be
+        delivered more than once, so key side effects on ``id``. Its return
         value (JSON-serialisable) becomes ``task.finished.result``; an exception
         becomes ``task.failed`` (retryable unless ``PermanentTaskError``).
         Returns ``handler`` unchanged, so it can still be called directly.

@@ -77,6 +77,15 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'machine-readable output')
     .action(run(tasksCommand));
 
+  stateDirOpts(bg.command('cancel <task-id>').description('Cancel a pending or running task (a running one is told to stop); exits 2 for an unknown id or a finished task'))
+    .option('--json', 'print the task, with its attempt history, as JSON')
+    .action(run(async (id: string, flags: { json?: boolean; stateDir?: string; config?: string }) => (await import('./commands/cancel.js')).cancelCommand(id, flags)));
+
+  stateDirOpts(bg.command('retry <task-id>').description('Queue a failed (dead-lettered) or cancelled task again with its attempts reset; its history is kept; exits 2 for an unknown id or a task in another state'))
+    .option('--reason <text>', 'why, recorded with the retry in the task\'s history')
+    .option('--json', 'print the task, with its attempt history, as JSON')
+    .action(run(async (id: string, flags: { json?: boolean; reason?: string; stateDir?: string; config?: string }) => (await import('./commands/retry.js')).retryCommand(id, flags)));
+
   stateDirOpts(bg.command('monitor').description('Live dashboard: system status, a row per agent, recent events (q quits)'))
     .option('--interval <seconds>', 'refresh period', '1')
     .option('--once', 'print one frame and exit')

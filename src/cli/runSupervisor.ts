@@ -4,6 +4,7 @@ import { initTracing } from '../telemetry/tracing.js';
 import { createConsoleSink, createSupervisorLogger } from '../telemetry/logger.js';
 import { LogStore } from '../telemetry/LogStore.js';
 import { registerDiskWriteMetrics } from '../telemetry/metrics/diskWriteMetrics.js';
+import { logStoreTaskOutput } from '../telemetry/taskOutput.js';
 import { registerLogStoreMetrics } from '../telemetry/metrics/logStoreMetrics.js';
 import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
@@ -13,6 +14,7 @@ import { registerStatsRoute } from '../server/statsRoute.js';
 import { gateUntilReady } from '../server/startingGate.js';
 import { DiskFullError, isDiskFull } from '../store/DiskFullError.js';
 import { DiskWatch } from '../store/DiskWatch.js';
+import { registerTaskRoutes } from '../server/taskRoutes.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
@@ -54,7 +56,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: con });
   const tracing = initTracing('agentic-supervisor');
 
-  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk });
+  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk, taskOutput: logStoreTaskOutput(dir.logDir) });
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, ...secrets, logger: log });
   gateUntilReady(app, () => sup.ready);
 
@@ -86,6 +88,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
   registerStatsRoute(app, sup);
+  registerTaskRoutes(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);
   if (metrics) {

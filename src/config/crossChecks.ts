@@ -63,6 +63,13 @@ function checkRecovery(r: Raw, problems: ConfigProblem[]): void {
   if (maxCool < cool) problems.push({ path: `${at}.breaker_max_cooldown`, message: `expected at least breaker_cooldown (${cool}s), got ${maxCool}s` });
 }
 
+function checkRetryBackoff(r: Raw, problems: ConfigProblem[]): void {
+  const d = DEFAULTS.queue.retry_backoff;
+  const initial = dur(r.initial, d.initial, true);
+  const max = dur(r.max, d.max);
+  if (max < initial) problems.push({ path: 'background.queue.retry_backoff.max', message: `expected at least initial (${initial}s), got ${max}s` });
+}
+
 function checkAlerts(a: Raw, problems: ConfigProblem[]): void {
   const at = 'background.monitoring.alerts';
   const email = obj(a.email);
@@ -82,6 +89,7 @@ export function crossChecks(raw: unknown): ConfigProblem[] {
   const monitoring = obj(bg.monitoring);
   checkAgents(list(bg.agents), problems);
   checkRecovery(obj(monitoring.recovery), problems);
+  checkRetryBackoff(obj(obj(bg.queue).retry_backoff), problems);
   checkAlerts(obj(monitoring.alerts), problems);
   return problems;
 }

@@ -165,10 +165,19 @@ const server = z.strictObject({
   metrics_auth: z.strictObject({ username: str(), password_file: str('a file path') }).optional(),
 });
 
+/** The wait before a task that failed (a counted attempt) is dispatched again. */
+const retryBackoff = z.strictObject({
+  initial: seconds({ allowZero: true }).default(5),
+  max: seconds().default(300),
+  multiplier: num(1, 100, 'a multiplier').default(2),
+  jitter: num(0, 1, 'a fraction').default(0.2),
+});
+
 const queue = z.strictObject({
   max_depth: int(1, 100_000_000).default(10_000),
   max_attempts: int(1, 1000).default(3),
   history_retention: int(0, 100_000_000).default(10_000),
+  retry_backoff: retryBackoff.prefault({}),
 });
 
 const logging = z.strictObject({

@@ -17,7 +17,20 @@ export interface Task {
   /** 1..10, higher runs first. */
   priority: number;
   status: TaskStatus;
+  /**
+   * Attempts used: those that ended for a counted cause (`COUNTED_CAUSES`, or
+   * completed) plus the one running. Compared with `queue.max_attempts`.
+   */
   attempts: number;
+  /**
+   * Number of the current or last attempt, 1-based, counting every attempt (also
+   * those given back by a stop, a restart or a lost supervisor); 0 before the first.
+   * It is the `attempt` an agent gets in `task.assign`: above 1, the task may have
+   * been delivered before (delivery is at least once).
+   */
+  attempt: number;
+  /** A re-queued task is not dispatched before this time (epoch ms, retry backoff); null: at once. */
+  not_before: number | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -56,12 +69,56 @@ export type AttemptCause =
   | 'timeout' // the task ran past task_timeout and was killed
   | 'stalled' // the run printed nothing for the stale-task threshold and was killed
   | 'spawn_failed' // the per_task process could not be started (E2BIG, ENOENT, ...)
+  | 'unhealthy' // a health verdict restarted the agent while it held the task
   | 'operator_restart' // `background restart` / an alert restart ended the run
   | 'supervisor_stopped' // a graceful `background stop`
   | 'supervisor_lost' // found in progress after the supervisor was killed
   | 'cancelled'; // cancelled by the operator
 
-export const COUNTED_CAUSES: ReadonlySet<AttemptCause> = new Set<AttemptCause>(['agent_failed', 'crashed', 'timeout', 'stalled', 'spawn_failed']);
+export const COUNTED_CAUSES: ReadonlySet<AttemptCause> = new Set<AttemptCause>(['agent_failed', 'crashed', 'timeout', 'stalled', 'spawn_failed', 'unhealthy']);
+
+/** A cause that gives the attempt back (not in `COUNTED_CAUSES`). */
+export type ReleaseCause = Exclude<AttemptCause, 'agent_failed' | 'crashed' | 'timeout' | 'stalled' | 'spawn_failed' | 'unhealthy'>;
+
+/**
+ * One attempt of a task, as `tasks --json` and `GET /api/v1/tasks/:id` show it
+ * (`attempt_history`). Times are epoch ms.
+ */
+export interface AttemptRecord {
+  /** 1-based, in order; the `attempt` the agent was given. */
+  n: number;
+  /** The agent (name) that ran it. */
+  agent: string | null;
+  /** The replica ("0", "1", …): a service replica's index or a per_task run's slot; null when unknown. */
+  replica: string | null;
+  started_at: number;
+  /** null while it runs. */
+  ended_at: number | null;
+  /** How it ended: `completed` or an `AttemptCause`; null while it runs. */
+  cause: AttemptCause | 'completed' | null;
+  /** The human reason (the error, the exit, "recovered from stored output", …). */
+  detail: string | null;
+  /** Whether it used up one of the task's attempts (completed and `COUNTED_CAUSES`); null while it runs. */
+  counted: boolean | null;
+  /** This attempt's own LLM usage (a per_task run's `result` event), if any. */
+  llm: LlmUsage | null;
+}
+
+/** An operator's `background retry` of a failed or cancelled task (`retries` in the task's JSON). */
+export interface RetryRecord {
+  at: number;
+  cause: 'operator_retry';
+  /** The reason given with the retry, or a default text. */
+  detail: string;
+  previous_status: 'failed' | 'cancelled';
+  /** `attempts` before the reset to 0. */
+  attempts_before: number;
+  /** The number of the last attempt before the retry (0 when it never ran). */
+  after_attempt: number;
+}
+
+/** A task with its history: the shape of `tasks --json` and of the task API. */
+export type TaskWithHistory = Task & { attempt_history: AttemptRecord[]; retries: RetryRecord[] };
 
 export const priorityBand = (p: number): 'high' | 'normal' | 'low' => (p >= 8 ? 'high' : p >= 4 ? 'normal' : 'low');
 
@@ -78,5 +135,22 @@ export class DuplicateTaskError extends Error {
   constructor(readonly id: string) {
     super(`A task with id ${id} already exists. Use another --id, or omit it to get a generated one.`);
     this.name = 'DuplicateTaskError';
+  }
+}
+
+export class UnknownTaskError extends Error {
+  readonly code = 'ERR_UNKNOWN_TASK';
+  constructor(readonly id: string) {
+    super(`No task ${id} in the queue. List tasks with: agentic-scrum-setup background tasks`);
+    this.name = 'UnknownTaskError';
+  }
+}
+
+/** The task exists but is in a status where the operation does not apply. */
+export class TaskStateError extends Error {
+  readonly code = 'ERR_TASK_STATE';
+  constructor(readonly id: string, readonly status: TaskStatus, readonly operation: 'retry' | 'cancel', readonly allowed: readonly TaskStatus[]) {
+    super(`Task ${id} is ${status}: only ${allowed.join(' or ')} tasks can be ${operation === 'retry' ? 'retried' : 'cancelled'}.`);
+    this.name = 'TaskStateError';
   }
 }

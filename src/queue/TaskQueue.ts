@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { ExponentialBackoff, type ExponentialBackoffOptions } from '../recovery/ExponentialBackoff.js';
 import type { Db } from '../store/Database.js';
 import { DiskFullError } from '../store/DiskFullError.js';
+import { AttemptLog } from './AttemptLog.js';
 import { DeferredWrites } from './DeferredWrites.js';
 import { taskStats, type RoleStats } from './taskStats.js';
-import { DuplicateTaskError, QueueFullError, priorityBand, type AttemptCause, type LlmUsage, type SubmitInput, type Task, type TaskStatus } from './Task.js';
+import {
+  COUNTED_CAUSES, DuplicateTaskError, QueueFullError, TaskStateError, UnknownTaskError, priorityBand,
+  type AttemptCause, type AttemptRecord, type LlmUsage, type ReleaseCause, type SubmitInput, type Task, type TaskStatus, type TaskWithHistory,
+} from './Task.js';
 
 interface Row {
   id: string; role: string; title: string; prompt: string | null; payload: string | null; priority: number;
-  status: TaskStatus; attempts: number; created_at: number; updated_at: number; started_at: number | null;
+  status: TaskStatus; attempts: number; attempt: number; not_before: number | null; created_at: number; updated_at: number; started_at: number | null;
   finished_at: number | null; assigned_to: string | null; correlation_id: string; traceparent: string | null;
   progress: number | null; progress_message: string | null; last_activity_at: number | null;
   result: string | null; error: string | null; llm: string | null;
@@ -24,6 +29,12 @@ export interface QueueOptions {
   maxDepth: number;
   maxAttempts: number;
   historyRetention: number;
+  /**
+   * How long a task re-queued after a counted failure waits before it is dispatched
+   * again: attempt n's failure waits `baseDelayMs × multiplier^(n−1)` ± jitter, at most
+   * `maxDelayMs`. Undefined: no wait (the task is due at once).
+   */
+  retryBackoff?: Partial<ExponentialBackoffOptions> | undefined;
   now?: () => number;
   /** Told of every write the disk refused (the call then throws it, or keeps the write for {@link TaskQueue.flushDeferred}). */
   onDiskFull?: ((err: DiskFullError) => void) | undefined;
@@ -44,23 +55,28 @@ export class TaskQueue {
   private readonly now: () => number;
   private readonly stmts;
   private readonly deferred = new DeferredWrites();
+  /** Every attempt of every task, and the operator's retries. */
+  readonly attemptLog: AttemptLog;
 
   constructor(private readonly db: Db, private readonly opts: QueueOptions) {
     this.now = opts.now ?? Date.now;
+    this.attemptLog = new AttemptLog(db);
     this.stmts = {
       insert: db.prepare(`INSERT INTO tasks (id, role, title, prompt, payload, priority, status, attempts, created_at, updated_at, correlation_id, traceparent)
         VALUES (@id, @role, @title, @prompt, @payload, @priority, 'pending', 0, @now, @now, @correlation_id, @traceparent)`),
       get: db.prepare('SELECT * FROM tasks WHERE id = ?'),
       pendingCount: db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE status = 'pending'"),
-      next: db.prepare("SELECT * FROM tasks WHERE status = 'pending' AND role = ? ORDER BY priority DESC, created_at ASC, rowid ASC LIMIT 1"),
-      anyPending: db.prepare("SELECT 1 FROM tasks WHERE status = 'pending' AND role = ? LIMIT 1"),
-      assign: db.prepare("UPDATE tasks SET status = 'in_progress', assigned_to = ?, attempts = attempts + 1, started_at = ?, updated_at = ?, last_activity_at = ?, progress = NULL, progress_message = NULL WHERE id = ? AND status = 'pending'"),
+      next: db.prepare("SELECT * FROM tasks WHERE status = 'pending' AND role = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, created_at ASC, rowid ASC LIMIT 1"),
+      anyPending: db.prepare("SELECT 1 FROM tasks WHERE status = 'pending' AND role = ? AND (not_before IS NULL OR not_before <= ?) LIMIT 1"),
+      nextDue: db.prepare("SELECT MIN(not_before) AS at FROM tasks WHERE not_before > ? AND status = 'pending'"),
+      assign: db.prepare("UPDATE tasks SET status = 'in_progress', assigned_to = ?, attempts = attempts + 1, attempt = attempt + 1, not_before = NULL, started_at = ?, updated_at = ?, last_activity_at = ?, progress = NULL, progress_message = NULL WHERE id = ? AND status = 'pending'"),
       progress: db.prepare("UPDATE tasks SET progress = COALESCE(?, progress), progress_message = COALESCE(?, progress_message), last_activity_at = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       complete: db.prepare("UPDATE tasks SET status = 'completed', result = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ?, progress = 1 WHERE id = ? AND status = 'in_progress'"),
-      requeue: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, error = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
-      release: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, attempts = MAX(attempts - 1, 0), error = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
+      requeue: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, error = ?, not_before = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
+      release: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, attempts = MAX(attempts - 1, 0), not_before = NULL, error = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       deadLetter: db.prepare("UPDATE tasks SET status = 'failed', error = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
-      cancel: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'in_progress')"),
+      cancel: db.prepare("UPDATE tasks SET status = 'cancelled', attempts = CASE status WHEN 'in_progress' THEN MAX(attempts - 1, 0) ELSE attempts END, not_before = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'in_progress')"),
+      retry: db.prepare("UPDATE tasks SET status = 'pending', attempts = 0, not_before = NULL, assigned_to = NULL, started_at = NULL, finished_at = NULL, result = NULL, error = NULL, llm = NULL, progress = NULL, progress_message = NULL, updated_at = ? WHERE id = ? AND status IN ('failed', 'cancelled')"),
       inProgress: db.prepare("SELECT * FROM tasks WHERE status = 'in_progress'"),
       depth: db.prepare("SELECT role, priority, COUNT(*) AS n, MIN(created_at) AS oldest FROM tasks WHERE status = 'pending' GROUP BY role, priority"),
       running: db.prepare("SELECT role, COUNT(*) AS n FROM tasks WHERE status = 'in_progress' GROUP BY role"),
@@ -100,23 +116,32 @@ export class TaskQueue {
   }
 
   /**
-   * Whether `role` has a pending task: one read of the index, no transaction (a
-   * `take()` that finds nothing still costs a write-locked transaction).
+   * Whether `role` has a pending task that is due (its retry backoff passed): one read
+   * of the index, no transaction (a `take()` that finds nothing still costs a
+   * write-locked transaction).
    */
   hasPending(role: string): boolean {
-    return this.stmts.anyPending.get(role) !== undefined;
+    return this.stmts.anyPending.get(role, this.now()) !== undefined;
+  }
+
+  /** The earliest time (epoch ms) a pending task waiting for its retry backoff becomes due; undefined when none waits. */
+  nextDueAt(): number | undefined {
+    const { at } = this.stmts.nextDue.get(this.now()) as { at: number | null };
+    return at ?? undefined;
   }
 
   /**
-   * Leases the highest-priority, oldest pending task of `role` to `agentId`.
+   * Leases the highest-priority, oldest due pending task of `role` to `agentId`, and
+   * opens its next attempt (`who`: the agent name and replica recorded with it).
    * @throws DiskFullError when the disk refuses the write (the task stays pending).
    */
-  take(role: string, agentId: string): Task | undefined {
+  take(role: string, agentId: string, who: { agent?: string | undefined; replica?: string | undefined } = {}): Task | undefined {
     const tx = this.db.transaction(() => {
-      const r = this.stmts.next.get(role) as Row | undefined;
-      if (!r) return undefined;
       const now = this.now();
+      const r = this.stmts.next.get(role, now) as Row | undefined;
+      if (!r) return undefined;
       this.stmts.assign.run(agentId, now, now, now, r.id);
+      this.attemptLog.open(r.id, r.attempt + 1, who.agent ?? agentId, who.replica ?? null, now);
       return r.id;
     });
     let id: string | undefined;
@@ -137,30 +162,39 @@ export class TaskQueue {
     }
   }
 
-  /** Marks a task in progress completed; undefined when it was not in progress (or the write is deferred: see the class). */
-  complete(id: string, result: unknown, llm?: LlmUsage): Task | undefined {
+  /** Completes a task in progress; its attempt ends as `completed` with `llm` and `detail`. Undefined when it was not in progress (or the write is deferred: see the class). */
+  complete(id: string, result: unknown, llm?: LlmUsage, detail?: string): Task | undefined {
     const now = this.now();
-    const args = [result === undefined ? null : JSON.stringify(result), llm ? JSON.stringify(llm) : null, now, now, id] as const;
+    const tx = this.db.transaction(() => {
+      const changed = this.stmts.complete.run(result === undefined ? null : JSON.stringify(result), llm ? JSON.stringify(llm) : null, now, now, id).changes;
+      if (changed) this.attemptLog.close(id, now, 'completed', detail ?? null, true, llm);
+      return changed;
+    });
     try {
-      return this.stmts.complete.run(...args).changes ? this.get(id) : undefined;
+      return tx.immediate() ? this.get(id) : undefined;
     } catch (err) {
       if (!this.refused(err, `record task ${id} as completed`)) throw err;
-      this.deferred.set(id, () => this.stmts.complete.run(...args));
+      this.deferred.set(id, () => tx.immediate());
       return undefined;
     }
   }
 
   /**
-   * Records a failed attempt: re-queued while attempts remain and the failure is
-   * retryable, else dead-lettered (status `failed`, kept with its error).
+   * Ends a task's attempt with a failure of `cause`. A counted cause (`COUNTED_CAUSES`)
+   * uses up the attempt: the task is re-queued, due after the retry backoff, while
+   * attempts remain and the failure is retryable, else dead-lettered (status `failed`,
+   * kept with its error). Any other cause gives the attempt back, as `release()` does
+   * (outcome `retry`, due at once).
    */
-  fail(id: string, error: string, retryable: boolean, llm?: LlmUsage, _cause: AttemptCause = 'agent_failed'): FailOutcome | undefined {
+  fail(id: string, error: string, retryable: boolean, llm?: LlmUsage, cause: AttemptCause = 'agent_failed'): FailOutcome | undefined {
+    if (!COUNTED_CAUSES.has(cause)) return this.release(id, cause as ReleaseCause, error, llm) ? 'retry' : undefined;
     const now = this.now();
     const tx = this.db.transaction((): FailOutcome | undefined => {
       const r = this.stmts.get.get(id) as Row | undefined;
       if (!r || r.status !== 'in_progress') return undefined;
+      this.attemptLog.close(id, now, cause, error, true, llm);
       if (retryable && r.attempts < this.opts.maxAttempts) {
-        this.stmts.requeue.run(error, now, id);
+        this.stmts.requeue.run(error, now + this.retryDelay(r.attempts), now, id);
         return 'retry';
       }
       const why = retryable ? `${error} (gave up after ${r.attempts} attempts)` : error;
@@ -179,30 +213,89 @@ export class TaskQueue {
     }
   }
 
+  /** The backoff after `attemptsUsed` counted attempts, in ms (0 without `retryBackoff`). */
+  retryDelay(attemptsUsed: number): number {
+    return this.opts.retryBackoff ? new ExponentialBackoff(this.opts.retryBackoff, Math.max(1, attemptsUsed)).duration : 0;
+  }
+
   /**
-   * Puts a task in progress back to pending without using up an attempt: the
-   * attempt ended for a reason that is not the agent's failure (`cause` is not
-   * in `COUNTED_CAUSES`). Returns false when the task was not in progress.
+   * Puts a task in progress back to pending, due at once, without using up an
+   * attempt: the attempt ended for a reason that is not the agent's failure (`cause`
+   * is not in `COUNTED_CAUSES`). Returns false when the task was not in progress.
    */
-  release(id: string, cause: Exclude<AttemptCause, 'agent_failed' | 'crashed' | 'timeout' | 'stalled' | 'spawn_failed'>, detail: string): boolean {
-    const args = [`${cause}: ${detail}`, this.now(), id] as const;
+  release(id: string, cause: ReleaseCause, detail: string, llm?: LlmUsage): boolean {
+    const now = this.now();
+    const tx = this.db.transaction(() => {
+      const changed = this.stmts.release.run(`${cause}: ${detail}`, now, id).changes > 0;
+      if (changed) this.attemptLog.close(id, now, cause, detail, false, llm);
+      return changed;
+    });
     try {
-      return this.stmts.release.run(...args).changes > 0;
+      return tx.immediate();
     } catch (err) {
       if (!this.refused(err, `give task ${id} back to the queue`)) throw err;
-      this.deferred.set(id, () => this.stmts.release.run(...args));
+      this.deferred.set(id, () => tx.immediate());
       return (this.stmts.get.get(id) as Row | undefined)?.status === 'in_progress';
     }
   }
 
-  /** @throws DiskFullError when the disk refuses the write (nothing changed). */
+  /**
+   * Cancels a pending or running task; a running attempt ends as `cancelled` (not counted).
+   * @throws DiskFullError when the disk refuses the write (nothing changed).
+   */
   cancel(id: string): boolean {
     const now = this.now();
+    const tx = this.db.transaction(() => {
+      const wasRunning = (this.stmts.get.get(id) as Row | undefined)?.status === 'in_progress';
+      const changed = this.stmts.cancel.run(now, now, id).changes > 0;
+      if (changed && wasRunning) this.attemptLog.close(id, now, 'cancelled', 'cancelled by the operator', false, undefined);
+      return changed;
+    });
     try {
-      return this.stmts.cancel.run(now, now, id).changes > 0;
+      return tx.immediate();
     } catch (err) {
       throw this.refused(err, `cancel task ${id}`) ?? err;
     }
+  }
+
+  /**
+   * `background retry`: puts a failed (dead-lettered) or cancelled task back to
+   * pending, due at once, with its attempts reset to 0. Its attempt history is kept
+   * and the retry is recorded (cause `operator_retry`, with `detail`).
+   * @throws UnknownTaskError when there is no such task.
+   * @throws TaskStateError when the task is pending, in progress or completed.
+   */
+  retry(id: string, detail = 'retried by the operator'): Task {
+    const now = this.now();
+    this.db.transaction(() => {
+      const r = this.stmts.get.get(id) as Row | undefined;
+      if (!r) throw new UnknownTaskError(id);
+      if (r.status !== 'failed' && r.status !== 'cancelled') throw new TaskStateError(id, r.status, 'retry', ['failed', 'cancelled']);
+      this.attemptLog.recordRetry(id, { at: now, cause: 'operator_retry', detail, previous_status: r.status, attempts_before: r.attempts, after_attempt: r.attempt });
+      this.stmts.retry.run(now, id);
+    }).immediate();
+    return this.get(id) as Task;
+  }
+
+  /** The task's last attempt (running or ended), if it ever started. */
+  lastAttempt(id: string): AttemptRecord | undefined {
+    return this.attemptLog.last(id);
+  }
+
+  /** Records the replica of a task's running attempt (a per_task run's slot). */
+  setAttemptReplica(id: string, replica: string): void {
+    this.attemptLog.setReplica(id, replica);
+  }
+
+  /** The task with its attempt history and retries (the API's and `tasks --json`'s shape). */
+  withHistory(task: Task): TaskWithHistory {
+    return { ...task, attempt_history: this.attemptLog.history(task.id), retries: this.attemptLog.retries(task.id) };
+  }
+
+  /** `withHistory` for a list of tasks, in two queries. */
+  withHistories(tasks: readonly Task[]): TaskWithHistory[] {
+    const h = this.attemptLog.historyOfMany(tasks.map((t) => t.id));
+    return tasks.map((t) => ({ ...t, attempt_history: h.get(t.id)?.attempts ?? [], retries: h.get(t.id)?.retries ?? [] }));
   }
 
   /** Tasks that were in progress (e.g. when a previous supervisor was killed). */

@@ -74,6 +74,7 @@ export class TaskRunner {
         taskId: task.id,
         correlationId: task.correlationId || randomUUID(),
         traceparent: task.traceparent,
+        attempt: task.attempt,
         attributes: { 'task.role': task.role, 'task.attempt': task.attempt },
         abort,
       },

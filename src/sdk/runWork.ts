@@ -9,6 +9,13 @@ import { withTaskSpan, type TraceIds } from './tracing.js';
 /** What a task handler (or a `track()` function) receives besides the task itself. */
 export interface TaskContext {
   readonly taskId: string;
+  /**
+   * The number of this delivery of the task, from 1 (`task.assign`'s `attempt`). Delivery
+   * is at least once: above 1, an earlier attempt may have done part or all of the work
+   * (it failed, or was stopped by a restart or a supervisor crash), so make side effects
+   * idempotent, keyed on `taskId`. Always 1 for work the agent tracks itself (`track()`).
+   */
+  readonly attempt: number;
   /** The supervisor's correlation id: the same id is in its metrics exemplars, traces and logs. */
   readonly correlationId: string;
   /** Aborted on `task.cancel` or when the agent shuts down; `signal.reason` says which. */
@@ -28,6 +35,8 @@ export interface WorkUnit {
   /** Set for self-started work (`track()`). */
   name?: string;
   traceparent?: string;
+  /** The delivery number (`task.assign`'s `attempt`); default 1. */
+  attempt?: number;
   attributes: Record<string, string | number>;
   abort: TaskAbort;
 }
@@ -90,6 +99,7 @@ export async function runWork<T>(
  */
 class WorkContext implements TaskContext {
   readonly taskId: string;
+  readonly attempt: number;
   readonly correlationId: string;
   readonly progress: (fraction?: number, message?: string) => void;
   readonly #unit: WorkUnit;
@@ -99,6 +109,7 @@ class WorkContext implements TaskContext {
 
   constructor(unit: WorkUnit, logger: Logger, ids: TraceIds, progress: (fraction?: number, message?: string) => void) {
     this.taskId = unit.taskId;
+    this.attempt = unit.attempt ?? 1;
     this.correlationId = unit.correlationId;
     this.progress = progress;
     this.#unit = unit;

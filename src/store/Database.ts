@@ -44,6 +44,34 @@ const MIGRATIONS: readonly string[] = [
      detail TEXT
    );
    CREATE INDEX IF NOT EXISTS events_at ON events(at);`,
+  // 2: attempt accounting (every attempt of a task, with its cause) and retry backoff.
+  `ALTER TABLE tasks ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tasks ADD COLUMN not_before INTEGER;
+   UPDATE tasks SET attempt = attempts;
+   CREATE INDEX IF NOT EXISTS tasks_not_before ON tasks(not_before) WHERE not_before IS NOT NULL;
+   CREATE TABLE IF NOT EXISTS task_attempts (
+     task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+     n INTEGER NOT NULL,
+     agent TEXT,
+     replica TEXT,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER,
+     cause TEXT,
+     detail TEXT,
+     counted INTEGER,
+     llm TEXT,
+     PRIMARY KEY (task_id, n)
+   );
+   CREATE TABLE IF NOT EXISTS task_retries (
+     task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+     at INTEGER NOT NULL,
+     cause TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     previous_status TEXT NOT NULL,
+     attempts_before INTEGER NOT NULL,
+     after_attempt INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS task_retries_task ON task_retries(task_id);`,
 ];
 
 /**
@@ -97,8 +125,11 @@ export function openDatabase(file: string): Db {
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
   const version = db.prepare('PRAGMA user_version').pluck().get() as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
-    db.exec(MIGRATIONS[v] as string);
-    db.exec(`PRAGMA user_version = ${v + 1}`);
+    // One transaction per step: a step that fails half-way (e.g. a full disk) is not half-applied.
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    }).immediate();
   }
   return db;
 }

@@ -16,7 +16,7 @@ export type { TaskRun } from './PerTaskRun.js';
 /** What a per_task agent needs from its supervisor. */
 export interface PerTaskHost {
   /** cwd, environment (with the task id and attempt) and line limit of a run in `slot`. */
-  spawnSpec(task: Pick<Task, 'id' | 'attempts' | 'traceparent'>, slot: string): Omit<SpawnSpec, 'argv' | 'stdin'>;
+  spawnSpec(task: Pick<Task, 'id' | 'attempt' | 'traceparent'>, slot: string): Omit<SpawnSpec, 'argv' | 'stdin'>;
   /** The session id stored for a task by an earlier run, if any. */
   sessionOf(taskId: string): string | undefined;
   readonly promptFiles: PromptFiles;
@@ -58,7 +58,7 @@ export class PerTaskAgent extends EventEmitter<Events> {
   /** The command a first run of `task` would get: undefined when it can be spawned, else why not. */
   checkSpawnable(task: { id: string; title: string; prompt: string | null }): ArgvTooLongError | undefined {
     const cmd = runCommand(this.config, task, { promptFilePath: this.host.promptFiles.pathOf(task.id) });
-    const spec = this.host.spawnSpec({ id: task.id, attempts: 1, traceparent: null }, '0');
+    const spec = this.host.spawnSpec({ id: task.id, attempt: 1, traceparent: null }, '0');
     return checkSpawnable(this.config.name, cmd.argv, spec.env);
   }
 

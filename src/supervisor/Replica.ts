@@ -33,8 +33,12 @@ interface Events {
   message: [AgentMessage];
   protocolError: [reason: string, detail: string];
   output: [stream: 'stdout' | 'stderr', line: string];
-  /** The process ended. `task` is the task it held, if any (to be re-queued). */
-  exit: [LastExit, CurrentTask | undefined];
+  /**
+   * The process ended. `task` is the task it held, if any (to be re-queued); `cause`
+   * is why: the restart that stopped it (manual, alert, unhealthy), a crash, or
+   * undefined for a plain stop.
+   */
+  exit: [LastExit, CurrentTask | undefined, ExitCause | undefined];
   /** Ready for a task (has the `tasks` capability, running, idle). */
   idle: [];
   /** The policy gave up or opened the breaker: a human should know. */
@@ -73,6 +77,14 @@ export class Replica extends EventEmitter<Events> {
 
   get process(): ProcessHandle | undefined {
     return hasProcess(this.state) ? this.state.proc : undefined;
+  }
+
+  /**
+   * While the replica is being stopped: the restart cause that stops it, or undefined
+   * for a plain stop. Not stopping: null.
+   */
+  get stoppingFor(): ExitCause | undefined | null {
+    return this.state.kind === 'stopping' ? this.pendingCause : null;
   }
 
   get speaksProtocol(): boolean {
@@ -228,12 +240,14 @@ export class Replica extends EventEmitter<Events> {
     const now = Date.now();
     const uptimeMs = now - proc.startedAt;
     const intentional = state.kind === 'stopping';
-    const cause: ExitCause = intentional && this.pendingCause ? this.pendingCause : { kind: 'crash', code: info.code, signal: info.signal };
+    const crash: ExitCause = { kind: 'crash', code: info.code, signal: info.signal };
+    const cause: ExitCause = intentional && this.pendingCause ? this.pendingCause : crash;
+    const why = intentional ? this.pendingCause : crash;
     this.pendingCause = undefined;
     const lastExit: LastExit = { at: now, code: info.code, signal: info.signal, reason: info.spawnError ? `spawn_error: ${info.spawnError}` : state.kind === 'stopping' ? state.reason : `crash: ${describeExit(info)}` };
     const task = this.task;
     this.task = undefined;
-    this.emit('exit', lastExit, task);
+    this.emit('exit', lastExit, task, why);
     if (state.kind === 'stopping' && !state.restart) {
       this.setState({ kind: 'stopped', since: now });
       return;

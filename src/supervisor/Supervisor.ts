@@ -4,6 +4,7 @@ import type { AgentConfig, Config } from '../config/schema.js';
 import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
 import { DuplicateTaskError, QueueFullError, type AttemptCause, type LlmUsage, type Task } from '../queue/Task.js';
+import { queueOptions } from '../queue/queueOptions.js';
 import { TaskQueue } from '../queue/TaskQueue.js';
 import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
@@ -21,6 +22,7 @@ import type { PerTaskAgent } from './PerTaskAgent.js';
 import { perTaskTarget, runsOf, unspawnable } from './perTaskTargets.js';
 import { createPerTaskAgent } from './perTaskWiring.js';
 import { PromptFiles } from './promptFiles.js';
+import { recoverInProgress, type TaskOutputReader } from './recoverInProgress.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
 import { RepeatedWarnings } from './RepeatedWarnings.js';
@@ -28,6 +30,7 @@ import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { WakeTimer } from './WakeTimer.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
@@ -80,6 +83,8 @@ export interface SupervisorOptions {
   baseEnv?: NodeJS.ProcessEnv | undefined;
   /** The state directory's disk, shared with the log store (default: a watch of its own). */
   disk?: DiskWatch | undefined;
+  /** Reads per_task runs' stored stdout, to complete a task whose run finished while no supervisor was alive. */
+  taskOutput?: TaskOutputReader | undefined;
 }
 
 /**
@@ -109,6 +114,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly tracer: Tracer;
   private sampleTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** Wakes the dispatcher when the earliest task waiting for its retry backoff is due. */
+  private readonly wake = new WakeTimer(() => this.pump());
   /** @internal */
   stopping = false;
   ready = false;
@@ -145,17 +152,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.db = openDatabase(this.opts.stateDir.dbFile);
     const q = this.bg.queue;
     const refused = (store: string) => (e: DiskFullError) => this.disk.report(store, e);
-    this.queue = new TaskQueue(this.db, { maxDepth: q.max_depth, maxAttempts: q.max_attempts, historyRetention: q.history_retention, onDiskFull: refused('queue') });
+    this.queue = new TaskQueue(this.db, { ...queueOptions(q), onDiskFull: refused('queue') });
     this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints'));
     this.events = new EventLog(this.db, undefined, Date.now, refused('events'));
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
     this.promptFiles.clear();
-    for (const t of this.queue.inProgress()) {
-      const outcome = this.queue.fail(t.id, 'supervisor restarted while the task was running', true);
-      this.log.warn({ task_id: t.id, trace_id: t.correlation_id, outcome }, 're-queued a task that was in progress when the previous supervisor stopped');
-    }
+    recoverInProgress(this, this.opts.taskOutput);
 
     for (const a of this.bg.agents) {
       if (a.mode === 'per_task') this.perTask.push(this.createPerTask(a));
@@ -189,6 +193,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.ready = false;
     clearInterval(this.sampleTimer);
     clearInterval(this.pumpTimer);
+    this.wake.disarm();
     this.sampler.close();
     this.log.info({ reason }, 'stopping agents');
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
@@ -245,6 +250,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.finishTask(task, task.assigned_to ?? '', task.role, 'cancelled', task.started_at ? Date.now() - task.started_at : 0);
     this.log.info({ task_id: taskId, trace_id: task.correlation_id }, `task ${taskId} cancelled`);
     return true;
+  }
+
+  /**
+   * `background retry`: a failed (dead-lettered) or cancelled task goes back to
+   * pending with its attempts reset; its history is kept and the retry recorded.
+   * @throws UnknownTaskError, TaskStateError (see TaskQueue.retry)
+   */
+  retry(taskId: string, reason?: string): Task {
+    const task = this.queue.retry(taskId, reason);
+    this.log.info({ task_id: taskId, trace_id: task.correlation_id, reason }, `task ${taskId} retried by the operator: pending again, attempts reset`);
+    setImmediate(() => this.pump());
+    return task;
   }
 
   /**
@@ -308,41 +325,43 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     for (const r of this.replicas) {
       if (!r.isIdle || r.state.kind !== 'running' || !hasPending(r.role)) continue;
-      const task = this.queue.take(r.role, r.slot);
+      const task = this.queue.take(r.role, r.slot, { agent: r.config.name, replica: String(r.index) });
       if (task) this.assign(r, task);
       else pending.set(r.role, false);
     }
     for (const p of this.perTask) {
       if (!hasPending(p.role)) continue;
       while (p.hasCapacity) {
-        const task = this.queue.take(p.role, p.config.name);
+        const task = this.queue.take(p.role, p.config.name, { agent: p.config.name });
         if (!task) { pending.set(p.role, false); break; }
         this.runPerTask(p, task);
       }
     }
+    this.wake.arm(this.queue.nextDueAt());
   }
 
   private assign(r: Replica, task: Task): void {
     const parent = contextFromTraceparent(task.traceparent);
-    const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': r.config.name, 'agentic.replica': r.slot, 'agentic.attempt': task.attempts } }, parent);
+    const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': r.config.name, 'agentic.replica': r.slot, 'agentic.attempt': task.attempt } }, parent);
     const ok = r.assign({
       type: 'task.assign',
-      task: { id: task.id, role: task.role, title: task.title, prompt: task.prompt ?? undefined, payload: task.payload ?? undefined, priority: task.priority, attempt: task.attempts },
+      task: { id: task.id, role: task.role, title: task.title, prompt: task.prompt ?? undefined, payload: task.payload ?? undefined, priority: task.priority, attempt: task.attempt },
       correlation_id: task.correlation_id,
       traceparent: traceparentOf(span),
     });
     span.end();
     if (!ok) {
-      this.queue.fail(task.id, `could not deliver to ${r.slot}`, true);
+      this.queue.fail(task.id, `could not deliver to ${r.slot}`, true, undefined, 'crashed');
       return;
     }
-    this.log.info({ agent: r.config.name, role: r.role, replica: r.slot, task_id: task.id, trace_id: task.correlation_id, attempt: task.attempts }, `task ${task.id} assigned to ${r.slot}`);
+    this.log.info({ agent: r.config.name, role: r.role, replica: r.slot, task_id: task.id, trace_id: task.correlation_id, attempt: task.attempt }, `task ${task.id} assigned to ${r.slot}`);
     this.emit('taskAssigned', task, r.slot);
   }
 
   private runPerTask(p: PerTaskAgent, task: Task): void {
     const run = p.run(task);
-    this.log.info({ agent: p.config.name, role: p.role, replica: run.slotId, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid, attempt: task.attempts }, `task ${task.id} started as ${run.slotId} (attempt ${task.attempts})`);
+    this.queue.setAttemptReplica(task.id, run.slot);
+    this.log.info({ agent: p.config.name, role: p.role, replica: run.slotId, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid, attempt: task.attempt }, `task ${task.id} started as ${run.slotId} (attempt ${task.attempt})`);
     this.emit('taskAssigned', task, p.config.name);
     this.writePidFile();
   }

@@ -28,7 +28,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
   const p = new PerTaskAgent(a, {
     spawnSpec: (task, slot) => ({
       cwd: a.cwd,
-      env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}-${slot}`, [ENV.TASK_ID]: task.id, [ENV.TASK_ATTEMPT]: String(task.attempts), [ENV.TRACEPARENT]: task.traceparent ?? '' }),
+      env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}-${slot}`, [ENV.TASK_ID]: task.id, [ENV.TASK_ATTEMPT]: String(task.attempt), [ENV.TRACEPARENT]: task.traceparent ?? '' }),
       maxLineBytes: sup.bg.protocol.max_line_bytes,
     }),
     sessionOf: (taskId) => storedSession(sup, taskId),
@@ -37,13 +37,13 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     adapter: () => createStdoutAdapter(a.stdout_adapter),
   });
   const secrets = secretValues(a, process.env);
-  const runInfo = (run: PerTaskRun): RunInfo => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempts, startedAt: run.startedAt });
+  const runInfo = (run: PerTaskRun): RunInfo => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempt, startedAt: run.startedAt });
   const ctx = (run: PerTaskRun) => ({ agent: a.name, role: p.role, replica: run.slotId, task_id: run.task.id, trace_id: run.task.correlation_id });
   const sessions = new WeakMap<PerTaskRun, string>();
 
   p.on('started', (run, cmd) => {
     sup.emit('runStarted', runInfo(run));
-    if (cmd.resumedSession) sup.log.info({ ...ctx(run), session_id: cmd.resumedSession, attempt: run.task.attempts }, `task ${run.task.id} resumes session ${cmd.resumedSession} (attempt ${run.task.attempts})`);
+    if (cmd.resumedSession) sup.log.info({ ...ctx(run), session_id: cmd.resumedSession, attempt: run.task.attempt }, `task ${run.task.id} resumes session ${cmd.resumedSession} (attempt ${run.task.attempt})`);
     // The adapter's stream is the task's record; raw events are kept in the agent log.
     run.on('output', (stream, line) => logStore?.agentLine({ ...ctx(run), secrets }, stream, line));
     run.on('adapter', (ev) => {
@@ -96,7 +96,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
 /** Applies a run's verdict to the queue and the checkpoint, and reports it (runFinished, taskFinished, logs). */
 function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEnding, v: RunVerdict, ctx: Record<string, unknown>, sawSession: boolean): void {
   const { task } = run;
-  const info: RunInfo = { agent: p.config.name, role: p.role, slot: run.slot, taskId: task.id, traceparent: task.traceparent, attempt: task.attempts, startedAt: run.startedAt };
+  const info: RunInfo = { agent: p.config.name, role: p.role, slot: run.slot, taskId: task.id, traceparent: task.traceparent, attempt: task.attempt, startedAt: run.startedAt };
   const r = ending.result;
   const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
   const durationMs = ending.durationMs;

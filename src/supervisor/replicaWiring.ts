@@ -1,7 +1,9 @@
 import type { AgentConfig } from '../config/schema.js';
 import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
+import { COUNTED_CAUSES, type AttemptCause, type ReleaseCause } from '../queue/Task.js';
 import type { LogStore } from '../telemetry/LogStore.js';
+import { replicaAttemptCause } from './attemptCause.js';
 import { Replica } from './Replica.js';
 import { secretValues } from './secrets.js';
 import type { Supervisor } from './Supervisor.js';
@@ -31,9 +33,15 @@ function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogSt
         if (task) sup.finishTask(task, r.config.name, r.role, 'completed', m.duration_ms);
         sup.log.info({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, duration_ms: m.duration_ms }, `task ${m.task_id} completed`);
       } else {
-        const outcome = sup.queue.fail(m.task_id, m.error.message, m.retryable);
-        if (task) sup.finishTask(task, r.config.name, r.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', m.duration_ms);
-        sup.log.warn({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, error: m.error, outcome }, `task ${m.task_id} failed: ${m.error.message}`);
+        // A failure reported while the replica is being stopped is the stop's doing
+        // (the SDKs abort the task on shutdown): it has the stop's cause.
+        const stopping = r.stoppingFor;
+        const cause = stopping === null && !sup.stopping ? 'agent_failed' : replicaAttemptCause(sup.stopping, stopping ?? undefined);
+        if (COUNTED_CAUSES.has(cause)) {
+          const outcome = sup.queue.fail(m.task_id, m.error.message, m.retryable, undefined, cause);
+          if (task) sup.finishTask(task, r.config.name, r.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', m.duration_ms);
+          sup.log.warn({ ...ctx, task_id: m.task_id, trace_id: task?.correlation_id, error: m.error, outcome }, `task ${m.task_id} failed: ${m.error.message}`);
+        } else releaseTask(sup, m.task_id, ctx, cause as ReleaseCause, `${r.slot} was stopped while it ran the task (it reported: ${m.error.message})`);
       }
       r.releaseTask();
       setImmediate(() => sup.pump());
@@ -91,25 +99,43 @@ export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: num
     sup.log.error({ ...ctx, alert: reason, detail }, `ESCALATION ${text}`);
     sup.emit('escalation', { agent: a.name, role: r.role, slot: r.slot, reason, detail, at });
   });
-  r.on('exit', (last, task) => {
+  r.on('exit', (last, task, cause) => {
     sup.events?.record(r.slot, 'exit', last);
     sup.emit('agentExit', { agent: a.name, slot: r.slot, reason: last.reason });
     const level = sup.stopping ? 'info' : 'warn';
     sup.log[level]({ ...ctx, code: last.code, signal: last.signal, reason: last.reason }, `${r.slot} ${last.reason}`);
     sup.traceEvent('agent.exit', task ? sup.queue.get(task.id)?.traceparent : undefined, { 'agentic.agent': a.name, 'agentic.replica': r.slot, 'agentic.reason': last.reason });
-    if (task && !sup.stopping) requeueAfterExit(sup, task.id, r.config.name, r.role, `agent ${r.slot} exited (${last.reason})`);
-    else if (task && sup.stopping) sup.queue.fail(task.id, 'supervisor stopped', true);
+    if (task) requeueAfterExit(sup, task.id, ctx, replicaAttemptCause(sup.stopping, cause), `agent ${r.slot} exited (${last.reason})`);
     sup.writePidFile();
   });
   return r;
 }
 
-/** Re-queues (or dead-letters) the task held by a replica that exited. */
-function requeueAfterExit(sup: Supervisor, taskId: string, agent: string, role: string, why: string): void {
+type Ctx = { agent: string; role: string; replica: string };
+
+/**
+ * The task held by a replica that exited: re-queued after the retry backoff or
+ * dead-lettered when the cause counts (a crash, a health restart), given back at once
+ * when it does not (an operator restart, a stop).
+ */
+function requeueAfterExit(sup: Supervisor, taskId: string, ctx: Ctx, cause: AttemptCause, why: string): void {
+  if (!COUNTED_CAUSES.has(cause)) {
+    releaseTask(sup, taskId, ctx, cause as ReleaseCause, why);
+    return;
+  }
   const task = sup.queue.get(taskId);
-  const outcome = sup.queue.fail(taskId, why, true);
-  sup.traceEvent(outcome === 'retry' ? 'task.retry' : 'task.dead_letter', task?.traceparent, { 'agentic.task.id': taskId, 'agentic.agent': agent, 'agentic.reason': why });
-  if (task) sup.finishTask(task, agent, role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
-  sup.log.warn({ agent, role, task_id: taskId, trace_id: task?.correlation_id, outcome }, `task ${taskId} ${outcome === 'retry' ? 're-queued' : 'dead-lettered'}: ${why}`);
+  const outcome = sup.queue.fail(taskId, why, true, undefined, cause);
+  sup.traceEvent(outcome === 'retry' ? 'task.retry' : 'task.dead_letter', task?.traceparent, { 'agentic.task.id': taskId, 'agentic.agent': ctx.agent, 'agentic.reason': why });
+  if (task) sup.finishTask(task, ctx.agent, ctx.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
+  sup.log.warn({ ...ctx, task_id: taskId, trace_id: task?.correlation_id, outcome, cause }, `task ${taskId} ${outcome === 'retry' ? 're-queued' : 'dead-lettered'} (${cause}): ${why}`);
+  setImmediate(() => sup.pump());
+}
+
+/** Gives a task's attempt back (it does not count) and puts the task back in the queue, due at once. */
+function releaseTask(sup: Supervisor, taskId: string, ctx: Ctx, cause: ReleaseCause, why: string): void {
+  const task = sup.queue.get(taskId);
+  if (!sup.queue.release(taskId, cause, why)) return;
+  sup.traceEvent('task.release', task?.traceparent, { 'agentic.task.id': taskId, 'agentic.agent': ctx.agent, 'agentic.reason': why, 'agentic.cause': cause });
+  sup.log.info({ ...ctx, task_id: taskId, trace_id: task?.correlation_id, cause }, `task ${taskId} back in the queue (${cause}, the attempt does not count): ${why}`);
   setImmediate(() => sup.pump());
 }

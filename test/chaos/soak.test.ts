@@ -31,7 +31,7 @@ describe('chaos soak', () => {
   it(`keeps every task accounted for through ${SECONDS}s of chaos`, async () => {
     const zombiesBefore = zombies();
     sup = await startSupervisor({
-      queue: { max_attempts: 6, max_depth: 100_000 },
+      queue: { max_attempts: 6, max_depth: 100_000, retry_backoff: { initial: 0.2, max: 2 } },
       monitoring: { recovery, sample_interval: 1 },
       agents: [
         { name: 'w', command: ['node', WORKER, MARKER], replicas: 7, heartbeat_interval: 1, stop_timeout: 2 },

@@ -23,7 +23,7 @@ describe('recovery with real processes', () => {
   afterEach(() => { cleanup(sup); sup = undefined; });
 
   it('re-runs the task of a killed replica on the other replica, where it completes', async () => {
-    sup = await startSupervisor({ monitoring: { recovery: fast }, agents: [{ name: 'w', command: ['node', WORKER], replicas: 2, heartbeat_interval: 1 }] });
+    sup = await startSupervisor({ queue: { retry_backoff: { initial: 0.1 } }, monitoring: { recovery: fast }, agents: [{ name: 'w', command: ['node', WORKER], replicas: 2, heartbeat_interval: 1 }] });
     await allRunning(sup, 2);
     const task = await submit(sup, { role: 'w', title: 'long', payload: { work_ms: 4000 } });
     const holder = await waitFor('the task to be assigned', async () => (await agents(sup!)).find((a) => a.task?.id === task.id));
@@ -67,7 +67,7 @@ describe('recovery with real processes', () => {
   });
 
   it('dead-letters a task that keeps failing after max_attempts, and a permanent failure at once', async () => {
-    sup = await startSupervisor({ queue: { max_attempts: 2 }, agents: [{ name: 'w', command: ['node', WORKER] }] });
+    sup = await startSupervisor({ queue: { max_attempts: 2, retry_backoff: { initial: 0.1 } }, agents: [{ name: 'w', command: ['node', WORKER] }] });
     await allRunning(sup, 1);
     const flaky = await submit(sup, { role: 'w', title: 'always fails', payload: { fail: true, work_ms: 10 } });
     const perm = await submit(sup, { role: 'w', title: 'permanent', payload: { fail: true, permanent: true, work_ms: 10 } });

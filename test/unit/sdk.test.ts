@@ -218,6 +218,12 @@ describe('Node SDK: handshake and liveness', () => {
 });
 
 describe('Node SDK: tasks', () => {
+  it('gives the handler the delivery number (task.assign attempt) as task.attempt and ctx.attempt, so it can be idempotent', async () => {
+    const sup = await connected();
+    sup.send({ ...assign('T7', { echo: 'again' }), task: { id: 'T7', role: 'qaa', title: 'task T7', payload: { echo: 'again' }, priority: 5, attempt: 3 } });
+    expect(await sup.nextType('task.finished')).toMatchObject({ task_id: 'T7', result: { echo: 'again', attempt: 3, task_attempt: 3 } });
+  });
+
   it('reports started, progress and finished, with the correlation and trace ids in the stdout logs', async () => {
     const sup = await connected();
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -1,8 +1,23 @@
-import type { Task } from '../../queue/Task.js';
+import type { TaskWithHistory } from '../../queue/Task.js';
 import { ApiClient } from '../client.js';
 import { EXIT } from '../CliError.js';
 import { fmtDuration, table } from '../format.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
+
+/** The cause of the task's last ended attempt (`completed`, `supervisor_stopped`, …), or '-'. */
+export function lastCause(t: TaskWithHistory): string {
+  const ended = t.attempt_history.filter((a) => a.cause !== null);
+  return ended.at(-1)?.cause ?? '-';
+}
+
+/**
+ * `TRIES`: attempts used (what `queue.max_attempts` limits), and, when some attempts
+ * were given back (a stop, a restart, a lost supervisor), how many there were in all:
+ * `1 (of 3)`.
+ */
+export function triesCell(t: TaskWithHistory): string {
+  return t.attempt > t.attempts ? `${t.attempts} (of ${t.attempt})` : String(t.attempts);
+}
 
 export async function tasksCommand(flags: StateDirFlags & { status?: string; role?: string; limit?: string; json?: boolean }): Promise<number> {
   const client = ApiClient.fromStateDir(resolveStateDir(flags));
@@ -10,17 +25,19 @@ export async function tasksCommand(flags: StateDirFlags & { status?: string; rol
   if (flags.status) q.set('status', flags.status);
   if (flags.role) q.set('role', flags.role);
   q.set('limit', flags.limit ?? '50');
-  const { tasks } = await client.call<{ tasks: Task[] }>('GET', `/api/v1/tasks?${q}`);
+  const { tasks } = await client.call<{ tasks: TaskWithHistory[] }>('GET', `/api/v1/tasks?${q}`);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(tasks, null, 2)}\n`);
     return EXIT.OK;
   }
   const now = Date.now();
+  const detail = (t: TaskWithHistory) =>
+    t.status === 'pending' && t.not_before !== null && t.not_before > now ? `retry in ${fmtDuration((t.not_before - now) / 1000)} (backoff): ${t.error ?? ''}` : (t.error ?? t.progress_message ?? t.title);
   const rows = tasks.map((t) => [
-    t.id, t.role, t.status, String(t.priority), String(t.attempts), t.assigned_to ?? '-',
+    t.id, t.role, t.status, String(t.priority), triesCell(t), lastCause(t), t.assigned_to ?? '-',
     fmtDuration(((t.finished_at ?? now) - (t.started_at ?? t.created_at)) / 1000),
-    t.correlation_id, (t.error ?? t.progress_message ?? t.title).slice(0, 60),
+    t.correlation_id, detail(t).slice(0, 60),
   ]);
-  process.stdout.write(`${table(['ID', 'ROLE', 'STATUS', 'PRIO', 'TRIES', 'AGENT', 'TIME', 'CORRELATION ID', 'DETAIL'], rows)}\n`);
+  process.stdout.write(`${table(['ID', 'ROLE', 'STATUS', 'PRIO', 'TRIES', 'LAST CAUSE', 'AGENT', 'TIME', 'CORRELATION ID', 'DETAIL'], rows)}\n`);
   return EXIT.OK;
 }

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { TaskQueue } from '../../../src/queue/TaskQueue.js';
 import { openDatabase } from '../../../src/store/Database.js';
 
 describe('openDatabase (real SQLite file)', () => {
@@ -16,12 +18,36 @@ describe('openDatabase (real SQLite file)', () => {
     expect(one('PRAGMA synchronous')).toBe(2); // FULL
     expect(one('PRAGMA busy_timeout')).toBe(5000);
     expect(one('PRAGMA foreign_keys')).toBe(1);
-    expect(one('PRAGMA user_version')).toBe(1);
+    expect(one('PRAGMA user_version')).toBe(2);
     db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)').run(1, 'qaa', 'started', null);
     db.close();
     const again = openDatabase(file); // migrations are not re-run, data stays
     expect(again.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(1);
     again.close();
+  });
+
+  it('migrates a version 1 database (before attempt accounting): tasks keep their attempts, and a running one can still finish', () => {
+    const file = path.join(dir, 'v1.db');
+    const old = new BetterSqlite3(file);
+    old.exec(`CREATE TABLE tasks (id TEXT PRIMARY KEY, role TEXT NOT NULL, title TEXT NOT NULL, prompt TEXT, payload TEXT, priority INTEGER NOT NULL,
+      status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, started_at INTEGER,
+      finished_at INTEGER, assigned_to TEXT, correlation_id TEXT NOT NULL, traceparent TEXT, progress REAL, progress_message TEXT,
+      last_activity_at INTEGER, result TEXT, error TEXT, llm TEXT);
+      CREATE TABLE checkpoints (slot TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (slot, seq));
+      CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, agent TEXT, kind TEXT NOT NULL, detail TEXT);
+      INSERT INTO tasks (id, role, title, priority, status, attempts, created_at, updated_at, started_at, correlation_id)
+        VALUES ('T1', 'w', 'old', 5, 'in_progress', 2, 1, 1, 1, 'c');
+      PRAGMA user_version = 1;`);
+    old.close();
+    const db = openDatabase(file);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(2);
+    const q = new TaskQueue(db, { maxDepth: 10, maxAttempts: 3, historyRetention: 10 });
+    expect(q.get('T1')).toMatchObject({ attempts: 2, attempt: 2, not_before: null });
+    expect(q.withHistory(q.get('T1')!).attempt_history).toEqual([]);
+    expect(q.release('T1', 'supervisor_lost', 'upgrade')).toBe(true);
+    expect(q.take('w', 'w-0')).toMatchObject({ id: 'T1', attempts: 2, attempt: 3 });
+    expect(q.withHistory(q.get('T1')!).attempt_history.map((a) => a.n)).toEqual([3]);
+    db.close();
   });
 
   it('hands out one statement per SQL text, so no statement is ever garbage (the Node 24 abort)', () => {
