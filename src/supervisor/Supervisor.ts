@@ -70,6 +70,8 @@ export interface SupervisorEvents {
    */
   runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */
+  /** start() finished: every agent was started and the dispatcher runs. */
+  started: [];
   escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open'; detail: string; at: number }];
 }
 
@@ -183,6 +185,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.pumpTimer.unref();
     void this.sampleResources();
     this.ready = true;
+    this.emit('started');
     this.log.info({ agents: this.bg.agents.length, replicas: this.replicas.length, per_task: this.perTask.length }, 'supervisor started');
   }
 

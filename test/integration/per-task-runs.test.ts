@@ -127,7 +127,7 @@ describe('per_task runs: timeouts that act, operator control, resume', () => {
     await waitFor('both tasks running again', () => ids.every((id) => runsOf(id).length === 2), WAIT);
     for (const id of ids) {
       const [before, after] = runsOf(id);
-      expect(after?.attempt).toBe('1'); // the restart gave the attempt back
+      expect(after?.attempt).toBe('2'); // AGENTIC_TASK_ATTEMPT is the delivery number; `attempts` below (attempts used) stays 1
       expect(after?.argv.slice(-2)).toEqual(['--resume', before?.session]);
       expect((await task(id)).attempts).toBe(1);
     }
@@ -192,7 +192,7 @@ describe('per_task runs and a graceful stop', () => {
     sup = await restartSupervisor(sup);
     await waitFor('the run again', () => runs().length === 2, WAIT);
     const [first, second] = runs();
-    expect(second?.attempt).toBe('1');
+    expect(second?.attempt).toBe('2'); // the second delivery; no attempt used (below)
     expect(second?.argv.slice(-2)).toEqual(['--resume', first?.session]);
     const t = (await sup.api<{ task: TaskJson }>('GET', `/api/v1/tasks/${id}`)).body.task;
     expect({ status: t.status, attempts: t.attempts }).toEqual({ status: 'in_progress', attempts: 1 });

@@ -261,7 +261,7 @@ describe('the standalone controller (background controller) decides authenticati
     expect(decisions.json).toEqual({ decisions: [] });
     // The same request with the token is acted on: the handler is reachable, so the refusals above were the auth.
     const sent = await rawRequest(port, requestHead('POST', '/%61pi/v1/alerts', { 'content-type': 'application/json', authorization: `Bearer ${token}` }), body);
-    expect(sent.status).toBe(200);
+    expect(sent.status).toBe(202);
     await waitFor('the decision to be recorded', async () => ((await rawRequest(port, requestHead('GET', '/api/v1/alerts/decisions', { authorization: `Bearer ${token}` }))).json as { decisions?: unknown[] }).decisions?.length === 1);
   });
 });

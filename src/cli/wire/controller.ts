@@ -43,7 +43,9 @@ export const wireController: Wiring = async ({ sup, app, dir, log }) => {
   registerWebhookRoutes(app, { controller, metrics, log });
   // Alerts accepted before a crash or stop are decided once the agents run (listen comes after
   // sup.start()); from the server's close on (before the agents stop) they wait for the next start.
-  app.addHook('onReady', async () => controller.resume());
+  // The port is bound before the agents start (src/cli/runSupervisor.ts), so wait for them.
+  if (sup.ready) controller.resume();
+  else sup.once('started', () => controller.resume());
   app.addHook('onClose', async () => controller.stop());
   return async () => {
     controller.stop();

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenError } from '../../../src/cli/listenError.js';
 import { createServer } from '../../../src/server/createServer.js';
+import { routeAuth } from '../../../src/server/routeAuth.js';
 import { gateUntilReady } from '../../../src/server/startingGate.js';
 
 const TOKEN = 't'.repeat(64);
@@ -11,10 +12,10 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 function app(isReady: () => boolean) {
   const a = createServer({ bodyLimit: 1024, apiToken: TOKEN, logger: pino({ level: 'silent' }) });
   gateUntilReady(a, isReady);
-  a.get('/healthz', async () => ({ status: 'ok' }));
-  a.get('/readyz', async () => ({ ready: isReady() }));
-  a.get('/api/v1/agents', async () => ({ agents: [] }));
-  a.get('/metrics', async () => 'm 1\n');
+  a.get('/healthz', routeAuth('public'), async () => ({ status: 'ok' }));
+  a.get('/readyz', routeAuth('public'), async () => ({ ready: isReady() }));
+  a.get('/api/v1/agents', routeAuth('api'), async () => ({ agents: [] }));
+  a.get('/metrics', routeAuth('metrics'), async () => 'm 1\n');
   return a;
 }
 
