@@ -76,7 +76,8 @@ describe('LogStore', () => {
     const pad = 'y'.repeat(150);
     const n = 4000; // about 700 KB: a dozen rotations
     let peak = 0;
-    const dirBytes = () => readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
+    // A file rotated away between readdir and stat counts as gone (retention runs while we measure).
+    const dirBytes = () => readdirSync(dir).reduce((sum, f) => sum + (statSync(path.join(dir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
     for (let i = 0; i < n; i++) {
       store.write('r', { seq: i, pad });
       if (i % 100 === 99) {
