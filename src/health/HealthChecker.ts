@@ -208,7 +208,12 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   private context(now: number): CheckContext {
     const procState = this.o.procState ?? ((pid: number) => readProcStat(pid)?.state);
-    return { now, procState, sample: (pid) => this.o.source.sampler.get(pid), sampleIntervalMs: this.o.bg.monitoring.sample_interval * 1000 };
+    const sampleIntervalMs = this.o.bg.monitoring.sample_interval * 1000;
+    const sampler = this.o.source.sampler;
+    return {
+      now, procState, sample: (pid) => sampler.get(pid), sampleIntervalMs,
+      cpuPercentSince: sampler.cpuPercentSince ? (pid, since) => sampler.cpuPercentSince!(pid, since, sampleIntervalMs) : undefined,
+    };
   }
 
   private every(ms: number, fn: () => void): void {

@@ -11,7 +11,7 @@ import type { CheckName, HealthCheck, Verdict } from './types.js';
 
 /** What the HealthChecker reads: the supervisor, or a fake in tests. */
 export type HealthCheckerSource = HealthSource
-  & { readonly sampler: { get(pid: number | undefined): ResourceSample | undefined }; readonly ready?: boolean }
+  & { readonly sampler: { get(pid: number | undefined): ResourceSample | undefined; cpuPercentSince?(pid: number, sinceMs: number, minSpanMs: number): number | undefined }; readonly ready?: boolean }
   & Partial<Pick<EventEmitter<SupervisorEvents>, 'on' | 'off'>>;
 
 export interface HealthCheckerEvents {

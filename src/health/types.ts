@@ -68,14 +68,22 @@ export interface CheckContext {
   sample(pid: number | undefined): ResourceSample | undefined;
   /** The supervisor's sampling interval, ms: a sample's CPU% is the average over the interval before its `at`. */
   sampleIntervalMs: number;
+  /**
+   * The average CPU% of the tree rooted at `pid` over as much sampled time after
+   * `sinceMs` as is kept (at least one sampling interval), or undefined. Without it,
+   * the latest sample alone is used.
+   */
+  cpuPercentSince?(pid: number, sinceMs: number): number | undefined;
 }
 
 /**
  * The CPU% of `pid` measured entirely after `sinceMs` (e.g. since the agent went
- * silent), or undefined when the latest sample still covers time before it: a
- * diagnosis must not call a process idle from a sample taken before it hung.
+ * silent), averaged over the whole stall where the sampler keeps the rounds, or
+ * undefined when no sample yet covers only time after it: a diagnosis must not call
+ * a process idle from a sample taken before it hung.
  */
 export function cpuSince(ctx: CheckContext, pid: number, sinceMs: number): number | undefined {
+  if (ctx.cpuPercentSince) return ctx.cpuPercentSince(pid, sinceMs);
   const s = ctx.sample(pid);
   return s && s.at - sinceMs >= ctx.sampleIntervalMs ? s.cpuPercent : undefined;
 }

@@ -11,6 +11,9 @@ export interface ResourceSample {
   processes: number;
 }
 
+/** How many rounds of cumulative CPU the sampler keeps per tree, for averages over a window. */
+const CPU_HISTORY = 120;
+
 /**
  * Samples CPU and RSS of each agent's whole process tree (agents spawn children:
  * claude, shells): the trees come from {@link ProcessTreeWalker}, which reads the
@@ -27,6 +30,12 @@ export class ResourceSampler {
   private readonly latest = new Map<number, ResourceSample>();
   /** Previous ctime per pid: CPU% is the ctime delta over the wall-clock delta between rounds. */
   private prevCpu = new Map<number, { ctime: number; ts: number }>();
+  /**
+   * Per tree root, the CPU ms the tree used since it was first sampled, after each
+   * round (oldest first, at most CPU_HISTORY rounds): a stall's diagnosis averages
+   * over the whole stall, not one round, where one 10 ms clock tick is 2 % at 0.5 s.
+   */
+  private readonly cpuHistory = new Map<number, { at: number; cpuMs: number }[]>();
   private readonly walker: ProcessTreeWalker;
   private lastRoundMs = 0;
   private lastRoundAt: number | undefined;
@@ -78,19 +87,32 @@ export class ResourceSampler {
       if (prev && s.timestamp > prev.ts) return Math.max(0, ((s.ctime - prev.ctime) / (s.timestamp - prev.ts)) * 100);
       return s.elapsed > 0 ? (s.ctime / s.elapsed) * 100 : 0; // first sample: lifetime average
     };
+    const history = new Map<number, { at: number; cpuMs: number }[]>();
     for (const [root, pids] of trees) {
+      const past = this.cpuHistory.get(root);
       let cpu = 0;
+      let usedMs = 0;
       let rss = 0;
       let n = 0;
       for (const p of pids) {
         const s = stats[p];
         if (!s) continue;
+        const prev = this.prevCpu.get(p);
+        // a process new to a known tree ran all of its ctime since the last round
+        if (past) usedMs += prev ? Math.max(0, s.ctime - prev.ctime) : s.ctime;
         cpu += cpuOf(p, s);
         rss += s.memory;
         n++;
       }
-      if (n) result.set(root, { at: now, cpuPercent: cpu, rssBytes: rss, processes: n });
+      if (!n) continue;
+      result.set(root, { at: now, cpuPercent: cpu, rssBytes: rss, processes: n });
+      const h = past ?? [];
+      h.push({ at: now, cpuMs: (h.at(-1)?.cpuMs ?? 0) + usedMs });
+      if (h.length > CPU_HISTORY) h.shift();
+      history.set(root, h);
     }
+    this.cpuHistory.clear();
+    for (const [k, v] of history) this.cpuHistory.set(k, v);
     this.prevCpu = nextCpu;
     this.latest.clear();
     for (const [k, v] of result) this.latest.set(k, v);
@@ -100,6 +122,20 @@ export class ResourceSampler {
 
   get(pid: number | undefined): ResourceSample | undefined {
     return pid === undefined ? undefined : this.latest.get(pid);
+  }
+
+  /**
+   * The average CPU% of the tree rooted at `pid` over the longest kept span that lies
+   * entirely after `sinceMs`, or undefined when that span is shorter than `minSpanMs`
+   * (no round yet covers only time after it).
+   */
+  cpuPercentSince(pid: number, sinceMs: number, minSpanMs: number): number | undefined {
+    const h = this.cpuHistory.get(pid);
+    const last = h?.at(-1);
+    if (!h || !last) return undefined;
+    const first = h.find((e) => e.at >= sinceMs);
+    if (!first || last.at - first.at < Math.max(1, minSpanMs)) return undefined;
+    return ((last.cpuMs - first.cpuMs) / (last.at - first.at)) * 100;
   }
 
   /** Closes the descriptors the tree walk keeps (pidusage's close when their entries expire). */

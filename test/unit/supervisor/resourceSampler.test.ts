@@ -67,6 +67,34 @@ describe('ResourceSampler', () => {
     expect(s?.cpuPercent).toBeLessThan(150);
   });
 
+  it('averages a tree\'s CPU over every round after a moment: a burst before it does not count, a busy tree is busy', async () => {
+    // the root burns ~300 ms of CPU, then sleeps; its child burns for ever once the root sleeps
+    const idle = tree('i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 60');
+    const busy = tree('sh -c "while :; do :; done" & wait');
+    await settled(busy, 2);
+    const sm = sampler();
+    await sm.sample([idle, busy]);
+    // wait until the idle root has stopped burning (it exec'd sleep), then mark the moment
+    const deadline = Date.now() + 30_000;
+    while (!readFileSync(`/proc/${idle}/stat`, 'utf8').includes('(sleep)')) {
+      if (Date.now() > deadline) throw new Error('the burst did not end');
+      await sleep(20);
+    }
+    await sm.sample([idle, busy]);
+    const since = Date.now();
+    expect(sm.cpuPercentSince(idle, since, 100)).toBeUndefined(); // no round after it yet
+    for (let i = 0; i < 4; i++) {
+      await sleep(250);
+      await sm.sample([idle, busy]);
+    }
+    const idleAvg = sm.cpuPercentSince(idle, since, 100);
+    const busyAvg = sm.cpuPercentSince(busy, since, 100);
+    expect(idleAvg).toBeDefined();
+    expect(idleAvg).toBeLessThan(2); // the burst before `since` is not in it
+    expect(busyAvg).toBeGreaterThan(20); // one core busy; less when the host is loaded
+    expect(sm.cpuPercentSince(busy, since, 60_000)).toBeUndefined(); // the span is shorter than asked
+  });
+
   it('returns nothing for a root that is gone', async () => {
     const c = spawn('true');
     await new Promise((r) => c.on('exit', r));
