@@ -70,6 +70,15 @@ export class PerTaskAgent extends EventEmitter<Events> {
         this.emit('adapter', run, ev);
       }
     });
+    proc.on('stdoutOversized', (bytes, sample) => {
+      run.lastOutputAt = Date.now();
+      const line = { bytes, limit: this.config.max_result_bytes, head: sample?.head.toString('utf8') ?? '', tail: sample?.tail.toString('utf8') ?? '' };
+      const events: AdapterEvent[] = adapter?.onOversizedLine?.(line) ?? [{ kind: 'oversized', bytes, limit: line.limit, standIn: {} }];
+      for (const ev of events) {
+        if (ev.kind === 'result') run.result = ev;
+        this.emit('adapter', run, ev);
+      }
+    });
     proc.on('stderr', (line) => {
       run.lastOutputAt = Date.now();
       this.emit('output', run, 'stderr', line);

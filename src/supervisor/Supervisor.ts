@@ -10,6 +10,7 @@ import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
 import { CheckpointStore } from '../store/CheckpointStore.js';
 import { openDatabase, type Db } from '../store/Database.js';
 import { EventLog } from '../store/EventLog.js';
+import { RunLedger } from '../store/RunLedger.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { contextFromTraceparent, traceparentOf } from '../telemetry/tracing.js';
@@ -20,6 +21,7 @@ import { createPerTaskAgent } from './perTaskWiring.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
+import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
 
@@ -60,6 +62,10 @@ export interface SupervisorEvents {
    * own usage (not the task's total); `error` is the human reason.
    */
   runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
+  /** A per_task run's adapter saw a turn: turns so far, its summary, and tokens so far when the stream carries them. */
+  runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
+  /** A per_task run printed a stdout line over its agent's `max_result_bytes` (cut; its usage read from its ends). */
+  stdoutOversized: [{ agent: string; role: string; slot: string; taskId: string; bytes: number; limit: number }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */
   escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open'; detail: string; at: number }];
 }
@@ -89,6 +95,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   queue!: TaskQueue;
   checkpoints!: CheckpointStore;
   events!: EventLog;
+  /** per_task runs: in flight (from the run events) and finished (durable). */
+  runBook!: RunBook;
   private db: Db | undefined;
   private readonly reaper: OrphanReaper;
   /** @internal */
@@ -126,6 +134,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.queue = new TaskQueue(this.db, { maxDepth: q.max_depth, maxAttempts: q.max_attempts, historyRetention: q.history_retention });
     this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history);
     this.events = new EventLog(this.db);
+    this.runBook = new RunBook(this, new RunLedger(this.db, Math.max(1000, q.history_retention * 5)));
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
@@ -287,7 +296,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private runPerTask(p: PerTaskAgent, task: Task): void {
-    const run = p.run(task);
+    // Like a service replica's task, a per_task run is dispatched under its own span; the run
+    // (its RunInfo.traceparent, its TRACEPARENT) is that span's child.
+    const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': p.config.name, 'agentic.attempt': task.attempts } }, contextFromTraceparent(task.traceparent));
+    const run = p.run({ ...task, traceparent: traceparentOf(span) });
+    span.end();
     this.log.info({ agent: p.config.name, role: p.role, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid }, `task ${task.id} started as a ${p.config.name} process`);
     this.emit('taskAssigned', task, p.config.name);
     this.writePidFile();

@@ -3,6 +3,7 @@ import { ENV } from '../protocol/messages.js';
 import type { LlmUsage } from '../queue/Task.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { createStdoutAdapter } from './adapters/index.js';
+import { resultErrorText } from './adapters/resultError.js';
 import { PerTaskAgent, type TaskRun } from './PerTaskAgent.js';
 import { describeExit } from './ReplicaState.js';
 import { secretValues } from './secrets.js';
@@ -16,7 +17,7 @@ import type { Supervisor } from './Supervisor.js';
 export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: LogStore | undefined): PerTaskAgent {
   const p = new PerTaskAgent(
     a,
-    ({ task }) => ({ cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
+    ({ task }) => ({ cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: sup.bg.protocol.max_line_bytes, stdoutMaxLineBytes: a.stdout_adapter === 'none' ? undefined : a.max_result_bytes }),
     () => createStdoutAdapter(a.stdout_adapter),
   );
   const secrets = secretValues(a, process.env);
@@ -25,12 +26,18 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
   const ctx = (run: TaskRun) => ({ agent: a.name, role: p.role, task_id: run.task.id, trace_id: run.task.correlation_id });
   p.on('output', (run, stream, line) => {
     // The adapter's stream is the task's record; raw events are kept at debug level in the agent log.
-    logStore?.agentLine({ agent: a.name, role: p.role, replica: String(run.proc.pid ?? ''), task_id: run.task.id, trace_id: run.task.correlation_id, secrets }, stream, line);
+    logStore?.agentLine({ agent: a.name, role: p.role, replica: run.slot, task_id: run.task.id, trace_id: run.task.correlation_id, secrets }, stream, line);
   });
   p.on('adapter', (run, ev) => {
     if (ev.kind === 'progress') {
       sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
       sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
+      sup.emit('runProgress', { ...runInfo(run), turns: ev.turns, message: ev.message, usage: ev.usage });
+    } else if (ev.kind === 'oversized') {
+      // The line itself is not kept: its log record is what could be read of it.
+      logStore?.agentLine({ agent: a.name, role: p.role, replica: run.slot, task_id: run.task.id, trace_id: run.task.correlation_id, secrets }, 'stdout', JSON.stringify({ ...ev.standIn, level: 'warn', oversized_bytes: ev.bytes }));
+      sup.emit('stdoutOversized', { agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, bytes: ev.bytes, limit: ev.limit });
+      sup.log.warn({ ...ctx(run), bytes: ev.bytes, max_result_bytes: ev.limit }, `a stdout line of ${ev.bytes} bytes from ${a.name} (task ${run.task.id}) is over max_result_bytes (${ev.limit}): cut, its usage and cost read from its first and last 64 KiB; raise max_result_bytes to keep such lines whole`);
     }
   });
   p.on('message', (run, m) => {
@@ -62,7 +69,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
       sup.finishTask(run.task, a.name, p.role, 'completed', durationMs);
       sup.log.info({ ...ctx(run), duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${run.task.id} completed`);
     } else {
-      const why = r && !r.ok ? `result reported an error: ${r.result ?? 'unknown'}` : describeExit(info);
+      const why = r && !r.ok ? resultErrorText(r) : describeExit(info);
       sup.emit('runFinished', { ...runInfo(run), outcome: 'failed', cause: 'agent_failed', durationMs, llm, error: why });
       const outcome = sup.queue.fail(run.task.id, why, true, llm);
       sup.finishTask(run.task, a.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);

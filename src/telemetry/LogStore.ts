@@ -2,6 +2,8 @@ import path from 'node:path';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { BackgroundConfig } from '../config/schema.js';
 import { redact } from '../supervisor/secrets.js';
+import { MAX_LOG_LINE_CHARS, cutText, shrinkStrings } from './shrinkRecord.js';
+import { isStreamJsonWarning } from './streamJsonLine.js';
 
 type LoggingConfig = BackgroundConfig['logging'];
 
@@ -146,21 +148,29 @@ export class LogStore {
     return lane;
   }
 
-  /** Stores one line of an agent's stdout or stderr: JSON is parsed and enriched, plain text wrapped. */
+  /**
+   * Stores one line of an agent's stdout or stderr: JSON is parsed and enriched, plain text wrapped.
+   * A line over {@link MAX_LOG_LINE_CHARS} is stored with its long strings cut (marked
+   * `… [n chars, cut]`, and `cut_chars` on the record). A claude stream-json error
+   * result or failed tool call without a level of its own is stored at warn.
+   */
   agentLine(ctx: LineContext, stream: 'stdout' | 'stderr', rawLine: string): void {
     const line = ctx.secrets?.length ? redact(rawLine, ctx.secrets) : rawLine;
+    const long = line.length > MAX_LOG_LINE_CHARS;
     let rec: Record<string, unknown> | undefined;
     if (line.startsWith('{')) {
       try {
         const v: unknown = JSON.parse(line);
-        if (v && typeof v === 'object' && !Array.isArray(v)) rec = v as Record<string, unknown>;
+        if (v && typeof v === 'object' && !Array.isArray(v)) rec = (long ? shrinkStrings(v) : v) as Record<string, unknown>;
       } catch {
         // not JSON: wrapped below
       }
     }
+    const level = (r: Record<string, unknown>) => (typeof r.level === 'string' ? (LEVELS[r.level] ?? 30) : (r.level ?? (isStreamJsonWarning(r) ? 40 : 30)));
     const out: Record<string, unknown> = rec
-      ? { ...rec, level: typeof rec.level === 'string' ? (LEVELS[rec.level] ?? 30) : (rec.level ?? 30), time: rec.time ?? Date.now() }
-      : { level: stream === 'stderr' ? 40 : 30, time: Date.now(), msg: line };
+      ? { ...rec, level: level(rec), time: rec.time ?? Date.now() }
+      : { level: stream === 'stderr' ? 40 : 30, time: Date.now(), msg: long ? cutText(line, MAX_LOG_LINE_CHARS) : line };
+    if (long) out.cut_chars = line.length;
     out.agent = ctx.agent;
     out.role = ctx.role;
     if (ctx.replica !== undefined) out.replica = ctx.replica;

@@ -16,7 +16,7 @@ describe('openDatabase (real SQLite file)', () => {
     expect(one('PRAGMA synchronous')).toBe(2); // FULL
     expect(one('PRAGMA busy_timeout')).toBe(5000);
     expect(one('PRAGMA foreign_keys')).toBe(1);
-    expect(one('PRAGMA user_version')).toBe(1);
+    expect(one('PRAGMA user_version')).toBe(2); // 1: tasks, checkpoints, events; 2: task_runs
     db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)').run(1, 'qaa', 'started', null);
     db.close();
     const again = openDatabase(file); // migrations are not re-run, data stays
