@@ -1,13 +1,11 @@
 import path from 'node:path';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import type { BackgroundConfig } from '../config/schema.js';
-import { redact } from '../supervisor/secrets.js';
-import { MAX_LOG_LINE_CHARS, cutText, shrinkStrings } from './shrinkRecord.js';
-import { isStreamJsonWarning } from './streamJsonLine.js';
+import { agentRecord, type LineContext } from './agentRecord.js';
+import { MAX_LOG_LINE_CHARS } from './shrinkRecord.js';
 
 type LoggingConfig = BackgroundConfig['logging'];
 
-const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 /**
  * Above this many bytes per stream, waiting to be written (queued here and in the
  * stream's own buffer), we drop lines (and count them) rather than grow memory.
@@ -24,15 +22,7 @@ export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 1024 * 1024;
 
-export interface LineContext {
-  agent: string;
-  role: string;
-  replica?: string | undefined;
-  task_id?: string | undefined;
-  trace_id?: string | undefined;
-  /** Values to redact from the line (the agent's secrets). */
-  secrets?: readonly string[] | undefined;
-}
+export type { LineContext } from './agentRecord.js';
 
 /** Lines of one stream written and dropped since the store was created. */
 export interface StreamCounts {
@@ -75,6 +65,8 @@ export class LogStore {
   private readonly lanes = new Map<string, Lane>();
   private readonly dirty = new Set<Lane>();
   private flushTimer: NodeJS.Immediate | undefined;
+  /** Long agent lines waiting to be parsed (see {@link agentLine}). */
+  private readonly deferred = new Set<() => void>();
   private closed = false;
   /** Lines dropped by streams closed or never opened (after {@link close}). */
   private readonly lateDrops = new Map<string, number>();
@@ -149,35 +141,23 @@ export class LogStore {
   }
 
   /**
-   * Stores one line of an agent's stdout or stderr: JSON is parsed and enriched, plain text wrapped.
-   * A line over {@link MAX_LOG_LINE_CHARS} is stored with its long strings cut (marked
-   * `… [n chars, cut]`, and `cut_chars` on the record). A claude stream-json error
-   * result or failed tool call without a level of its own is stored at warn.
+   * Stores one line of an agent's stdout or stderr as a record (see {@link agentRecord}).
+   * A line over {@link MAX_LOG_LINE_CHARS} (a 16 MB claude result) is parsed and cut
+   * on a later event-loop turn, so that its parse does not add to the time the
+   * adapter's own parse of it holds the loop; its `time` is when it arrived, and
+   * {@link close} stores it if it is still waiting.
    */
   agentLine(ctx: LineContext, stream: 'stdout' | 'stderr', rawLine: string): void {
-    const line = ctx.secrets?.length ? redact(rawLine, ctx.secrets) : rawLine;
-    const long = line.length > MAX_LOG_LINE_CHARS;
-    let rec: Record<string, unknown> | undefined;
-    if (line.startsWith('{')) {
-      try {
-        const v: unknown = JSON.parse(line);
-        if (v && typeof v === 'object' && !Array.isArray(v)) rec = (long ? shrinkStrings(v) : v) as Record<string, unknown>;
-      } catch {
-        // not JSON: wrapped below
-      }
+    if (rawLine.length <= MAX_LOG_LINE_CHARS) {
+      this.write(ctx.agent, agentRecord(ctx, stream, rawLine));
+      return;
     }
-    const level = (r: Record<string, unknown>) => (typeof r.level === 'string' ? (LEVELS[r.level] ?? 30) : (r.level ?? (isStreamJsonWarning(r) ? 40 : 30)));
-    const out: Record<string, unknown> = rec
-      ? { ...rec, level: level(rec), time: rec.time ?? Date.now() }
-      : { level: stream === 'stderr' ? 40 : 30, time: Date.now(), msg: long ? cutText(line, MAX_LOG_LINE_CHARS) : line };
-    if (long) out.cut_chars = line.length;
-    out.agent = ctx.agent;
-    out.role = ctx.role;
-    if (ctx.replica !== undefined) out.replica = ctx.replica;
-    out.stream = stream;
-    if (ctx.task_id && out.task_id === undefined) out.task_id = ctx.task_id;
-    if (ctx.trace_id && out.trace_id === undefined) out.trace_id = ctx.trace_id;
-    this.write(ctx.agent, out);
+    const time = Date.now();
+    const job = () => {
+      if (this.deferred.delete(job)) this.write(ctx.agent, agentRecord(ctx, stream, rawLine, time));
+    };
+    this.deferred.add(job);
+    setImmediate(job);
   }
 
   /** Queues one record for `name`'s file; it is written with the others of this event-loop turn. */
@@ -250,6 +230,7 @@ export class LogStore {
 
   /** Writes every queued line, then closes the files. Lines written after this are dropped (and counted). */
   async close(): Promise<void> {
+    for (const job of [...this.deferred]) job();
     this.closed = true;
     if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
