@@ -17,7 +17,7 @@ import type { Supervisor } from './Supervisor.js';
 export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: LogStore | undefined): PerTaskAgent {
   const p = new PerTaskAgent(
     a,
-    ({ task }) => ({ cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: sup.bg.protocol.max_line_bytes, stdoutMaxLineBytes: a.stdout_adapter === 'none' ? undefined : a.max_result_bytes }),
+    ({ task }) => ({ cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}:${task.id}`, [ENV.TASK_ID]: task.id, [ENV.TRACEPARENT]: task.traceparent ?? '' }), maxLineBytes: sup.bg.protocol.max_line_bytes, stdoutMaxLineBytes: a.max_result_bytes }),
     () => createStdoutAdapter(a.stdout_adapter),
   );
   const secrets = secretValues(a, process.env);
