@@ -9,6 +9,7 @@ import { wireEscalation } from './wire/escalation.js';
 import { wireHealth } from './wire/health.js';
 import { wireLogs } from './wire/logs.js';
 import { wireMetrics } from './wire/metrics.js';
+import { wireRuns } from './wire/runs.js';
 
 export interface ExtensionContext {
   sup: Supervisor;
@@ -23,12 +24,12 @@ export interface ExtensionContext {
 export type Wiring = (ctx: ExtensionContext) => Promise<(() => Promise<void> | void) | void>;
 
 /**
- * Wires the layers (metrics, health checks, logs API, recovery controller) onto a
+ * Wires the layers (metrics, health checks, logs API, recovery controller, run traces) onto a
  * supervisor and its server, in order. Each lives in its own file under wire/.
  */
 export async function extendSupervisor(ctx: ExtensionContext): Promise<{ close(): Promise<void> }> {
   const closers: (() => Promise<void> | void)[] = [];
-  for (const wire of [wireMetrics, wireHealth, wireLogs, wireController, wireEscalation]) {
+  for (const wire of [wireMetrics, wireHealth, wireLogs, wireController, wireEscalation, wireRuns]) {
     const close = await wire(ctx);
     if (close) closers.push(close);
   }

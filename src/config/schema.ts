@@ -45,6 +45,8 @@ export const agentSchema = z.strictObject({
   secret_env: listOf('an environment variable name', 'environment variable names', envName).default([]),
   cwd: str('a directory path').optional(),
   stdout_adapter: oneOf(['none', 'ndjson', 'claude-stream-json'] as const).default('none'),
+  /** per_task: longest stdout line (a claude `result`) read whole, bytes; longer ones are cut, counted and their usage read from their ends. */
+  max_result_bytes: int(1024, 256 * 1024 * 1024, 'a size in bytes').default(64 * 1024 * 1024),
   stop_timeout: seconds().default(10),
   heartbeat_interval: seconds().default(5),
   restart: oneOf(['always', 'on-failure', 'never'] as const).default('always'),

@@ -331,9 +331,9 @@ export class TaskQueue {
     return { depth, oldestPending, inProgress, totalPending };
   }
 
-  /** Completion-time percentiles, throughput, error rate and LLM usage by role since `sinceMs`. */
-  performance(sinceMs: number): RoleStats[] {
-    return taskStats(this.db, sinceMs, this.now());
+  /** Completion-time percentiles, throughput, error rate and LLM usage by role from `sinceMs` to `now`. */
+  performance(sinceMs: number, now = this.now()): RoleStats[] {
+    return taskStats(this.db, sinceMs, now);
   }
 
   /** Keeps the newest `historyRetention` finished tasks (skipped while the disk is full). */

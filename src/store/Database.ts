@@ -72,6 +72,29 @@ const MIGRATIONS: readonly string[] = [
      after_attempt INTEGER NOT NULL
    );
    CREATE INDEX IF NOT EXISTS task_retries_task ON task_retries(task_id);`,
+  // 3: one row per finished per_task run (an attempt of a task): what `background metrics` sums.
+  `CREATE TABLE IF NOT EXISTS task_runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id TEXT NOT NULL,
+     agent TEXT NOT NULL,
+     role TEXT NOT NULL,
+     slot TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     started_at INTEGER NOT NULL,
+     finished_at INTEGER NOT NULL,
+     outcome TEXT NOT NULL,
+     cause TEXT,
+     error TEXT,
+     cost_usd REAL,
+     turns INTEGER,
+     input_tokens INTEGER,
+     output_tokens INTEGER,
+     cache_creation_tokens INTEGER,
+     cache_read_tokens INTEGER
+   );
+   CREATE INDEX IF NOT EXISTS task_runs_finished ON task_runs(finished_at);
+   CREATE INDEX IF NOT EXISTS task_runs_agent ON task_runs(agent, finished_at);
+   CREATE INDEX IF NOT EXISTS task_runs_task ON task_runs(task_id);`,
 ];
 
 /**

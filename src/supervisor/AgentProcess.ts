@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { LineDecoder } from '../protocol/LineDecoder.js';
+import { LineDecoder, type OversizedSample } from '../protocol/LineDecoder.js';
 import type { AgentMessage, SupervisorMessage } from '../protocol/messages.js';
 import { ENV, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { pidsInGroup, readProcStat } from './procfs.js';
@@ -14,7 +14,16 @@ export interface SpawnSpec {
   maxLineBytes: number;
   /** Written to the process's stdin, which is then closed; without it stdin is /dev/null. */
   stdin?: string | undefined;
+  /**
+   * Longest stdout line read whole, when it differs from `maxLineBytes` (a per_task
+   * agent's `max_result_bytes`). A longer line is reported by `stdoutOversized`
+   * with its first and last {@link OVERSIZED_KEEP_BYTES} bytes when anyone listens.
+   */
+  stdoutMaxLineBytes?: number | undefined;
 }
+
+/** How much of the start and of the end of an oversized stdout line is kept for its reader. */
+export const OVERSIZED_KEEP_BYTES = 64 * 1024;
 
 export interface ExitInfo {
   code: number | null;
@@ -29,6 +38,8 @@ export interface ProcessEvents {
   protocolError: [reason: string, detail: string];
   stdout: [line: string];
   stderr: [line: string];
+  /** A stdout line over its limit was dropped; `sample` holds its first and last bytes. */
+  stdoutOversized: [bytes: number, sample: OversizedSample | undefined];
   exit: [ExitInfo];
 }
 
@@ -85,7 +96,7 @@ export class AgentProcess extends EventEmitter<ProcessEvents> implements Process
       this.child.stdin.end(spec.stdin);
     }
     this.procStartTime = this.child.pid ? readProcStat(this.child.pid)?.startTime : undefined;
-    this.captureLines(this.child.stdout, 'stdout', spec.maxLineBytes);
+    this.captureLines(this.child.stdout, 'stdout', spec.stdoutMaxLineBytes ?? spec.maxLineBytes);
     this.captureLines(this.child.stderr, 'stderr', spec.maxLineBytes);
     const sock = this.child.stdio[3] as Socket | null;
     if (sock) {
@@ -169,7 +180,11 @@ export class AgentProcess extends EventEmitter<ProcessEvents> implements Process
 
   private captureLines(stream: NodeJS.ReadableStream | null, kind: 'stdout' | 'stderr', maxLineBytes: number): void {
     if (!stream) return;
-    const dec = new LineDecoder((line) => this.emit(kind, line), maxLineBytes, (bytes) => this.emit(kind, `[line of ${bytes} bytes truncated]`));
+    const onOversize = (bytes: number, sample?: OversizedSample) => {
+      if (kind === 'stdout' && this.listenerCount('stdoutOversized') > 0) this.emit('stdoutOversized', bytes, sample);
+      else this.emit(kind, `[line of ${bytes} bytes truncated]`);
+    };
+    const dec = new LineDecoder((line) => this.emit(kind, line), maxLineBytes, onOversize, kind === 'stdout' ? OVERSIZED_KEEP_BYTES : 0);
     stream.on('data', (c: Buffer) => dec.push(c));
     stream.on('end', () => dec.end());
   }

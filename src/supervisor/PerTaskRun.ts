@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AgentMessage } from '../protocol/messages.js';
 import type { Task } from '../queue/Task.js';
 import type { AdapterEvent, StdoutAdapter } from './adapters/StdoutAdapter.js';
+import type { OversizedSample } from '../protocol/LineDecoder.js';
 import type { ExitInfo, ProcessHandle, SpawnSpec } from './AgentProcess.js';
 import type { RunEnding, RunResult, RunState, StopReason } from './PerTaskRunState.js';
 import type { RunPolicy } from './RunPolicy.js';
@@ -116,6 +117,7 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
     this.process = proc;
     proc.on('stdout', (line) => this.onLine('stdout', line));
     proc.on('stderr', (line) => this.onLine('stderr', line));
+    proc.on('stdoutOversized', (bytes, sample) => this.onOversized(bytes, sample));
     proc.on('message', (m) => {
       this.lastOutputAt = this.timers.now();
       this.emit('message', m);
@@ -161,7 +163,26 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
     if (this.state.kind === 'spawned') this.setState({ kind: 'streaming', since: now });
     this.emit('output', stream, line);
     if (stream !== 'stdout' || !this.o.adapter) return;
-    for (const ev of this.o.adapter.onLine(line)) {
+    this.onEvents(this.o.adapter.onLine(line), now);
+  }
+
+  /**
+   * A stdout line over `max_result_bytes` (the spec's stdoutMaxLineBytes): only its size
+   * and its first and last bytes are known. The adapter reads what it can of them
+   * (claude's result, usage and cost); otherwise one `oversized` event says so.
+   */
+  private onOversized(bytes: number, sample: OversizedSample | undefined): void {
+    const now = this.timers.now();
+    this.lastOutputAt = now;
+    if (this.state.kind === 'spawned') this.setState({ kind: 'streaming', since: now });
+    const limit = this.o.spec.stdoutMaxLineBytes ?? this.o.spec.maxLineBytes;
+    const line = { bytes, limit, head: sample?.head.toString('utf8') ?? '', tail: sample?.tail.toString('utf8') ?? '' };
+    const events: AdapterEvent[] = this.o.adapter?.onOversizedLine?.(line) ?? [{ kind: 'oversized', bytes, limit, standIn: {} }];
+    this.onEvents(events, now);
+  }
+
+  private onEvents(events: readonly AdapterEvent[], now: number): void {
+    for (const ev of events) {
       if (ev.kind === 'progress') {
         this.turns = ev.turns;
         this.lastMessage = ev.message;

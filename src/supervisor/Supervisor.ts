@@ -13,6 +13,7 @@ import { openDatabase, type Db } from '../store/Database.js';
 import { DiskFullError } from '../store/DiskFullError.js';
 import { DiskWatch } from '../store/DiskWatch.js';
 import { EventLog } from '../store/EventLog.js';
+import { RunLedger } from '../store/RunLedger.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { contextFromTraceparent, traceparentOf } from '../telemetry/tracing.js';
@@ -28,6 +29,7 @@ import { createServiceReplica } from './replicaWiring.js';
 import { RepeatedWarnings } from './RepeatedWarnings.js';
 import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
+import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
 import { WakeTimer } from './WakeTimer.js';
@@ -69,6 +71,10 @@ export interface SupervisorEvents {
    * own usage (not the task's total); `error` is the human reason.
    */
   runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
+  /** A per_task run's adapter saw a turn: turns so far, its summary, and tokens so far when the stream carries them. */
+  runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
+  /** A per_task run printed a stdout line over its agent's `max_result_bytes` (cut; its usage read from its ends). */
+  stdoutOversized: [{ agent: string; role: string; slot: string; taskId: string; bytes: number; limit: number }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */
   /** start() finished: every agent was started and the dispatcher runs. */
   started: [];
@@ -110,6 +116,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   queue!: TaskQueue;
   checkpoints!: CheckpointStore;
   events!: EventLog;
+  /** per_task runs: in flight (from the run events) and finished (durable). */
+  runBook!: RunBook;
   private db: Db | undefined;
   private readonly reaper: OrphanReaper;
   /** @internal */
@@ -157,6 +165,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.queue = new TaskQueue(this.db, { ...queueOptions(q), onDiskFull: refused('queue') });
     this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints'));
     this.events = new EventLog(this.db, undefined, Date.now, refused('events'));
+    this.runBook = new RunBook(this, new RunLedger(this.db, Math.max(1000, q.history_retention * 5), refused('runs')));
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
@@ -362,7 +371,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private runPerTask(p: PerTaskAgent, task: Task): void {
-    const run = p.run(task);
+    // Like a service replica's task, a per_task run is dispatched under its own span; the run
+    // (its RunInfo.traceparent, its TRACEPARENT) is that span's child.
+    const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': p.config.name, 'agentic.attempt': task.attempt } }, contextFromTraceparent(task.traceparent));
+    const run = p.run({ ...task, traceparent: traceparentOf(span) });
+    span.end();
     this.queue.setAttemptReplica(task.id, run.slot);
     this.log.info({ agent: p.config.name, role: p.role, replica: run.slotId, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid, attempt: task.attempt }, `task ${task.id} started as ${run.slotId} (attempt ${task.attempt})`);
     this.emit('taskAssigned', task, p.config.name);

@@ -30,6 +30,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
       cwd: a.cwd,
       env: sup.agentEnv(a, { [ENV.AGENT_ID]: `${a.name}-${slot}`, [ENV.TASK_ID]: task.id, [ENV.TASK_ATTEMPT]: String(task.attempt), [ENV.TRACEPARENT]: task.traceparent ?? '' }),
       maxLineBytes: sup.bg.protocol.max_line_bytes,
+      stdoutMaxLineBytes: a.max_result_bytes,
     }),
     sessionOf: (taskId) => storedSession(sup, taskId),
     promptFiles: sup.promptFiles,
@@ -50,6 +51,12 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
       if (ev.kind === 'progress') {
         sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
         sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
+        sup.emit('runProgress', { ...runInfo(run), turns: ev.turns, message: ev.message, usage: ev.usage });
+      } else if (ev.kind === 'oversized') {
+        // The line itself is not kept: its log record is what could be read of it.
+        logStore?.agentLine({ ...ctx(run), secrets }, 'stdout', JSON.stringify({ ...ev.standIn, level: 'warn', oversized_bytes: ev.bytes }));
+        sup.emit('stdoutOversized', { agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, bytes: ev.bytes, limit: ev.limit });
+        sup.log.warn({ ...ctx(run), bytes: ev.bytes, max_result_bytes: ev.limit }, `a stdout line of ${ev.bytes} bytes from ${run.slotId} (task ${run.task.id}) is over max_result_bytes (${ev.limit}): cut, its usage and cost read from its first and last 64 KiB; raise max_result_bytes to keep such lines whole`);
       } else if (ev.kind === 'session') {
         sessions.set(run, ev.sessionId);
         try {

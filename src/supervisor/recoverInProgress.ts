@@ -1,6 +1,7 @@
 import type { AgentConfig } from '../config/schema.js';
 import type { LlmUsage, Task } from '../queue/Task.js';
 import { createStdoutAdapter, type AdapterEvent } from './adapters/index.js';
+import { resultErrorText } from './adapters/resultError.js';
 import type { Supervisor } from './Supervisor.js';
 
 /** Reads what a per_task run printed, from wherever its output was stored (the central log store). */
@@ -65,7 +66,7 @@ function finishFromStoredOutput(sup: Supervisor, t: Task, a: AgentConfig, reader
     sup.finishTask(t, a.name, role, 'completed', durationMs);
     sup.log.warn(ctx, `task ${t.id} completed from its stored output: its run printed its result before the previous supervisor ended, so the story is not run (and paid for) again`);
   } else {
-    const why = `result reported an error: ${r.result ?? 'unknown'} (recovered from stored output)`;
+    const why = `${resultErrorText(r)} (recovered from stored output)`;
     sup.emit('runFinished', { ...info, outcome: 'failed', cause: 'agent_failed', durationMs, llm, error: why });
     const outcome = sup.queue.fail(t.id, why, true, llm, 'agent_failed');
     sup.finishTask(t, a.name, role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);

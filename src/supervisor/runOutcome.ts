@@ -1,5 +1,6 @@
 import type { AttemptCause } from '../queue/Task.js';
 import type { RunEnding, RunResult } from './PerTaskRunState.js';
+import { resultErrorText } from './adapters/resultError.js';
 import { describeExit } from './ReplicaState.js';
 
 /** Causes of a run that failed (each uses up one of the task's attempts, see COUNTED_CAUSES). */
@@ -13,8 +14,6 @@ export type RunVerdict =
   | { outcome: 'failed'; cause: FailedRunCause; error: string; retryable: boolean }
   | { outcome: 'released'; cause: ReleasedRunCause; detail: string };
 
-/** The text of an error `result` event. */
-export const resultError = (r: RunResult): string => `result reported an error: ${r.result ?? 'unknown'}`;
 
 /**
  * Decides a run's outcome from its ending. The run only reports; this is the rule:
@@ -37,7 +36,7 @@ export function runOutcome(e: RunEnding): RunVerdict {
   if (stop && result?.ok) return { outcome: 'completed', result };
   if (stop?.cause === 'operator_restart' || stop?.cause === 'supervisor_stopped') return { outcome: 'released', cause: stop.cause, detail: stop.detail };
   if (stop?.cause === 'timeout' || stop?.cause === 'stalled') return { outcome: 'failed', cause: stop.cause, error: stop.detail, retryable: true };
-  if (result && !result.ok) return { outcome: 'failed', cause: 'agent_failed', error: resultError(result), retryable: true };
+  if (result && !result.ok) return { outcome: 'failed', cause: 'agent_failed', error: resultErrorText(result), retryable: true };
   if (exit.code === 0) return { outcome: 'completed', result };
   return { outcome: 'failed', cause: exit.signal ? 'crashed' : 'agent_failed', error: describeExit(exit), retryable: true };
 }

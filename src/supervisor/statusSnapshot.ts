@@ -14,6 +14,10 @@ export interface AgentStatus {
   task: { id: string; progress: number | null; message: string | null; running_seconds: number } | null;
   /** per_task: processes running now and the cap; `replicas` are the runs' slot ids (`deva_ts-0`), in the order of `tasks`. */
   concurrency?: { running: number; max: number; tasks: string[]; replicas?: string[] | undefined } | undefined;
+  /** per_task: the runs in flight, by slot, with turns and tokens so far (cost is known only at the result). */
+  runs?: RunStatus[] | undefined;
+  /** per_task: the last finished run (kept across supervisor restarts); null before the first. */
+  last_run?: LastRunStatus | null | undefined;
   cpu_percent: number | null;
   rss_bytes: number | null;
   last_heartbeat_age_seconds: number | null;
@@ -28,7 +32,36 @@ export interface AgentStatus {
   env_keys: string[];
 }
 
+/** One per_task run in flight. */
+export interface RunStatus {
+  slot: string;
+  task_id: string;
+  attempt: number;
+  turns: number;
+  /** input + output + cache tokens so far, null when the stream carries none yet. */
+  tokens: number | null;
+  message: string | null;
+  age_seconds: number;
+}
+
+/** The last finished per_task run of an agent. */
+export interface LastRunStatus {
+  task_id: string;
+  slot: string;
+  attempt: number;
+  outcome: string;
+  cause: string | null;
+  error: string | null;
+  turns: number | null;
+  cost_usd: number | null;
+  tokens: number | null;
+  duration_seconds: number;
+  finished_at: string;
+}
+
 const secs = (ms: number) => Math.round(ms / 100) / 10;
+const sumTokens = (values: readonly (number | null | undefined)[]): number | null =>
+  values.some((v) => typeof v === 'number') ? values.reduce<number>((a, v) => a + (v ?? 0), 0) : null;
 
 /** The `status` view of every agent: no environment values, ever. */
 export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] {
@@ -84,6 +117,7 @@ export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] 
       restarts_by_reason: {},
       task: first ? { id: first.task.id, progress: null, message: first.lastMessage, running_seconds: secs(now - first.startedAt) } : null,
       concurrency: { running: runs.length, max: p.config.max_concurrent, tasks: runs.map((r) => r.task.id), replicas: runs.map((r) => r.slotId) },
+      ...runStatus(sup, p.config.name, now),
       cpu_percent: sampled ? Math.round(cpu * 10) / 10 : null,
       rss_bytes: sampled ? rss : null,
       last_heartbeat_age_seconds: null,
@@ -95,4 +129,21 @@ export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] 
     });
   }
   return out;
+}
+
+/** The runs in flight and the last run of a per_task agent, from the supervisor's RunBook. */
+function runStatus(sup: Supervisor, agent: string, now: number): { runs: RunStatus[]; last_run: LastRunStatus | null } {
+  const book = sup.runBook as Supervisor['runBook'] | undefined;
+  if (!book) return { runs: [], last_run: null };
+  const runs = book.running(agent).map((r) => ({
+    slot: r.slot, task_id: r.taskId, attempt: r.attempt, turns: r.turns, message: r.message, age_seconds: secs(now - r.startedAt),
+    tokens: r.usage ? sumTokens(Object.values(r.usage)) : null,
+  }));
+  const l = book.last(agent);
+  const last_run = l ? {
+    task_id: l.task_id, slot: l.slot, attempt: l.attempt, outcome: l.outcome, cause: l.cause, error: l.error, turns: l.turns, cost_usd: l.cost_usd,
+    tokens: sumTokens([l.input_tokens, l.output_tokens, l.cache_creation_tokens, l.cache_read_tokens]),
+    duration_seconds: secs(l.finished_at - l.started_at), finished_at: new Date(l.finished_at).toISOString(),
+  } : null;
+  return { runs, last_run };
 }

@@ -3,6 +3,7 @@ import type { RotatingFileStream } from 'rotating-file-stream';
 import type { BackgroundConfig } from '../config/schema.js';
 import { agentRecord, type LineContext } from './agentRecord.js';
 import { fileBytes, rotatingLogStream } from './rotatingLogStream.js';
+import { MAX_LOG_LINE_CHARS } from './shrinkRecord.js';
 
 type LoggingConfig = BackgroundConfig['logging'];
 
@@ -89,6 +90,8 @@ export class LogStore {
   private readonly lanes = new Map<string, Lane>();
   private readonly dirty = new Set<Lane>();
   private flushTimer: NodeJS.Immediate | undefined;
+  /** Long agent lines waiting to be parsed (see {@link agentLine}). */
+  private readonly deferred = new Set<() => void>();
   private closed = false;
   /** Lines dropped by streams closed or never opened (after {@link close}). */
   private readonly lateDrops = new Map<string, number>();
@@ -207,11 +210,29 @@ export class LogStore {
     return false;
   }
 
-  /** Stores one line of an agent's stdout or stderr: JSON is parsed and enriched, plain text wrapped. */
+  /**
+   * Stores one line of an agent's stdout or stderr as a record (see {@link agentRecord}):
+   * JSON is parsed and enriched, plain text wrapped.
+   * A line over {@link MAX_LOG_LINE_CHARS} (a 16 MB claude result) is parsed and cut
+   * on a later event-loop turn, so that its parse does not add to the time the
+   * adapter's own parse of it holds the loop; its `time` is when it arrived, and
+   * {@link close} stores it if it is still waiting.
+   */
   agentLine(ctx: LineContext, stream: 'stdout' | 'stderr', rawLine: string): void {
-    // A line that would be dropped is not parsed first (a flood, a full disk).
-    const lane = this.accepting(ctx.agent);
-    if (lane) this.enqueue(lane, `${JSON.stringify(agentRecord(ctx, stream, rawLine))}\n`);
+    if (rawLine.length <= MAX_LOG_LINE_CHARS) {
+      // A line that would be dropped is not parsed first (a flood, a full disk).
+      const lane = this.accepting(ctx.agent);
+      if (lane) this.enqueue(lane, `${JSON.stringify(agentRecord(ctx, stream, rawLine))}\n`);
+      return;
+    }
+    const time = Date.now();
+    const job = () => {
+      if (!this.deferred.delete(job)) return;
+      const lane = this.accepting(ctx.agent);
+      if (lane) this.enqueue(lane, `${JSON.stringify(agentRecord(ctx, stream, rawLine, time))}\n`);
+    };
+    this.deferred.add(job);
+    setImmediate(job);
   }
 
   /** Queues one record for `name`'s file; it is written with the others of this event-loop turn. */
@@ -307,6 +328,7 @@ export class LogStore {
 
   /** Writes every queued line, then closes the files. Lines written after this are dropped (and counted). */
   async close(): Promise<void> {
+    for (const job of [...this.deferred]) job();
     this.closed = true;
     if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;

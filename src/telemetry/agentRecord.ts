@@ -1,4 +1,6 @@
 import { redact } from '../supervisor/secrets.js';
+import { MAX_LOG_LINE_CHARS, cutText, shrinkStrings } from './shrinkRecord.js';
+import { isStreamJsonWarning } from './streamJsonLine.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
@@ -13,24 +15,30 @@ export interface LineContext {
 }
 
 /**
- * One line of an agent's stdout or stderr as a log record: a JSON object is kept
- * (its level name turned into pino's number) and enriched, plain text is wrapped
- * (`info` for stdout, `warn` for stderr). Secrets are redacted first.
+ * The log record of one line of an agent's stdout or stderr: a JSON object is
+ * kept and enriched with the agent's context, anything else is wrapped as `msg`.
+ * Secrets are redacted first. A line over {@link MAX_LOG_LINE_CHARS} keeps its
+ * shape with its long strings cut (`… [n chars, cut]`, and `cut_chars` on the
+ * record). A claude stream-json error result or failed tool call without a level
+ * of its own gets warn.
  */
-export function agentRecord(ctx: LineContext, stream: 'stdout' | 'stderr', rawLine: string): Record<string, unknown> {
+export function agentRecord(ctx: LineContext, stream: 'stdout' | 'stderr', rawLine: string, now = Date.now()): Record<string, unknown> {
   const line = ctx.secrets?.length ? redact(rawLine, ctx.secrets) : rawLine;
+  const long = line.length > MAX_LOG_LINE_CHARS;
   let rec: Record<string, unknown> | undefined;
   if (line.startsWith('{')) {
     try {
       const v: unknown = JSON.parse(line);
-      if (v && typeof v === 'object' && !Array.isArray(v)) rec = v as Record<string, unknown>;
+      if (v && typeof v === 'object' && !Array.isArray(v)) rec = (long ? shrinkStrings(v) : v) as Record<string, unknown>;
     } catch {
       // not JSON: wrapped below
     }
   }
+  const level = (r: Record<string, unknown>) => (typeof r.level === 'string' ? (LEVELS[r.level] ?? 30) : (r.level ?? (isStreamJsonWarning(r) ? 40 : 30)));
   const out: Record<string, unknown> = rec
-    ? { ...rec, level: typeof rec.level === 'string' ? (LEVELS[rec.level] ?? 30) : (rec.level ?? 30), time: rec.time ?? Date.now() }
-    : { level: stream === 'stderr' ? 40 : 30, time: Date.now(), msg: line };
+    ? { ...rec, level: level(rec), time: rec.time ?? now }
+    : { level: stream === 'stderr' ? 40 : 30, time: now, msg: long ? cutText(line, MAX_LOG_LINE_CHARS) : line };
+  if (long) out.cut_chars = line.length;
   out.agent = ctx.agent;
   out.role = ctx.role;
   if (ctx.replica !== undefined) out.replica = ctx.replica;

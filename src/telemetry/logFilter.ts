@@ -1,3 +1,5 @@
+import { streamJsonLine, type StreamJsonContext } from './streamJsonLine.js';
+
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 export const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -49,11 +51,20 @@ export function matches(rec: LogRecord, q: LogQuery): boolean {
   return true;
 }
 
-/** One readable line: `10:42:07.123 WARN  qaa-1  task T1 failed  {extra fields}`. */
-export function formatRecord(rec: LogRecord, stream: string): string {
+/**
+ * One readable line: `10:42:07.123 WARN  qaa-1  task T1 failed  [task=T1 trace=4bf92f35]`.
+ * A record without `msg` that is a claude stream-json event (a per_task run's
+ * stdout) is rendered by {@link streamJsonLine}: `tool: Read note.txt`,
+ * `result: success, 4 turns, $0.0875, 48 s`. A per_task run's replica is its
+ * slot index, shown like a service replica: `deva_ts-0`. Pass one `ctx` when
+ * rendering many records in order (tool paths then show relative to the session's cwd).
+ */
+export function formatRecord(rec: LogRecord, stream: string, ctx?: StreamJsonContext): string {
   const t = typeof rec.time === 'number' ? new Date(rec.time).toISOString().slice(11, 23) : '--:--:--.---';
   const lvl = (LEVEL_NAMES[levelNumber(rec.level)] ?? 'INFO').padEnd(5);
-  const who = String(rec.replica ?? rec.agent ?? stream);
+  const slotIndex = typeof rec.replica === 'string' && /^\d+$/.test(rec.replica) && typeof rec.agent === 'string';
+  const who = slotIndex ? `${String(rec.agent)}-${String(rec.replica)}` : String(rec.replica ?? rec.agent ?? stream);
   const ids = [rec.task_id ? `task=${rec.task_id}` : '', rec.trace_id ? `trace=${String(rec.trace_id).slice(0, 8)}` : ''].filter(Boolean).join(' ');
-  return `${t} ${lvl} ${who.padEnd(14)} ${rec.msg ?? ''}${ids ? `  [${ids}]` : ''}`;
+  const msg = typeof rec.msg === 'string' ? rec.msg : (streamJsonLine(rec, ctx) ?? (rec.msg === undefined ? '' : String(rec.msg)));
+  return `${t} ${lvl} ${who.padEnd(14)} ${msg}${ids ? `  [${ids}]` : ''}`;
 }

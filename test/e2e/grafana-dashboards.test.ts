@@ -185,11 +185,11 @@ describe('dashboard queries on a real Prometheus scraping a real supervisor', ()
     expect(errors).toEqual([]);
   });
 
-  it('the task-duration heatmaps carry trace_id exemplars', async () => {
+  it('the task- and run-duration heatmaps carry trace_id exemplars', async () => {
     const heatmaps = dashboards.flatMap(({ d }) => queriesOf(d).filter((q) => q.exemplar));
-    expect(heatmaps.length).toBe(2);
+    expect(heatmaps.length).toBe(3);
     for (const q of heatmaps) {
-      const expr = substitute(q.expr, { ...BUILTINS, instance: '.*', role: 'worker' });
+      const expr = substitute(q.expr, { ...BUILTINS, instance: '.*', role: 'worker', agent: 'deva_ts' });
       const now = Date.now() / 1000;
       const res = await fetch(`${prom.url}/api/v1/query_exemplars?${new URLSearchParams({ query: expr, start: String(now - 600), end: String(now) })}`);
       const body = (await res.json()) as { status: string; data: { exemplars: { labels: Record<string, string> }[] }[] };

@@ -9,6 +9,8 @@ export interface OtlpSpan {
   name: string;
   attributes?: { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number } }[];
   events?: { name: string }[];
+  /** code 0 unset, 1 ok, 2 error. */
+  status?: { code?: number; message?: string };
 }
 interface ExportTraceServiceRequest {
   resourceSpans?: { resource?: { attributes?: OtlpSpan['attributes'] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];

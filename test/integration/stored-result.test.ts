@@ -82,7 +82,7 @@ describe('never paying twice: a run that finished while no supervisor watched is
     ({ sup, spawns } = r);
     const failed = await waitFor('the task to be dead-lettered', async () => { const t = await getTask(sup!, r.task.id); return t.status === 'failed' ? t : undefined; });
     expect(lines(r.spawns)).toHaveLength(1);
-    expect(failed.error).toMatch(/^result reported an error: Error: connect ECONNREFUSED 127\.0\.0\.1:5432 \(recovered from stored output\)/);
+    expect(failed.error).toMatch(/^claude result error_during_execution after 2 turns: Error: connect ECONNREFUSED 127\.0\.0\.1:5432 \(recovered from stored output\)/);
     expect(failed.attempt_history).toEqual([expect.objectContaining({ cause: 'agent_failed', counted: true, llm: expect.objectContaining({ total_cost_usd: ERROR_COST }) })]);
     expect(await costOnMetrics(sup)).toBe(ERROR_COST);
   }, 120_000);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createClaudeStreamJsonAdapter, createNdjsonAdapter, createStdoutAdapter, type AdapterEvent, type StdoutAdapter } from '../../src/supervisor/adapters/index.js';
+import { resultErrorText } from '../../src/supervisor/adapters/resultError.js';
 
 const fixture = (name: string): string[] => {
   const text = readFileSync(fileURLToPath(new URL(`../fixtures/claude-stream-json/${name}`, import.meta.url)), 'utf8');
@@ -13,15 +14,18 @@ const ofKind = <K extends AdapterEvent['kind']>(events: AdapterEvent[], kind: K)
   events.filter((e): e is Extract<AdapterEvent, { kind: K }> => e.kind === kind);
 
 const SUCCESS_TEXT = 'Added `validateCoupon()` in src/cart/coupon.ts and covered it with tests; all 48 tests pass.';
+/** Tokens so far after each API message of success.ndjson (a message's repeated lines count once). */
+const usageSoFar = (input_tokens: number, output_tokens: number, cache_creation_input_tokens: number, cache_read_input_tokens: number) =>
+  ({ input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens });
 const SUCCESS_PROGRESS = [
-  { turns: 1, message: "I'll start by looking at how coupons are applied in the cart." },
-  { turns: 1, message: 'tool: Read src/cart/coupon.ts' },
-  { turns: 2, message: 'tool: Edit src/cart/coupon.ts' },
-  { turns: 3, message: 'tool: Bash npm test -- --run src/cart' },
-  { turns: 4, message: SUCCESS_TEXT },
+  { turns: 1, message: "I'll start by looking at how coupons are applied in the cart.", usage: usageSoFar(4, 112, 2311, 11872) },
+  { turns: 1, message: 'tool: Read src/cart/coupon.ts', usage: usageSoFar(4, 112, 2311, 11872) },
+  { turns: 2, message: 'tool: Edit src/cart/coupon.ts', usage: usageSoFar(10, 343, 2729, 26055) },
+  { turns: 3, message: 'tool: Bash npm test -- --run src/cart', usage: usageSoFar(15, 439, 3031, 40656) },
+  { turns: 4, message: SUCCESS_TEXT, usage: usageSoFar(18, 480, 3218, 55675) },
 ].map((p) => ({ kind: 'progress', ...p }));
 const SUCCESS_RESULT = {
-  kind: 'result', ok: true, num_turns: 4, duration_ms: 48213, total_cost_usd: 0.0874512, result: SUCCESS_TEXT,
+  kind: 'result', ok: true, subtype: 'success', num_turns: 4, duration_ms: 48213, total_cost_usd: 0.0874512, result: SUCCESS_TEXT,
   session_id: '3f6c2a1e-9b7d-4c1e-8a2f-5d0e4b7c9a11',
   usage: { input_tokens: 18, output_tokens: 480, cache_creation_input_tokens: 3218, cache_read_input_tokens: 55675 },
 };
@@ -54,12 +58,21 @@ describe('claude-stream-json adapter', () => {
     expect(ok({ type: 'result', subtype: 'success', is_error: false })).toBe(true);
   });
 
+  it('carries the result subtype, and the task error names it with the turns', () => {
+    const [result] = createClaudeStreamJsonAdapter().onLine(JSON.stringify({ type: 'result', subtype: 'error_max_turns', is_error: false, num_turns: 30, errors: ['Reached maximum number of turns (30)'] }));
+    expect(result).toMatchObject({ kind: 'result', ok: false, subtype: 'error_max_turns', num_turns: 30 });
+    expect(resultErrorText(result as Extract<AdapterEvent, { kind: 'result' }>)).toBe('claude result error_max_turns after 30 turns: Reached maximum number of turns (30)');
+    const events = feed(createClaudeStreamJsonAdapter(), fixture('error-result.ndjson'));
+    expect(resultErrorText(ofKind(events, 'result')[0]!)).toBe('claude result error_during_execution after 2 turns: Error: connect ECONNREFUSED 127.0.0.1:5432');
+    expect(resultErrorText({ kind: 'result', ok: false, subtype: 'success', num_turns: 1, result: 'Invalid API key' })).toBe('claude result success with is_error after 1 turn: Invalid API key');
+  });
+
   it('turns a stream cut mid-line into a malformed event and no result', () => {
     const events = feed(createClaudeStreamJsonAdapter(), fixture('truncated.ndjson'));
     expect(ofKind(events, 'result')).toEqual([]);
     expect(events.at(-1)).toEqual({ kind: 'malformed', detail: expect.stringMatching(/^invalid or truncated JSON: /) });
     expect(ofKind(events, 'malformed')).toHaveLength(1);
-    expect(ofKind(events, 'progress').at(-1)).toEqual({ kind: 'progress', turns: 2, message: 'tool: Edit src/cart/coupon.ts' });
+    expect(ofKind(events, 'progress').at(-1)).toMatchObject({ kind: 'progress', turns: 2, message: 'tool: Edit src/cart/coupon.ts' });
   });
 
   it('survives garbage lines: junk is malformed, readable text is a log, the stream still adds up', () => {
@@ -79,11 +92,47 @@ describe('claude-stream-json adapter', () => {
   it('caps summaries at 200 characters and the result at 4 KiB without splitting characters', () => {
     const a = createClaudeStreamJsonAdapter();
     const [progress] = a.onLine(JSON.stringify({ type: 'assistant', message: { id: 'm1', content: [{ type: 'text', text: 'é'.repeat(500) }] } }));
-    expect(progress).toEqual({ kind: 'progress', turns: 1, message: `${'é'.repeat(199)}…` });
+    expect(progress).toEqual({ kind: 'progress', turns: 1, message: `${'é'.repeat(199)}…`, usage: undefined });
     const [result] = a.onLine(JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: '€'.repeat(3000) }));
     const text = (result as { result: string }).result;
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(4096);
-    expect(text).toMatch(/^€+…$/);
+    expect(text).toMatch(/^€+… \[9000 bytes, cut\]$/);
+  });
+
+  it('reads a 16 MB result line whole: usage and cost, the text cut to 4 KiB with a marker', () => {
+    const line = JSON.stringify({ ...JSON.parse(fixture('success.ndjson').at(-1)!), result: `S${'y'.repeat(16 * 1024 * 1024)}E` });
+    const [result, ...more] = createClaudeStreamJsonAdapter().onLine(line);
+    expect(more).toEqual([]);
+    expect(result).toMatchObject({ ...SUCCESS_RESULT, result: expect.stringMatching(/^Sy+… \[16777218 bytes, cut\]$/) });
+    expect(Buffer.byteLength((result as { result: string }).result)).toBeLessThanOrEqual(4096);
+  });
+
+  it('reads subtype, turns, usage and cost from the ends of a result line over the limit', () => {
+    const success = JSON.parse(fixture('success.ndjson').at(-1)!) as Record<string, unknown>;
+    for (const [name, ev] of [['success', success], ['error', { ...success, subtype: 'error_max_turns', is_error: false, num_turns: 30 }]] as const) {
+      // the text holds look-alike keys, escaped as JSON escapes them: they must not be read
+      const text = `Plan:\n{"num_turns":999,"total_cost_usd":123,"usage":{"input_tokens":1}}\n${'z'.repeat(300_000)}\n"session_id":"fake"`;
+      const line = Buffer.from(JSON.stringify({ ...ev, result: text }));
+      const keep = 64 * 1024;
+      const events = createClaudeStreamJsonAdapter().onOversizedLine!({ bytes: line.length, limit: 200_000, head: line.subarray(0, keep).toString(), tail: line.subarray(line.length - keep).toString() });
+      const [over, result] = events;
+      expect(events, name).toHaveLength(2);
+      expect(over).toMatchObject({ kind: 'oversized', bytes: line.length, limit: 200_000, standIn: { type: 'result', subtype: ev.subtype, num_turns: ev.num_turns, total_cost_usd: 0.0874512 } });
+      expect(result).toMatchObject({
+        kind: 'result', ok: name === 'success', subtype: ev.subtype, num_turns: ev.num_turns, duration_ms: 48213, total_cost_usd: 0.0874512,
+        usage: SUCCESS_RESULT.usage, session_id: SUCCESS_RESULT.session_id, oversized_bytes: line.length,
+      });
+      const kept = (result as { result: string }).result;
+      expect(kept.startsWith('Plan:\n{"num_turns":999')).toBe(true);
+      expect(kept).toMatch(new RegExp(`\\[result line of ${line.length} bytes, over max_result_bytes 200000: its text is cut\\]$`));
+      expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(4096);
+    }
+  });
+
+  it('reports an oversized line that is not a result as oversized only', () => {
+    const line = JSON.stringify({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', content: 'q'.repeat(200_000) }] }, session_id: 's' });
+    expect(createClaudeStreamJsonAdapter().onOversizedLine!({ bytes: line.length, limit: 1024, head: line.slice(0, 65536), tail: line.slice(-65536) }))
+      .toEqual([{ kind: 'oversized', bytes: line.length, limit: 1024, standIn: { type: 'user' } }]);
   });
 
   it('never throws, whatever the line', () => {

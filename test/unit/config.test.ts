@@ -84,7 +84,7 @@ describe('the seed configuration', () => {
     const [saa, deva_python, deva_ts] = cfg.background.agents;
     expect(saa).toEqual({
       name: 'saa', role: 'saa', mode: 'service', command: ['node', 'examples/agents/saa.js'], replicas: 1, max_concurrent: 3,
-      env: {}, secret_env: [], stdout_adapter: 'none', stop_timeout: 10, heartbeat_interval: 5, restart: 'always', connectivity: [], result_grace: 10, stdin: 'none',
+      env: {}, secret_env: [], stdout_adapter: 'none', max_result_bytes: 67108864, stop_timeout: 10, heartbeat_interval: 5, restart: 'always', connectivity: [], result_grace: 10, stdin: 'none',
     });
     expect(deva_python).toMatchObject({ replicas: 2, env: { PYTHONUNBUFFERED: '1' } });
     expect(deva_ts).toMatchObject({ role: 'deva_typescript', mode: 'per_task', max_concurrent: 3, stdout_adapter: 'claude-stream-json', replicas: 1 });

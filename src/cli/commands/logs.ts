@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, readFileSync, statSync } from 'node:fs';
 import { listLogFiles, type LogFile } from '../../telemetry/logFiles.js';
 import { formatRecord, matches, parseLevel, parseSince, type LogQuery, type LogRecord } from '../../telemetry/logFilter.js';
+import { StreamJsonContext } from '../../telemetry/streamJsonLine.js';
 import { CliError, EXIT } from '../CliError.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 
@@ -47,7 +48,9 @@ export async function logsCommand(agent: string | undefined, flags: LogsFlags): 
     }
   }
   records.sort((a, b) => (a.rec.time ?? 0) - (b.rec.time ?? 0));
-  const print = (r: { rec: LogRecord; stream: string; raw: string }) => process.stdout.write(`${flags.json ? r.raw : formatRecord(r.rec, r.stream)}\n`);
+  // --json prints the stored lines as they are; the human view renders stream-json events as one line each.
+  const ctx = new StreamJsonContext();
+  const print = (r: { rec: LogRecord; stream: string; raw: string }) => process.stdout.write(`${flags.json ? r.raw : formatRecord(r.rec, r.stream, ctx)}\n`);
   for (const r of Number.isFinite(limit) ? records.slice(-limit) : records) print(r);
   if (!flags.follow) return EXIT.OK;
   return follow(dir, names, q, print);

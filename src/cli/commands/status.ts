@@ -3,6 +3,7 @@ import { ApiClient } from '../client.js';
 import { EXIT } from '../CliError.js';
 import { dim, fmtBytes, fmtDuration, green, red, table, yellow } from '../format.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
+import { runsTable } from './statusRuns.js';
 
 interface StatusBody {
   supervisor: { pid: number; started_at: string; version: string; state_dir: string };
@@ -44,5 +45,7 @@ export async function statusCommand(flags: StateDirFlags & { json?: boolean }): 
   ]);
   process.stdout.write(`Supervisor pid ${body.supervisor.pid}, up since ${body.supervisor.started_at}; queue: ${body.queue.pending} pending, ${body.queue.in_progress} in progress\n`);
   process.stdout.write(`${table(['AGENT', 'ROLE', 'REPLICA', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'TASK', 'CPU', 'RSS'], rows)}\n`);
+  const runs = runsTable(body.agents);
+  if (runs) process.stdout.write(`\nper_task runs (cost is known when a run's result arrives):\n${runs}\n`);
   return EXIT.OK;
 }

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { formatRecord, type LogRecord } from '../../telemetry/logFilter.js';
+import { StreamJsonContext } from '../../telemetry/streamJsonLine.js';
 
 /** How many bytes from the end of the log file are read at most (enough for a screenful). */
 const TAIL_BYTES = 64 * 1024;
@@ -9,7 +10,8 @@ const TAIL_BYTES = 64 * 1024;
  * The last `n` lines of an agent's live log file (`<logDir>/<agent>.log`, JSON
  * lines), formatted like `background logs`. With `replica`, lines from other
  * replicas of the same agent are left out. Lines that are not JSON are shown as
- * they are. A missing file gives a one-line explanation, never an error.
+ * they are; claude stream-json events of per_task runs are rendered as one
+ * readable line each. A missing file gives a one-line explanation, never an error.
  */
 export function tailAgentLog(logDir: string, agent: string, n: number, replica?: string): string[] {
   const file = path.join(logDir, `${agent}.log`);
@@ -30,6 +32,7 @@ export function tailAgentLog(logDir: string, agent: string, n: number, replica?:
     return [`(no log file ${file} yet)`];
   }
   const out: string[] = [];
+  const ctx = new StreamJsonContext();
   for (const raw of text.split('\n')) {
     if (!raw.trim()) continue;
     let rec: LogRecord | undefined;
@@ -40,7 +43,7 @@ export function tailAgentLog(logDir: string, agent: string, n: number, replica?:
     }
     if (!rec) { out.push(raw); continue; }
     if (replica && typeof rec.replica === 'string' && rec.replica !== replica) continue;
-    out.push(formatRecord(rec, agent));
+    out.push(formatRecord(rec, agent, ctx));
   }
   return n > 0 ? out.slice(-n) : [];
 }

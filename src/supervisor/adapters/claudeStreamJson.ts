@@ -1,13 +1,11 @@
-import type { AdapterEvent, StdoutAdapter } from './StdoutAdapter.js';
+import { resultOfOversizedLine } from './claudeOversizedResult.js';
+import type { AdapterEvent, StdoutAdapter, TokenUsage } from './StdoutAdapter.js';
+import { RESULT_MAX_BYTES, collapse, isRecord, nonNegative, pick, truncateBytes, truncateChars, type Json } from './textUtil.js';
 
 /** Longest progress summary, in characters (the interface's limit). */
 const SUMMARY_MAX_CHARS = 200;
-/** Longest final result text, in UTF-8 bytes (the interface's limit). */
-const RESULT_MAX_BYTES = 4096;
 /** Tool input keys that best say what a tool call is about, most telling first. */
 const TOOL_ARG_KEYS = ['file_path', 'notebook_path', 'command', 'pattern', 'path', 'url', 'query', 'description', 'skill', 'prompt'];
-
-type Json = Record<string, unknown>;
 
 // eslint-disable-next-line no-control-regex
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
@@ -29,6 +27,7 @@ export function createClaudeStreamJsonAdapter(): StdoutAdapter {
   const turnIds = new Set<string>();
   let anonymousTurns = 0;
   let cwd: string | undefined;
+  const usage = new UsageTally();
 
   const countTurn = (message: Json): number => {
     if (typeof message.id === 'string' && message.id !== '') turnIds.add(message.id);
@@ -48,7 +47,8 @@ export function createClaudeStreamJsonAdapter(): StdoutAdapter {
       case 'assistant': {
         if (!isRecord(ev.message)) return [{ kind: 'malformed', detail: 'assistant event has no message object' }];
         const turns = countTurn(ev.message);
-        const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd) }];
+        usage.add(ev.message);
+        const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd), usage: usage.total() }];
         if (typeof ev.error === 'string') out.push({ kind: 'log', level: 'warn', msg: `assistant error: ${ev.error}` });
         return out;
       }
@@ -80,6 +80,7 @@ export function createClaudeStreamJsonAdapter(): StdoutAdapter {
         return [{ kind: 'malformed', detail: `adapter failed on line: ${err instanceof Error ? err.message : String(err)}` }];
       }
     },
+    onOversizedLine: resultOfOversizedLine,
   };
 }
 
@@ -97,7 +98,7 @@ function summarize(content: unknown, cwd: string | undefined): string {
   return typeof content === 'string' && content.trim() !== '' ? truncateChars(collapse(content), SUMMARY_MAX_CHARS) : 'assistant turn';
 }
 
-function toolSummary(block: Json, cwd: string | undefined): string {
+export function toolSummary(block: Json, cwd: string | undefined): string {
   const name = typeof block.name === 'string' && block.name !== '' ? block.name : 'unknown';
   const input = isRecord(block.input) ? block.input : {};
   for (const key of TOOL_ARG_KEYS) {
@@ -137,17 +138,18 @@ function toResult(ev: Json): AdapterEvent {
   return {
     kind: 'result',
     ok: ev.subtype === 'success' && !ev.is_error,
+    subtype: typeof ev.subtype === 'string' ? ev.subtype : undefined,
     num_turns: nonNegative(ev.num_turns),
     duration_ms: nonNegative(ev.duration_ms),
     total_cost_usd: nonNegative(ev.total_cost_usd),
     usage,
-    result: text === undefined ? undefined : truncateBytes(text, RESULT_MAX_BYTES),
+    result: text === undefined ? undefined : truncateBytes(text, RESULT_MAX_BYTES, true),
     session_id: typeof ev.session_id === 'string' ? ev.session_id : undefined,
   };
 }
 
 /** Text of a tool_result `content` (a string or a list of text blocks) or an `errors` list. */
-function resultText(value: unknown, sep = ' '): string | undefined {
+export function resultText(value: unknown, sep = ' '): string | undefined {
   if (typeof value === 'string') return value;
   if (!Array.isArray(value)) return undefined;
   const parts = value.map((v) => (typeof v === 'string' ? v : isRecord(v) && typeof v.text === 'string' ? v.text : '')).filter((s) => s !== '');
@@ -163,34 +165,30 @@ function classifyText(line: string): AdapterEvent {
   return { kind: 'log', level: /\b(error|fatal|warn(ing)?)\b/i.test(text) ? 'warn' : 'info', msg: truncateBytes(text, RESULT_MAX_BYTES) };
 }
 
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Tokens of a run so far. Claude prints one assistant line per content block, each
+ * with the same message id and usage: a message's usage counts once (its latest).
+ */
+class UsageTally {
+  private readonly byId = new Map<string, TokenUsage>();
+  private readonly sum: Required<{ [K in keyof TokenUsage]: number }> = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  private seen = false;
+
+  add(message: Json): void {
+    if (!isRecord(message.usage)) return;
+    const u = message.usage;
+    const now: TokenUsage = {};
+    for (const k of USAGE_KEYS) now[k] = nonNegative(u[k]) ?? 0;
+    const id = typeof message.id === 'string' && message.id !== '' ? message.id : undefined;
+    const before = id === undefined ? undefined : this.byId.get(id);
+    for (const k of USAGE_KEYS) this.sum[k] += (now[k] ?? 0) - (before?.[k] ?? 0);
+    if (id !== undefined) this.byId.set(id, now);
+    this.seen = true;
+  }
+
+  total(): TokenUsage | undefined {
+    return this.seen ? { ...this.sum } : undefined;
+  }
 }
 
-/** A finite, non-negative number, or undefined. */
-function nonNegative(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-/** At most `max` characters (code points), ending in an ellipsis when cut. */
-function truncateChars(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-/** At most `max` UTF-8 bytes, never splitting a character, ending in an ellipsis when cut. */
-function truncateBytes(text: string, max: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= max) return text;
-  return `${bytes.subarray(0, max - 3).toString('utf8').replace(/\uFFFD+$/, '')}…`;
-}
-
-function collapse(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-function pick(obj: Json, keys: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of keys) if (obj[key] !== undefined) out[key] = obj[key];
-  return out;
-}
+const USAGE_KEYS = ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const;

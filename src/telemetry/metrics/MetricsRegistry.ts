@@ -8,6 +8,7 @@ import { ExpositionRegistry, renderAs, type ExpositionFormat } from './expositio
 import { HealthValues, healthValue, type CircuitLevel, type HealthCheckName, type HealthLevel } from './healthMetrics.js';
 import { registerHostMetrics } from './hostMetrics.js';
 import { registerLlmMetrics } from './llmMetrics.js';
+import { registerRunMetrics } from './runMetrics.js';
 import { registerSelfMetrics } from './selfMetrics.js';
 import { SlotMap } from './slots.js';
 import type { SupervisorView } from './source.js';
@@ -58,7 +59,7 @@ export class MetricsRegistry {
 
   constructor(private readonly opts: MetricsRegistryOptions = {}) {
     const { sup } = opts;
-    // Registration order is exposition order: agents, tasks, system, LLM, controller, self; then the
+    // Registration order is exposition order: agents, tasks, system, LLM, runs, controller, self; then the
     // agents' own metrics, whose families come and go with the processes that report them.
     if (sup) {
       const slots = new SlotMap(sup, this.snapshot);
@@ -67,7 +68,7 @@ export class MetricsRegistry {
       this.health = new HealthValues(this.registry, sup, slots);
       this.tasks = new TaskMetrics(this.registry, sup, this.snapshot, opts.onError ?? (() => undefined));
       this.system = new SystemMetrics(this.registry, sup, slots);
-      this.groups.push(this.tasks, this.system, registerLlmMetrics(this.registry, sup));
+      this.groups.push(this.tasks, this.system, registerLlmMetrics(this.registry, sup), registerRunMetrics(this.registry, sup));
       this.custom = new CustomMetrics(this.registry, sup, slots, this.snapshot, { protocolError: agents.protocolError, problem: opts.onCustomMetricsProblem }, opts.customMetricsLimits);
       this.groups.push(this.custom);
     }

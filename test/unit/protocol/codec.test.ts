@@ -72,6 +72,28 @@ describe('LineDecoder', () => {
     expect(over).toEqual([20]);
   });
 
+  it('keeps the first and last keepBytes of an oversized line, however it was chunked', () => {
+    const line = `HEAD${'.'.repeat(5000)}TAIL`;
+    for (const chunk of [1, 7, 64, 3000, 10_000]) {
+      const samples: { bytes: number; head: string; tail: string }[] = [];
+      const lines: string[] = [];
+      const d = new LineDecoder((l) => lines.push(l), 1000, (bytes, s) => samples.push({ bytes, head: s?.head.toString() ?? '', tail: s?.tail.toString() ?? '' }), 16);
+      const all = Buffer.from(`${line}\r\nnext\n`);
+      for (let i = 0; i < all.length; i += chunk) d.push(all.subarray(i, i + chunk));
+      expect(samples, `chunks of ${chunk}`).toEqual([{ bytes: line.length + 1, head: `HEAD${'.'.repeat(12)}`, tail: `${'.'.repeat(12)}TAIL` }]);
+      expect(lines).toEqual(['next']);
+    }
+  });
+
+  it('reads a 16 MiB line whole when the limit allows it, in 64 KiB chunks', () => {
+    const lines: string[] = [];
+    const d = new LineDecoder((l) => lines.push(l), 64 * 1024 * 1024);
+    const big = Buffer.alloc(16 * 1024 * 1024 + 1, 0x61);
+    big[big.length - 1] = 0x0a;
+    for (let i = 0; i < big.length; i += 65536) d.push(big.subarray(i, i + 65536));
+    expect(lines.map((l) => l.length)).toEqual([16 * 1024 * 1024]);
+  });
+
   it('keeps multi-byte characters split across chunks intact', () => {
     const lines: string[] = [];
     const d = new LineDecoder((l) => lines.push(l));

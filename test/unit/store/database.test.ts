@@ -18,7 +18,7 @@ describe('openDatabase (real SQLite file)', () => {
     expect(one('PRAGMA synchronous')).toBe(2); // FULL
     expect(one('PRAGMA busy_timeout')).toBe(5000);
     expect(one('PRAGMA foreign_keys')).toBe(1);
-    expect(one('PRAGMA user_version')).toBe(2);
+    expect(one('PRAGMA user_version')).toBe(3); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs
     db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)').run(1, 'qaa', 'started', null);
     db.close();
     const again = openDatabase(file); // migrations are not re-run, data stays
@@ -40,7 +40,7 @@ describe('openDatabase (real SQLite file)', () => {
       PRAGMA user_version = 1;`);
     old.close();
     const db = openDatabase(file);
-    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(2);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(3);
     const q = new TaskQueue(db, { maxDepth: 10, maxAttempts: 3, historyRetention: 10 });
     expect(q.get('T1')).toMatchObject({ attempts: 2, attempt: 2, not_before: null });
     expect(q.withHistory(q.get('T1')!).attempt_history).toEqual([]);

@@ -62,7 +62,12 @@ describe.runIf(hasChildrenFiles())('processTrees (children files)', () => {
 
   it('keeps a grandchild that called setsid (it left the process group, not the tree)', async () => {
     const root = tree('sh -c "setsid sleep 30 & wait" & wait');
-    const scan = await settled(root, 3);
+    let scan = await settled(root, 3);
+    // the grandchild is in the tree before it has called setsid(): wait until it has left the group
+    for (const deadline = Date.now() + 10_000; scan.every((p) => readProcStat(p)?.pgid === root) && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 20));
+      scan = await settled(root, 3);
+    }
     const t = processTrees([root]).get(root) as number[];
     expect(sorted(t)).toEqual(sorted(scan));
     const escaped = t.filter((p) => readProcStat(p)?.pgid !== root);

@@ -4,7 +4,7 @@ import type { RunEnding, RunResult, StopReason } from '../../../src/supervisor/P
 import { runOutcome } from '../../../src/supervisor/runOutcome.js';
 
 const ok: RunResult = { kind: 'result', ok: true, result: 'done', total_cost_usd: 0.1 };
-const bad: RunResult = { kind: 'result', ok: false, result: 'max turns reached' };
+const bad: RunResult = { kind: 'result', ok: false, result: 'max turns reached', subtype: 'error_max_turns', num_turns: 30 };
 const ending = (exit: ExitInfo, stop?: StopReason, result?: RunResult): RunEnding => ({ exit, stop, result, killed: false, durationMs: 1 });
 const stop = (cause: StopReason['cause']): StopReason => ({ cause, detail: `because ${cause}` });
 const TERM: ExitInfo = { code: null, signal: 'SIGTERM' };
@@ -17,7 +17,7 @@ describe('runOutcome: what becomes of a run\'s task', () => {
 
   it('fails an exit without a result (agent_failed), an error result (agent_failed), and a signal nobody sent (crashed)', () => {
     expect(runOutcome(ending({ code: 1, signal: null }))).toEqual({ outcome: 'failed', cause: 'agent_failed', error: 'exited with code 1', retryable: true });
-    expect(runOutcome(ending({ code: 1, signal: null }, undefined, bad))).toEqual({ outcome: 'failed', cause: 'agent_failed', error: 'result reported an error: max turns reached', retryable: true });
+    expect(runOutcome(ending({ code: 1, signal: null }, undefined, bad))).toEqual({ outcome: 'failed', cause: 'agent_failed', error: 'claude result error_max_turns after 30 turns: max turns reached', retryable: true });
     expect(runOutcome(ending({ code: 0, signal: null }, undefined, bad))).toMatchObject({ outcome: 'failed', cause: 'agent_failed' });
     expect(runOutcome(ending({ code: null, signal: 'SIGSEGV' }))).toEqual({ outcome: 'failed', cause: 'crashed', error: 'killed by SIGSEGV', retryable: true });
   });
@@ -29,7 +29,7 @@ describe('runOutcome: what becomes of a run\'s task', () => {
 
   it('completes a run the supervisor ended after its successful result, whatever the reason (never run and pay twice)', () => {
     for (const c of ['result_linger', 'timeout', 'operator_restart', 'supervisor_stopped'] as const) expect(runOutcome(ending(TERM, stop(c), ok))).toEqual({ outcome: 'completed', result: ok });
-    expect(runOutcome(ending(TERM, stop('result_linger'), bad))).toMatchObject({ outcome: 'failed', cause: 'agent_failed', error: 'result reported an error: max turns reached' });
+    expect(runOutcome(ending(TERM, stop('result_linger'), bad))).toMatchObject({ outcome: 'failed', cause: 'agent_failed', error: 'claude result error_max_turns after 30 turns: max turns reached' });
   });
 
   it('releases a run ended by an operator restart or a graceful stop, and one of a cancelled task', () => {
