@@ -236,6 +236,7 @@ class Agent:
         self._running = False
         self._welcome_missing = True
         self._signalled = False
+        self._signal_handler: Optional[Callable[[int, Any], None]] = None
 
     # ---- public API ---------------------------------------------------------
     @property
@@ -289,6 +290,24 @@ class Agent:
             with self._state_lock:
                 self._running = False
         self._run_hooks()
+        self._ignore_late_sigterm()
+
+    def _ignore_late_sigterm(self) -> None:
+        """After a shutdown, a SIGTERM that comes late must not kill the ending process.
+
+        The supervisor sends ``shutdown`` and SIGTERM together. When the message wins, the
+        hooks run, run() returns and the program ends; interpreter shutdown then puts
+        Python's own handlers back to SIG_DFL, and a SIGTERM still on its way would end the
+        process with -15 after a clean stop. Ignoring it from here is safe: the process is
+        ending, and the supervisor's deadline (SIGKILL) still holds.
+        """
+        if not self._stopping.is_set() or threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            if self._signal_handler is not None and signal.getsignal(signal.SIGTERM) is self._signal_handler:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        except (ValueError, OSError):
+            pass
 
     @contextlib.contextmanager
     def track(self, name: str, correlation_id: Optional[str] = None) -> Iterator[TaskContext]:
@@ -449,6 +468,7 @@ class Agent:
                 threading.Thread(target=self._on_shutdown_message, args=(signal.Signals(signum).name,),
                                  name="agentic-signal", daemon=True).start()
 
+        self._signal_handler = on_signal
         for sig in (signal.SIGTERM, signal.SIGINT):
             if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
                 signal.signal(sig, on_signal)
