@@ -15,7 +15,16 @@ export type AdapterEvent =
        * stream carries them (claude's assistant events do). Cost is only known at the result.
        */
       usage?: TokenUsage | undefined;
+      /** The model of the last assistant message (`claude-sonnet-4-5-20250929`), when the stream names it. */
+      model?: string | undefined;
     }
+  /**
+   * A tool call the agent made (claude's `tool_use` block): what loop detection counts.
+   * `input` is its input as canonical JSON (keys sorted), cut to 4 KiB.
+   */
+  | { kind: 'tool_call'; id: string; name: string; summary: string; input: string }
+  /** The answer to a tool call (claude's `tool_result` block): `digest` identifies its content. */
+  | { kind: 'tool_result'; id: string; digest: string; isError: boolean }
   | {
       kind: 'result';
       /** true when the final result reports success (`subtype: "success"`, `is_error: false`). */

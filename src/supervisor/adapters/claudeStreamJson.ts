@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { resultOfOversizedLine } from './claudeOversizedResult.js';
 import type { AdapterEvent, StdoutAdapter, TokenUsage } from './StdoutAdapter.js';
 import { RESULT_MAX_BYTES, collapse, isRecord, nonNegative, pick, truncateBytes, truncateChars, type Json } from './textUtil.js';
@@ -48,12 +49,14 @@ export function createClaudeStreamJsonAdapter(): StdoutAdapter {
         if (!isRecord(ev.message)) return [{ kind: 'malformed', detail: 'assistant event has no message object' }];
         const turns = countTurn(ev.message);
         usage.add(ev.message);
-        const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd), usage: usage.total() }];
+        const model = typeof ev.message.model === 'string' && ev.message.model !== '' ? ev.message.model : undefined;
+        const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd), usage: usage.total(), model }];
+        out.push(...toolCalls(ev.message.content, cwd));
         if (typeof ev.error === 'string') out.push({ kind: 'log', level: 'warn', msg: `assistant error: ${ev.error}` });
         return out;
       }
       case 'user':
-        return toolErrors(ev);
+        return [...toolResults(ev), ...toolErrors(ev)];
       case 'result':
         return [toResult(ev)];
       default:
@@ -108,6 +111,44 @@ export function toolSummary(block: Json, cwd: string | undefined): string {
     return `tool: ${name} ${collapse(arg)}`;
   }
   return `tool: ${name}`;
+}
+
+/** Longest tool input kept for loop detection (canonical JSON), in characters. */
+const TOOL_INPUT_MAX_CHARS = 4096;
+
+/** The `tool_use` blocks of an assistant message, as `tool_call` events. */
+function toolCalls(content: unknown, cwd: string | undefined): AdapterEvent[] {
+  if (!Array.isArray(content)) return [];
+  return content
+    .filter((b): b is Json => isRecord(b) && b.type === 'tool_use' && typeof b.id === 'string')
+    .map((b) => ({
+      kind: 'tool_call' as const,
+      id: b.id as string,
+      name: typeof b.name === 'string' && b.name !== '' ? b.name : 'unknown',
+      summary: truncateChars(toolSummary(b, cwd).replace(/^tool: /, ''), SUMMARY_MAX_CHARS),
+      input: truncateChars(canonicalJson(b.input), TOOL_INPUT_MAX_CHARS),
+    }));
+}
+
+/** The `tool_result` blocks of a user event, as `tool_result` events (their content hashed). */
+function toolResults(ev: Json): AdapterEvent[] {
+  const content = isRecord(ev.message) ? ev.message.content : undefined;
+  if (!Array.isArray(content)) return [];
+  return content
+    .filter((b): b is Json => isRecord(b) && b.type === 'tool_result' && typeof b.tool_use_id === 'string')
+    .map((b) => ({
+      kind: 'tool_result' as const,
+      id: b.tool_use_id as string,
+      digest: createHash('sha1').update(canonicalJson(b.content)).digest('base64url').slice(0, 16),
+      isError: b.is_error === true,
+    }));
+}
+
+/** JSON with object keys sorted, so two equal inputs give one string whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    isRecord(v) && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  ) ?? 'null';
 }
 
 /** `user` events carry tool results; failed ones are worth a warning. */

@@ -8,7 +8,7 @@ import { TOKEN_TYPES } from './llmMetrics.js';
 /** Causes a run that did not complete is counted under, by outcome (every one present from 0). */
 export const RUN_CAUSES = {
   completed: ['none'],
-  failed: ['agent_failed', 'crashed', 'timeout', 'stalled', 'spawn_failed'],
+  failed: ['agent_failed', 'crashed', 'timeout', 'stalled', 'budget_exceeded', 'tool_loop', 'spawn_failed'],
   released: ['operator_restart', 'supervisor_stopped', 'supervisor_lost', 'cancelled'],
 } as const;
 /** Cost of one run, US dollars. */
