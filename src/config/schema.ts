@@ -217,8 +217,14 @@ const modelPrice = z.strictObject({
   cache_read: num(0, 1_000_000, 'USD per million tokens').optional(),
 });
 
+const rateLimitBackoff = z.strictObject({
+  base: seconds().default(30),
+  max: seconds().default(600),
+});
+
 const llm = z.strictObject({
   pricing: z.array(modelPrice).default(() => DEFAULT_PRICING.map((p) => ({ ...p }))),
+  rate_limit_backoff: rateLimitBackoff.prefault({}),
 });
 
 export const backgroundSchema = z.strictObject({

@@ -77,6 +77,7 @@ export type AttemptCause =
   | 'operator_restart' // `background restart` / an alert restart ended the run
   | 'supervisor_stopped' // a graceful `background stop`
   | 'supervisor_lost' // found in progress after the supervisor was killed
+  | 'rate_limited' // the API rate-limited (or was overloaded for) the run: its role backs off, the attempt is given back
   | 'cancelled'; // cancelled by the operator
 
 export const COUNTED_CAUSES: ReadonlySet<AttemptCause> = new Set<AttemptCause>(['agent_failed', 'crashed', 'timeout', 'stalled', 'budget_exceeded', 'tool_loop', 'spawn_failed', 'unhealthy']);

@@ -91,6 +91,8 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
   lastMessage: string | null = null;
   result: RunResult | undefined;
   readonly guard: RunGuard | undefined;
+  /** What said the API rate-limited this run, once something did. */
+  rateLimited: string | undefined;
   private process: ProcessHandle | undefined;
   private readonly timers: RunTimers;
   private deadline: unknown;
@@ -193,6 +195,8 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
       if (ev.kind === 'progress') {
         this.turns = ev.turns;
         this.lastMessage = ev.message;
+      } else if (ev.kind === 'rate_limited') {
+        this.rateLimited ??= ev.detail;
       } else if (ev.kind === 'result') {
         this.result = ev;
         if (this.state.kind === 'streaming') {
@@ -219,6 +223,7 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
       result: this.result,
       killed: s.kind === 'stopping' && s.killed,
       durationMs: now - this.startedAt,
+      rateLimited: this.rateLimited,
     };
     try {
       this.setState({ kind: 'exited', since: now, ending });

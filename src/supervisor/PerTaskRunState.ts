@@ -36,6 +36,8 @@ export interface RunEnding {
   /** The stop grace (stop_timeout) ran out and the process group got SIGKILL. */
   killed: boolean;
   durationMs: number;
+  /** What said the API rate-limited the run (its adapter's `rate_limited` event), if anything did. */
+  rateLimited?: string | undefined;
 }
 
 /**

@@ -32,6 +32,7 @@ import { ResourceSampler } from './ResourceSampler.js';
 import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { RoleBackoff } from './RoleBackoff.js';
 import { WakeTimer } from './WakeTimer.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
@@ -73,6 +74,8 @@ export interface SupervisorEvents {
   runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
   /** A per_task run's adapter saw a turn: turns so far, its summary, and tokens so far when the stream carries them. */
   runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
+  /** The API rate-limited a run of `role`: no new run of the role starts until `until` (epoch ms). Once per backoff, not per run. */
+  roleBackoff: [{ role: string; agent: string; until: number; delayMs: number; streak: number; detail: string }];
   /** A per_task run printed a stdout line over its agent's `max_result_bytes` (cut; its usage read from its ends). */
   stdoutOversized: [{ agent: string; role: string; slot: string; taskId: string; bytes: number; limit: number }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */
@@ -124,6 +127,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly tracer: Tracer;
   private sampleTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** Roles held back because the API rate-limited their runs (see RoleBackoff). */
+  readonly roleBackoff: RoleBackoff;
   /** Wakes the dispatcher when the earliest task waiting for its retry backoff is due. */
   private readonly wake = new WakeTimer(() => this.pump());
   /** @internal */
@@ -133,6 +138,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(readonly config: Readonly<Config>, private readonly opts: SupervisorOptions) {
     super();
     this.setMaxListeners(50);
+    const rl = config.background.llm.rate_limit_backoff;
+    this.roleBackoff = new RoleBackoff(rl.base * 1000, rl.max * 1000);
     this.policy = opts.policy ?? BackoffRestartPolicy.fromConfig(config.background.monitoring.recovery);
     this.tracer = opts.tracer ?? trace.getTracer('agentic-supervisor');
     this.disk = opts.disk ?? new DiskWatch(opts.stateDir.root);
@@ -341,7 +348,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (task) this.assign(r, task);
       else pending.set(r.role, false);
     }
+    const now = Date.now();
+    let heldUntil: number | undefined;
     for (const p of this.perTask) {
+      const held = this.roleBackoff.heldUntil(p.role, now);
+      if (held !== undefined) {
+        heldUntil = Math.min(heldUntil ?? held, held);
+        continue;
+      }
       if (!hasPending(p.role)) continue;
       while (p.hasCapacity) {
         const task = this.queue.take(p.role, p.config.name, { agent: p.config.name });
@@ -349,7 +363,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.runPerTask(p, task);
       }
     }
-    this.wake.arm(this.queue.nextDueAt());
+    const due = this.queue.nextDueAt();
+    this.wake.arm(due === undefined || heldUntil === undefined ? (due ?? heldUntil) : Math.min(due, heldUntil));
+  }
+
+  /**
+   * A run of `agent` (role `role`) was rate-limited by the API: the role backs off (no
+   * new run starts until the backoff ends; the dispatcher wakes then). Logged and
+   * recorded once per backoff, however many runs of the storm report it.
+   */
+  rateLimited(role: string, agent: string, detail: string): void {
+    const d = this.roleBackoff.rateLimited(role, Date.now());
+    if (!d.started) return;
+    const secs = Math.round(d.delayMs / 100) / 10;
+    this.log.warn({ agent, role, backoff_ms: d.delayMs, streak: d.streak, detail }, `role ${role}: the API is rate-limiting its runs (${detail}); no new run of ${role} for ${secs} s (backoff ${d.streak} in a row, llm.rate_limit_backoff); its tasks wait, their attempts are given back`);
+    try {
+      this.events?.record(agent, 'rate_limited', { role, until: d.until, delay_ms: d.delayMs, streak: d.streak, detail });
+    } catch {
+      // a full disk: the log line above says it
+    }
+    this.emit('roleBackoff', { role, agent, until: d.until, delayMs: d.delayMs, streak: d.streak, detail });
+    this.wake.arm(Math.min(this.wake.armedFor ?? d.until, d.until));
   }
 
   private assign(r: Replica, task: Task): void {

@@ -72,6 +72,8 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
         logStore?.agentLine({ ...ctx(run), secrets }, 'stdout', JSON.stringify({ ...ev.standIn, level: 'warn', oversized_bytes: ev.bytes }));
         sup.emit('stdoutOversized', { agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, bytes: ev.bytes, limit: ev.limit });
         sup.log.warn({ ...ctx(run), bytes: ev.bytes, max_result_bytes: ev.limit }, `a stdout line of ${ev.bytes} bytes from ${run.slotId} (task ${run.task.id}) is over max_result_bytes (${ev.limit}): cut, its usage and cost read from its first and last 64 KiB; raise max_result_bytes to keep such lines whole`);
+      } else if (ev.kind === 'rate_limited') {
+        sup.rateLimited(p.role, a.name, ev.detail);
       } else if (ev.kind === 'session') {
         sessions.set(run, ev.sessionId);
         try {
@@ -136,6 +138,7 @@ function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEn
   if (llm) sup.emit('llmUsage', { agent: p.config.name, role: p.role, llm });
   const key = taskCheckpointKey(task.id);
   if (v.outcome === 'completed') {
+    sup.roleBackoff.succeeded(p.role, run.startedAt);
     sup.emit('runFinished', { ...info, outcome: 'completed', durationMs, llm });
     sup.queue.complete(task.id, v.result?.result ?? null, llm);
     sup.checkpoints.drop(key);

@@ -39,6 +39,7 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
   beforeAll(async () => {
     sup = await startSupervisor({
       queue: { max_attempts: 3 },
+      llm: { rate_limit_backoff: { base: 2, max: 60 } },
       monitoring: { health_checks: { llm_progress: { max_repeats: 4, window: 120 } } },
       agents: [
         claude('looper', 'loop1'),
@@ -46,6 +47,7 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
         claude('poller', 'poll'),
         claude('spender', 'spend', { max_cost_usd: 1 }),
         claude('talker', 'poll', { max_turns: 3 }),
+        claude('limited', 'ratelimit', { max_concurrent: 3 }),
       ],
     });
   }, 60_000);
@@ -98,4 +100,28 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     expect(t.status).toBe('failed');
     expect(t.error).toMatch(/^took 4 turns, over max_turns 3/);
   });
+
+  it('a rate-limit storm backs the role off once: no run starts during the backoff, the attempts are given back, then the tasks complete', async () => {
+    const ids = [await submit('limited'), await submit('limited'), await submit('limited')];
+    const done = await Promise.all(ids.map(finished));
+    expect(done.map((t) => t.status)).toEqual(['completed', 'completed', 'completed']);
+    const hist = done.map((t) => t.attempt_history as (Attempt & { started_at: number; ended_at: number | null })[]);
+    // Every first attempt was rate-limited and given back (no attempt used up), every second one completed.
+    for (const h of hist) {
+      expect(h.map((a) => [a.cause, a.counted])).toEqual([['rate_limited', false], ['completed', true]]);
+    }
+    for (const t of done) expect(t.attempts).toBe(1);
+    // One backoff for the storm: logged once, and no second run started before it ended (base 2 s).
+    const firstLimit = Math.min(...hist.map((h) => h[0]!.ended_at ?? Infinity));
+    const secondStarts = hist.map((h) => h[1]!.started_at);
+    expect(Math.min(...secondStarts) - firstLimit).toBeGreaterThanOrEqual(1500);
+    const lines = sup.output().split('\n').filter((l) => l.includes('the API is rate-limiting its runs'));
+    expect(lines, lines.join('\n')).toHaveLength(1);
+    expect(lines[0]).toMatch(/role limited: the API is rate-limiting its runs \((assistant error: rate_limit|error result: .*429.*)\); no new run of limited for 2 s \(backoff 1 in a row/);
+    const m = parseExposition(await (await fetch(`${sup.url}/metrics`)).text(), 'prometheus');
+    expect(m.value('agentic_task_runs_total', { agent: 'limited', role: 'limited', outcome: 'released', cause: 'rate_limited' })).toBe(3);
+    expect(m.value('agentic_role_rate_limit_backoffs_total', { role: 'limited' })).toBe(1);
+    expect(m.value('agentic_role_rate_limited', { role: 'limited' })).toBe(0); // the backoff is over
+    expect(m.value('agentic_role_rate_limit_backoffs_total', { role: 'spender' })).toBe(0);
+  }, 90_000);
 });

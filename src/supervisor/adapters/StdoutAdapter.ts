@@ -52,6 +52,11 @@ export type AdapterEvent =
       /** What could be read of the line, shaped like the event it was (for the agent's log). */
       standIn: Record<string, unknown>;
     }
+  /**
+   * The API refused the agent for load, not for its request: a rate limit (HTTP 429,
+   * claude's assistant `error: "rate_limit"`) or an overload (HTTP 529). The whole role backs off.
+   */
+  | { kind: 'rate_limited'; detail: string }
   /** The agent's session (Claude's `system/init` `session_id`): the checkpoint a retry resumes from. */
   | { kind: 'session'; sessionId: string }
   | { kind: 'log'; level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> | undefined }

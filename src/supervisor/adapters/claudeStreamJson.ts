@@ -52,13 +52,19 @@ export function createClaudeStreamJsonAdapter(): StdoutAdapter {
         const model = typeof ev.message.model === 'string' && ev.message.model !== '' ? ev.message.model : undefined;
         const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd), usage: usage.total(), model }];
         out.push(...toolCalls(ev.message.content, cwd));
-        if (typeof ev.error === 'string') out.push({ kind: 'log', level: 'warn', msg: `assistant error: ${ev.error}` });
+        if (typeof ev.error === 'string') {
+          out.push({ kind: 'log', level: 'warn', msg: `assistant error: ${ev.error}` });
+          if (ev.error === 'rate_limit') out.push({ kind: 'rate_limited', detail: 'assistant error: rate_limit' });
+        }
         return out;
       }
       case 'user':
         return [...toolResults(ev), ...toolErrors(ev)];
-      case 'result':
-        return [toResult(ev)];
+      case 'result': {
+        const result = toResult(ev);
+        const limit = result.kind === 'result' && !result.ok ? rateLimitIn(result.result) : undefined;
+        return limit ? [{ kind: 'rate_limited', detail: limit }, result] : [result];
+      }
       default:
         return [];
     }
@@ -187,6 +193,18 @@ function toResult(ev: Json): AdapterEvent {
     result: text === undefined ? undefined : truncateBytes(text, RESULT_MAX_BYTES, true),
     session_id: typeof ev.session_id === 'string' ? ev.session_id : undefined,
   };
+}
+
+/** An error text that says the API refused for load: 429 / rate limit, or 529 / overloaded. */
+const RATE_LIMIT_TEXT = /rate[ _-]?limit|overloaded|\b(?:API Error|status|HTTP|code)\W{0,3}(?:429|529)\b/i;
+
+/** The part of an error result's text that names a rate limit or an overload, if it does. */
+export function rateLimitIn(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const m = RATE_LIMIT_TEXT.exec(text);
+  if (!m) return undefined;
+  const at = Math.max(0, m.index - 40);
+  return `error result: ${collapse(text.slice(at, m.index + 80))}`;
 }
 
 /** Text of a tool_result `content` (a string or a list of text blocks) or an `errors` list. */
