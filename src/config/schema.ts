@@ -222,9 +222,20 @@ const rateLimitBackoff = z.strictObject({
   max: seconds().default(600),
 });
 
+const budgetLimits = {
+  per_hour_usd: num(0, 1_000_000_000, 'US dollars').optional(),
+  per_day_usd: num(0, 1_000_000_000, 'US dollars').optional(),
+};
+
+const budgets = z.strictObject({
+  fleet: z.strictObject(budgetLimits).prefault({}),
+  roles: z.array(z.strictObject({ role: agentName, ...budgetLimits })).default([]),
+});
+
 const llm = z.strictObject({
   pricing: z.array(modelPrice).default(() => DEFAULT_PRICING.map((p) => ({ ...p }))),
   rate_limit_backoff: rateLimitBackoff.prefault({}),
+  budgets: budgets.prefault({}),
 });
 
 export const backgroundSchema = z.strictObject({

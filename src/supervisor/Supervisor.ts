@@ -32,6 +32,7 @@ import { ResourceSampler } from './ResourceSampler.js';
 import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { BudgetGate, limitsOf, type Hold } from './BudgetGate.js';
 import { RoleBackoff } from './RoleBackoff.js';
 import { WakeTimer } from './WakeTimer.js';
 
@@ -81,7 +82,9 @@ export interface SupervisorEvents {
   /** Restart attempts exhausted or a breaker opened: a human should look. */
   /** start() finished: every agent was started and the dispatcher runs. */
   started: [];
-  escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open'; detail: string; at: number }];
+  escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open' | 'budget_exceeded'; detail: string; at: number }];
+  /** A role's rolling LLM budget (or the fleet's) is spent: no new run of it starts until `until`. Once per hold. */
+  budgetHold: [{ role: string; agent: string; scope: 'role' | 'fleet'; spentUsd: number; limitUsd: number; until: number; detail: string }];
 }
 
 export interface SupervisorOptions {
@@ -127,6 +130,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly tracer: Tracer;
   private sampleTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** Rolling LLM budgets per role and for the fleet (`llm.budgets`); filled from the run ledger at start. */
+  readonly budgets: BudgetGate;
+  /** Roles held by a spent budget now, with why (for the transitions' log lines and `status`). */
+  readonly budgetHolds = new Map<string, Hold>();
   /** Roles held back because the API rate-limited their runs (see RoleBackoff). */
   readonly roleBackoff: RoleBackoff;
   /** Wakes the dispatcher when the earliest task waiting for its retry backoff is due. */
@@ -140,6 +147,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.setMaxListeners(50);
     const rl = config.background.llm.rate_limit_backoff;
     this.roleBackoff = new RoleBackoff(rl.base * 1000, rl.max * 1000);
+    const b = config.background.llm.budgets;
+    this.budgets = new BudgetGate({ fleet: limitsOf(b.fleet), roles: new Map(b.roles.map((r) => [r.role, limitsOf(r)])) });
     this.policy = opts.policy ?? BackoffRestartPolicy.fromConfig(config.background.monitoring.recovery);
     this.tracer = opts.tracer ?? trace.getTracer('agentic-supervisor');
     this.disk = opts.disk ?? new DiskWatch(opts.stateDir.root);
@@ -173,6 +182,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints'));
     this.events = new EventLog(this.db, undefined, Date.now, refused('events'));
     this.runBook = new RunBook(this, new RunLedger(this.db, Math.max(1000, q.history_retention * 5), refused('runs')));
+    if (this.budgets.enabled) {
+      // A restart does not reset a rolling budget: the last day's spending comes back from the ledger.
+      for (const r of this.runBook.ledger.costsSince(Date.now() - 86_400_000)) this.budgets.spend(r.role, r.finished_at, r.cost_usd);
+      this.on('runFinished', (r) => this.budgets.spend(r.role, r.startedAt + Math.max(0, r.durationMs), r.llm?.total_cost_usd));
+    }
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
@@ -351,7 +365,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const now = Date.now();
     let heldUntil: number | undefined;
     for (const p of this.perTask) {
-      const held = this.roleBackoff.heldUntil(p.role, now);
+      const held = this.roleBackoff.heldUntil(p.role, now) ?? this.budgetHold(p, now);
       if (held !== undefined) {
         heldUntil = Math.min(heldUntil ?? held, held);
         continue;
@@ -365,6 +379,39 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const due = this.queue.nextDueAt();
     this.wake.arm(due === undefined || heldUntil === undefined ? (due ?? heldUntil) : Math.min(due, heldUntil));
+  }
+
+  /**
+   * Whether the rolling budget of `p`'s role (or the fleet's) is spent: the time it
+   * frees up, or undefined. Logs, records and escalates the moment a role becomes
+   * held, and logs when it may start runs again.
+   */
+  private budgetHold(p: PerTaskAgent, now: number): number | undefined {
+    if (!this.budgets.enabled) return undefined;
+    const live = (role?: string) => this.perTask.filter((a) => role === undefined || a.role === role)
+      .reduce((sum, a) => sum + [...a.runs.values()].reduce((s, r) => s + (r.guard?.spent.costUsd ?? 0), 0), 0);
+    const hold = this.budgets.hold(p.role, now, live);
+    const was = this.budgetHolds.get(p.role);
+    if (!hold) {
+      if (was) {
+        this.budgetHolds.delete(p.role);
+        this.log.info({ agent: p.config.name, role: p.role }, `role ${p.role} may start runs again: its LLM spending is back under ${was.scope === 'role' ? 'its' : 'the fleet\'s'} ${was.limit.key} budget`);
+      }
+      return undefined;
+    }
+    this.budgetHolds.set(p.role, hold);
+    if (!was) {
+      const detail = `${hold.text}: no new run of ${p.role} starts until about ${new Date(hold.freesAt).toISOString()}; its tasks wait`;
+      this.log.error({ agent: p.config.name, role: p.role, alert: 'budget_exceeded', scope: hold.scope, spent_usd: hold.spentUsd, limit_usd: hold.limit.usd }, detail);
+      try {
+        this.events?.record(p.config.name, 'budget_exceeded', { role: p.role, scope: hold.scope, spent_usd: hold.spentUsd, limit_usd: hold.limit.usd, until: hold.freesAt });
+      } catch {
+        // a full disk: the log line above says it
+      }
+      this.emit('budgetHold', { role: p.role, agent: p.config.name, scope: hold.scope, spentUsd: hold.spentUsd, limitUsd: hold.limit.usd, until: hold.freesAt, detail });
+      this.emit('escalation', { agent: p.config.name, role: p.role, slot: p.role, reason: 'budget_exceeded', detail, at: now });
+    }
+    return hold.freesAt;
   }
 
   /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
-import { ROOT, cleanup, processesWith, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { ROOT, cleanup, processesWith, restartSupervisor, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
 /**
  * LLM-aware supervision with real processes: fake `claude -p` runs
@@ -39,8 +39,8 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
   beforeAll(async () => {
     sup = await startSupervisor({
       queue: { max_attempts: 3 },
-      llm: { rate_limit_backoff: { base: 2, max: 60 } },
-      monitoring: { health_checks: { llm_progress: { max_repeats: 4, window: 120 } } },
+      llm: { rate_limit_backoff: { base: 2, max: 60 }, budgets: { roles: [{ role: 'budgeted', per_hour_usd: 0.3 }] } },
+      monitoring: { check_interval: 1, health_checks: { llm_progress: { max_repeats: 4, window: 120 } } },
       agents: [
         claude('looper', 'loop1'),
         claude('cycler', 'cycle2'),
@@ -48,6 +48,7 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
         claude('spender', 'spend', { max_cost_usd: 1 }),
         claude('talker', 'poll', { max_turns: 3 }),
         claude('limited', 'ratelimit', { max_concurrent: 3 }),
+        claude('budgeted', 'poll', { max_concurrent: 1 }),
       ],
     });
   }, 60_000);
@@ -115,7 +116,7 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     const firstLimit = Math.min(...hist.map((h) => h[0]!.ended_at ?? Infinity));
     const secondStarts = hist.map((h) => h[1]!.started_at);
     expect(Math.min(...secondStarts) - firstLimit).toBeGreaterThanOrEqual(1500);
-    const lines = sup.output().split('\n').filter((l) => l.includes('the API is rate-limiting its runs'));
+    const lines = sup.output().split('\n').filter((l) => l.includes('"msg":"role limited: the API is rate-limiting its runs'));
     expect(lines, lines.join('\n')).toHaveLength(1);
     expect(lines[0]).toMatch(/role limited: the API is rate-limiting its runs \((assistant error: rate_limit|error result: .*429.*)\); no new run of limited for 2 s \(backoff 1 in a row/);
     const m = parseExposition(await (await fetch(`${sup.url}/metrics`)).text(), 'prometheus');
@@ -124,4 +125,28 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     expect(m.value('agentic_role_rate_limited', { role: 'limited' })).toBe(0); // the backoff is over
     expect(m.value('agentic_role_rate_limit_backoffs_total', { role: 'spender' })).toBe(0);
   }, 90_000);
+
+  it('a role over its hourly budget starts no new run: the task waits, the system verdict says why, one escalation; a restart does not reset it', async () => {
+    // Each run costs $0.125 (its result's total_cost_usd): after three ($0.375) the role is over its $0.30.
+    const ids = [await submit('budgeted'), await submit('budgeted'), await submit('budgeted'), await submit('budgeted')];
+    const done = await Promise.all(ids.slice(0, 3).map(finished));
+    expect(done.map((t) => t.status)).toEqual(['completed', 'completed', 'completed']);
+    const system = await waitFor('the llm_budget finding', async () => {
+      const h = await sup.api<{ system: { verdict: string; findings: { kind: string; subject?: string; message: string }[] } }>('GET', '/api/v1/health');
+      return h.body.system.findings.find((f) => f.kind === 'llm_budget') ? h.body.system : undefined;
+    }, WAIT);
+    expect(system.verdict).not.toBe('healthy');
+    expect(system.findings.find((f) => f.kind === 'llm_budget')?.message).toMatch(/^system: role budgeted is held: role budgeted spent \$0\.38 in the last hour, at or over llm\.budgets roles\[\] per_hour_usd \$0\.30; its tasks wait until about \d\d:\d\d:\d\d UTC$/);
+    expect((await task(ids[3]!)).status).toBe('pending');
+    const alerts = sup.output().split('\n').filter((l) => l.includes('"alert":"budget_exceeded"'));
+    expect(alerts, alerts.join('\n')).toHaveLength(1);
+    // A restart reads the hour's spending back from the run ledger: still held.
+    await sup.stop();
+    sup = await restartSupervisor(sup);
+    await waitFor('the llm_budget finding after the restart', async () => {
+      const h = await sup.api<{ system: { findings: { kind: string }[] } }>('GET', '/api/v1/health');
+      return h.body.system.findings.some((f) => f.kind === 'llm_budget') || undefined;
+    }, WAIT);
+    expect((await task(ids[3]!)).status).toBe('pending');
+  }, 120_000);
 });
