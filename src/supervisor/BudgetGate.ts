@@ -36,6 +36,11 @@ export class BudgetGate {
 
   constructor(private readonly cfg: BudgetConfig) {}
 
+  /** The configured limits: the fleet's (role undefined) and each role's. */
+  limits(): { role: string | undefined; limit: Limit }[] {
+    return [...this.cfg.fleet.map((limit) => ({ role: undefined, limit })), ...[...this.cfg.roles].flatMap(([role, ls]) => ls.map((limit) => ({ role, limit })))];
+  }
+
   get enabled(): boolean {
     return this.cfg.fleet.length > 0 || this.cfg.roles.size > 0;
   }

@@ -138,6 +138,10 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     expect(system.verdict).not.toBe('healthy');
     expect(system.findings.find((f) => f.kind === 'llm_budget')?.message).toMatch(/^system: role budgeted is held: role budgeted spent \$0\.38 in the last hour, at or over llm\.budgets roles\[\] per_hour_usd \$0\.30; its tasks wait until about \d\d:\d\d:\d\d UTC$/);
     expect((await task(ids[3]!)).status).toBe('pending');
+    const m = parseExposition(await (await fetch(`${sup.url}/metrics`)).text(), 'prometheus');
+    expect(m.value('agentic_role_budget_held', { role: 'budgeted' })).toBe(1);
+    expect(m.value('agentic_role_budget_held', { role: 'limited' })).toBe(0);
+    expect(m.value('agentic_llm_budget_usd', { role: 'budgeted', window: '1h' })).toBe(0.3);
     const alerts = sup.output().split('\n').filter((l) => l.includes('"alert":"budget_exceeded"'));
     expect(alerts, alerts.join('\n')).toHaveLength(1);
     // A restart reads the hour's spending back from the run ledger: still held.

@@ -72,6 +72,16 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
     const held = sup.roleBackoff?.held(Date.now());
     for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, held?.has(role) ? 1 : 0);
   });
+  const windowLabel = (ms: number) => (ms === 3_600_000 ? '1h' : '24h');
+  stateGauge(register, 'agentic_llm_budget_usd', 'Rolling LLM budget of a role (llm.budgets.roles[]) by window (1h, 24h), US dollars.', ['role', 'window'], (emit) => {
+    for (const b of sup.budgets?.limits() ?? []) if (b.role !== undefined) emit({ role: b.role, window: windowLabel(b.limit.windowMs) }, b.limit.usd);
+  });
+  stateGauge(register, 'agentic_llm_fleet_budget_usd', 'Rolling LLM budget of the whole fleet (llm.budgets.fleet) by window (1h, 24h), US dollars.', ['window'], (emit) => {
+    for (const b of sup.budgets?.limits() ?? []) if (b.role === undefined) emit({ window: windowLabel(b.limit.windowMs) }, b.limit.usd);
+  });
+  stateGauge(register, 'agentic_role_budget_held', '1 while a role starts no new run because its rolling LLM budget (or the fleet\'s) is spent, else 0.', ['role'], (emit) => {
+    for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, sup.budgetHolds?.has(role) ? 1 : 0);
+  });
   const onBackoff = (...[e]: SupervisorEvents['roleBackoff']) => backoffs.inc({ role: e.role });
   const onOversized = (...[e]: SupervisorEvents['stdoutOversized']) => oversized.inc({ agent: e.agent, role: e.role });
   sup.on('runStarted', onStarted);
