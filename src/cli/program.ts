@@ -66,7 +66,8 @@ export function registerBackgroundCommands(program: Command): Command {
     .action(run(logsCommand));
 
   stateDirOpts(bg.command('metrics').description('Performance statistics: completion time percentiles, throughput, error rates, restarts, CPU and memory, LLM cost'))
-    .option('--window <duration>', 'how far back (15m, 1h, 1d)', '15m')
+    .option('--window <duration>', 'how far back (15m, 1h, 1d; default 15m, 7d with --llm)')
+    .option('--llm', 'where the LLM money went: cost and tokens by role and by day, the ten most expensive stories, retries\' share')
     .option('--json', 'machine-readable output')
     .action(run(metricsCommand));
 

@@ -32,6 +32,7 @@ import { ResourceSampler } from './ResourceSampler.js';
 import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { LlmReportQueries, type LlmReport } from '../store/llmReport.js';
 import { BudgetGate, limitsOf, type Hold } from './BudgetGate.js';
 import { RoleBackoff } from './RoleBackoff.js';
 import { WakeTimer } from './WakeTimer.js';
@@ -125,6 +126,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** per_task runs: in flight (from the run events) and finished (durable). */
   runBook!: RunBook;
   private db: Db | undefined;
+  private reportQueries: LlmReportQueries | undefined;
   private readonly reaper: OrphanReaper;
   /** @internal */
   readonly tracer: Tracer;
@@ -379,6 +381,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const due = this.queue.nextDueAt();
     this.wake.arm(due === undefined || heldUntil === undefined ? (due ?? heldUntil) : Math.min(due, heldUntil));
+  }
+
+  /** The LLM report over runs that finished in [since, until) (`GET /api/v1/llm`). */
+  llmReport(since: number, until: number): LlmReport {
+    if (!this.db) throw new Error('the supervisor has not started');
+    this.reportQueries ??= new LlmReportQueries(this.db);
+    return this.reportQueries.report(since, until);
   }
 
   /**

@@ -153,4 +153,28 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     }, WAIT);
     expect((await task(ids[3]!)).status).toBe('pending');
   }, 120_000);
+
+  it('`background metrics --llm` says where the money went: by role and day, the most expensive stories, the retries\' share', async () => {
+    const r = await sup.cli(['background', 'metrics', '--llm', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout) as { total: { runs: number; cost_usd: number }; by_role: { role: string; runs: number; cost_usd: number }[]; by_day: { day: string }[]; top_stories: { task_id: string; role: string; title: string; cost_usd: number }[]; retries: { runs: number; cost_usd: number; share: number }; not_completed: { cost_usd: number } };
+    const role = (n: string) => rep.by_role.find((x) => x.role === n);
+    expect(role('spender')?.cost_usd).toBeGreaterThan(1);
+    expect(role('budgeted')).toMatchObject({ runs: 3, cost_usd: 0.375 });
+    expect(role('limited')?.runs).toBe(6); // three rate-limited runs and three that completed
+    expect(rep.total.runs).toBe(rep.by_role.reduce((n, x) => n + x.runs, 0));
+    expect(rep.by_day.map((d) => d.day)).toEqual([new Date().toISOString().slice(0, 10)]);
+    expect(rep.top_stories[0]).toMatchObject({ role: 'spender', title: 'story for spender' });
+    // The rate-limited tasks' second attempts cost $0.125 each (their results).
+    expect(rep.retries.runs).toBe(3);
+    expect(rep.retries.cost_usd).toBeCloseTo(0.375, 6);
+    expect(rep.retries.share).toBeCloseTo(0.375 / rep.total.cost_usd, 6);
+    expect(rep.not_completed.cost_usd).toBeGreaterThan(1); // the spender's killed run
+    const human = await sup.cli(['background', 'metrics', '--llm']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^LLM spending \(last 7d\): \$\d+\.\d\d over \d+ runs$/m);
+    expect(human.stdout).toContain('Most expensive stories');
+    expect(human.stdout).toContain(rep.top_stories[0]!.task_id);
+    expect(human.stdout).toMatch(/Retries \(second and later attempts\): \$0\.38 over 3 runs, [\d.]+% of the cost/);
+  });
 });
