@@ -72,7 +72,7 @@ export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: num
     policy: sup.policy,
     spawnSpec: (rep) => ({ argv: a.command, cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: rep.slot }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
     restoredCheckpoint: (slot) => sup.checkpoints.latest(slot)?.state,
-    settings: () => ({ heartbeat_interval_ms: a.heartbeat_interval * 1000, max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes, max_line_bytes: sup.bg.protocol.max_line_bytes }),
+    settings: () => ({ heartbeat_interval_ms: Math.max(1, Math.round(a.heartbeat_interval * 1000)), max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes, max_line_bytes: sup.bg.protocol.max_line_bytes }),
   });
   const ctx = { agent: a.name, role: r.role, replica: r.slot };
   const secrets = secretValues(a, process.env);
