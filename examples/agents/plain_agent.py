@@ -9,6 +9,7 @@ Check it with: agentic-scrum-setup background conformance -- python3 examples/ag
 import json
 import os
 import queue
+import signal
 import socket
 import sys
 import threading
@@ -107,6 +108,9 @@ def shutdown(deadline_ms):
     os._exit(0)
 
 
+# The supervisor sends `shutdown` and SIGTERM together: let the message do the work
+# (a SIGTERM alone, with no message, gets the same graceful stop).
+signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=shutdown, args=(5000,), daemon=True).start())
 send({"type": "hello", "protocol": 1, "pid": os.getpid(), "capabilities": ["tasks", "checkpoint"]})
 for msg in lines():
     kind = msg.get("type")

@@ -17,6 +17,8 @@ function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogSt
       sup.log.info({ ...ctx, pid: r.pid, capabilities: m.capabilities }, `${r.slot} connected (protocol ${m.protocol})`);
       break;
     case 'task.progress':
+      // Only the task this process holds: never another replica's (nor a cancelled one's, nor track() work).
+      if (r.task?.id !== m.task_id) break;
       sup.queue.progress(m.task_id, m.progress, m.message);
       sup.emit('taskProgress', { taskId: m.task_id, agent: r.config.name });
       break;
