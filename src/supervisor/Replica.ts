@@ -225,13 +225,16 @@ export class Replica extends EventEmitter<Events> {
       case 'task.started':
         if (m.name !== undefined) this.remember(m.task_id);
         else if (this.task?.id === m.task_id && m.correlation_id !== undefined && m.correlation_id !== this.task.correlationId) {
+          // Refused like a malformed line (counted, logged, changes nothing); the task carries on.
           this.emit('protocolError', 'correlation_mismatch', `task.started for ${m.task_id} has correlation_id ${JSON.stringify(m.correlation_id)}, but task.assign gave ${JSON.stringify(this.task.correlationId)}: echo it unchanged or leave it out`);
+          return;
         }
         break;
       case 'task.finished':
       case 'task.failed':
         if (this.task?.id !== m.task_id && !this.knownTaskIds.has(m.task_id)) {
           this.emit('protocolError', 'unknown_task', `${m.type} for ${JSON.stringify(m.task_id)}, a task this process was never assigned nor announced with task.started {name}; ignored${this.task ? ` (its task is ${this.task.id})` : ''}`);
+          return;
         }
         break;
       case 'task.progress':
