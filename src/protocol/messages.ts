@@ -82,6 +82,7 @@ export const connectivityMsg = z.object({
 const attributes = z
   .record(z.string().min(1).max(L.attributeKeyChars), z.string().max(L.attributeValueChars))
   .refine((a) => Object.keys(a).length <= L.attributes, `at most ${L.attributes} attributes per point`)
+  .meta({ maxProperties: L.attributes })
   .optional();
 const count = z.number().int().nonnegative();
 const numberPoint = z.object({ attributes, value: z.number() });
