@@ -27,9 +27,16 @@ heartbeats and pongs alike and is detected by the heartbeat check.
 
 Shutdown: on a ``shutdown`` message, ``run()`` lets the current task finish
 (``ctx.should_stop`` turns true), skips queued tasks, runs the shutdown hooks
-and returns. If ``run()`` is not active, the hooks run and the process exits
-with status 0. On end-of-file (the supervisor is gone) the hooks run and the
-process exits with status 0 at once, even mid-task.
+and returns. A task still running at the message's ``deadline_ms`` (less a small
+margin) is reported ``task.failed`` (code ``SHUTDOWN``, retryable) and the process
+exits 0, so the agent always ends within the deadline. If ``run()`` is not active,
+the hooks run and the process exits with status 0. On end-of-file (the supervisor
+is gone) the hooks run and the process exits with status 0 at once, even mid-task.
+
+Also: ``agent.get_meter()`` (OpenTelemetry-shaped counters, up-down counters and
+histograms, sent as ``metrics`` messages to the supervisor's /metrics),
+``agent.probe()``, ``ctx.logger`` (JSON logs carrying ``trace_id``),
+``ctx.retry()`` (backoff), and ``agent.name`` / ``id`` / ``role`` / ``replica``.
 
 Without ``AGENTIC_PROTOCOL_FD`` the agent runs standalone: every protocol call
 is a no-op, ``run()`` returns at once, and a handler can be called directly as
