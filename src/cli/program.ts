@@ -130,5 +130,6 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')
     .action(run(async (flags: { json?: boolean; agent?: string; stateDir?: string; config?: string }) => (await import('./commands/health.js')).healthCommand(flags)));
 
+  bg.command('conformance').description('Check an agent against the protocol spec (docs/protocol.md) under a scripted supervisor; prints a pass/fail row per check, exits 1 if one fails').argument('<command...>', 'the agent command, after --').option('--json', 'the rows as JSON').option('--transcript <file>', 'write every line both ways to <file>').option('--heartbeat-ms <ms>', 'welcome heartbeat_interval_ms (default 500)').option('--task-timeout <s>', 'seconds a task may take (default 30)').option('--shutdown-deadline-ms <ms>', 'shutdown deadline_ms (default 3000)').action(run(async (argv: string[], flags: import('../conformance/command.js').ConformanceFlags) => (await import('../conformance/command.js')).conformanceCommand(argv, flags)));
   return bg;
 }
