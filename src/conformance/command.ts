@@ -50,7 +50,14 @@ export async function conformanceCommand(argv: string[], flags: ConformanceFlags
     taskTimeoutMs: positiveInt('--task-timeout', flags.taskTimeout, 30, 'seconds') * 1000,
     shutdownDeadlineMs: positiveInt('--shutdown-deadline-ms', flags.shutdownDeadlineMs, 3000, 'milliseconds'),
   });
-  if (flags.transcript) writeFileSync(flags.transcript, formatTranscript(report.sessions));
+  // The verdict first: a transcript that cannot be written must not hide it.
   process.stdout.write(flags.json ? `${JSON.stringify({ ok: report.ok, rows: report.rows }, null, 2)}\n` : formatReport(report));
+  if (flags.transcript) {
+    try {
+      writeFileSync(flags.transcript, formatTranscript(report.sessions));
+    } catch (err) {
+      throw new CliError(`--transcript: could not write ${flags.transcript}: ${(err as Error).message}`, EXIT.USAGE);
+    }
+  }
   return report.ok ? EXIT.OK : EXIT.FAILED;
 }

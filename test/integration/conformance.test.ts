@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runConformance, type CheckName, type ConformanceReport } from '../../src/conformance/runConformance.js';
@@ -69,7 +71,7 @@ describe('background conformance (CLI)', () => {
   const cli = (args: string[]) => spawnSync(process.execPath, [`${root}dist/cli/main.js`, 'background', 'conformance', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
 
   it('prints a row per check and exits 1 when one fails; --transcript writes both directions', async () => {
-    const file = `${root}.agentic/conformance-transcript-${process.pid}.txt`;
+    const file = path.join(tmpdir(), `conformance-transcript-${process.pid}.txt`);
     const run = await limited(async () => cli(['--heartbeat-ms', '1000', '--transcript', file, '--', ...broken('reply_to_cancel')]));
     expect(run.status, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toMatch(/^CHECK\s+RESULT\s+DETAIL$/m);
