@@ -18,7 +18,7 @@ const sec = (s: number | null) => (s === null ? '-' : s < 10 ? `${s.toFixed(2)}s
 export async function metricsCommand(flags: StateDirFlags & { json?: boolean; window?: string }): Promise<number> {
   const window = flags.window ?? '15m';
   if (!/^\d+(\.\d+)?[smhd]$/.test(window) || parseSince(window) === undefined) throw new CliError(`--window: expected a duration like 15m, 1h or 1d, got ${JSON.stringify(window)}`, EXIT.USAGE);
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const body = await client.call<StatsBody>('GET', `/api/v1/stats?window=${encodeURIComponent(window)}`);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
