@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, cleanup, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+
+/**
+ * What each CLI command imports, recorded by test/helpers/recordImports.mjs in a real
+ * process: `--version`, `--help` and `status` must not load the supervisor's runtime.
+ * The assertions are on module sets, never on timings (bench/cli-latency.ts times them).
+ */
+
+const RECORDER = path.join(ROOT, 'test/helpers/recordImports.mjs');
+/** Packages only the supervisor (or a command that needs them) may load. */
+const HEAVY = ['fastify', '@opentelemetry/*', 'zod', 'better-sqlite3', 'pino', 'pino-pretty', 'yaml', 'prom-client', 'nodemailer', 'pidusage', 'cockatiel'];
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'lazy-imports-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+
+interface Recorded {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Every module loaded (file:// URLs, node: builtins). */
+  modules: Set<string>;
+}
+
+/** Runs the CLI with the import recorder; resolves once it exits. */
+function recordCli(args: string[]): Promise<Recorded> {
+  const file = path.join(tmp, `imports-${++n}.txt`);
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', RECORDER, CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', RECORD_IMPORTS_FILE: file } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr, modules: readModules(file) }));
+  });
+}
+
+function readModules(file: string): Set<string> {
+  return new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean));
+}
+
+/** The npm packages among the modules: `fastify`, `@opentelemetry/api`, … */
+function packagesOf(modules: Set<string>): Set<string> {
+  const out = new Set<string>();
+  for (const m of modules) {
+    const at = m.lastIndexOf('/node_modules/');
+    if (at < 0) continue;
+    const [a, b] = m.slice(at + '/node_modules/'.length).split('/');
+    out.add(a?.startsWith('@') ? `${a}/${b}` : (a as string));
+  }
+  return out;
+}
+
+const heavyIn = (pkgs: Set<string>) => [...pkgs].filter((p) => HEAVY.some((h) => (h.endsWith('/*') ? p.startsWith(h.slice(0, -1)) : p === h)));
+
+/** The project's own modules, relative to dist/: `cli/main.js`, … */
+const ownModules = (modules: Set<string>) => [...modules].filter((m) => m.includes('/dist/')).map((m) => m.slice(m.lastIndexOf('/dist/') + '/dist/'.length)).sort();
+
+describe('the CLI imports only what a command uses', () => {
+  let sup: RunningSupervisor | undefined;
+  let supervisorModules: Set<string>;
+
+  beforeAll(async () => {
+    // The supervisor records its own imports too: the control that the recorder sees
+    // every heavy package (ES modules and CommonJS required from CommonJS alike).
+    const file = path.join(tmp, 'supervisor.txt');
+    sup = await startSupervisor({
+      agents: [
+        { name: 'qaa', command: ['sleep', '600'], replicas: 2 },
+        { name: 'saa', command: ['sleep', '600'] },
+      ],
+    }, { env: { NODE_OPTIONS: `--import ${RECORDER}`, RECORD_IMPORTS_FILE: file } });
+    await waitFor('the supervisor to load its runtime', () => {
+      const pkgs = packagesOf(readModules(file));
+      return pkgs.has('fastify') && pkgs.has('better-sqlite3') ? true : undefined;
+    });
+    supervisorModules = readModules(file);
+  });
+  afterAll(() => cleanup(sup));
+
+  it('the recorder sees what the supervisor loads: fastify, OpenTelemetry, zod, better-sqlite3 and pino', () => {
+    const heavy = heavyIn(packagesOf(supervisorModules));
+    for (const p of ['fastify', 'zod', 'better-sqlite3', 'pino', '@opentelemetry/api', '@opentelemetry/sdk-trace-node']) expect(heavy).toContain(p);
+  });
+
+  it('--version loads the command tree and commander, and no command', async () => {
+    const r = await recordCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(heavyIn(packagesOf(r.modules))).toEqual([]);
+    expect([...packagesOf(r.modules)]).toEqual(['commander']);
+    expect(ownModules(r.modules)).toEqual(['cli/CliError.js', 'cli/brokenPipe.js', 'cli/lazyAction.js', 'cli/main.js', 'cli/program.js', 'version.js']);
+  });
+
+  it('background --help lists every command without importing any of them', async () => {
+    const r = await recordCli(['background', '--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['start', 'stop', 'status', 'restart', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'monitor', 'alerts', 'controller', 'health']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    expect(heavyIn(packagesOf(r.modules))).toEqual([]);
+    expect(ownModules(r.modules).filter((m) => m.startsWith('cli/commands/'))).toEqual([]);
+  });
+
+  it('background status loads an HTTP client and a table formatter, not the supervisor runtime', async () => {
+    const s = sup as RunningSupervisor;
+    await waitFor('three agents running', async () => (await s.api<{ agents: { state: string }[] }>('GET', '/api/v1/status')).body.agents.filter((a) => a.state === 'running').length === 3);
+    const r = await recordCli(['background', 'status', '--state-dir', s.stateDir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^qaa +qaa +0 +running/m);
+    expect(r.stdout).toMatch(/^saa +saa +0 +running/m);
+    expect(heavyIn(packagesOf(r.modules))).toEqual([]);
+    expect([...packagesOf(r.modules)]).toEqual(['commander']);
+    const own = ownModules(r.modules);
+    expect(own).toContain('cli/httpRequest.js');
+    expect(own).toContain('cli/format.js');
+    expect(own.filter((m) => m.startsWith('cli/commands/'))).toEqual(['cli/commands/status.js', 'cli/commands/statusRuns.js']);
+    expect(own.filter((m) => !m.startsWith('cli/') && m !== 'version.js')).toEqual(['supervisor/StateDir.js', 'supervisor/tokenFiles.js']);
+    expect([...r.modules]).not.toContain('node:https');
+  });
+
+  it('background status --json with no supervisor (exit 3) loads no more than status does', async () => {
+    const r = await recordCli(['background', 'status', '--json', '--state-dir', path.join(tmp, 'nothing-here')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^No supervisor is running for state directory /);
+    expect(heavyIn(packagesOf(r.modules))).toEqual([]);
+  });
+});
