@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -127,5 +128,38 @@ describe('the CLI imports only what a command uses', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^No supervisor is running for state directory /);
     expect(heavyIn(packagesOf(r.modules))).toEqual([]);
+  });
+});
+
+describe('the Node SDK says hello before it loads pino and OpenTelemetry', () => {
+  it('loads no package before `hello`, then pino and @opentelemetry/* while the supervisor answers', async () => {
+    const file = path.join(tmp, 'sdk-agent.txt');
+    const env: NodeJS.ProcessEnv = { ...process.env, AGENTIC_PROTOCOL_FD: '3', AGENTIC_AGENT_NAME: 'qaa', LOG_LEVEL: 'info', RECORD_IMPORTS_FILE: file };
+    for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
+    const child = spawn(process.execPath, ['--import', RECORDER, path.join(ROOT, 'test/fixtures/agents/helloOrder.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    try {
+      const channel = child.stdio[3] as Socket;
+      let received = '';
+      let stdout = '';
+      child.stdout!.on('data', (d) => (stdout += d));
+      channel.on('data', (d) => (received += d));
+      await waitFor('hello', () => received.includes('"type":"hello"'));
+      const hello = JSON.parse(received.split('\n')[0] as string) as { type: string; capabilities: string[] };
+      expect(hello.type).toBe('hello');
+      expect(hello.capabilities).toEqual(['tasks', 'metrics']); // the SDK's meter provider, decided without loading the OTel API
+      channel.write(`${JSON.stringify({ type: 'welcome', protocol: 1, agent: { name: 'qaa', id: 'qaa-0', role: 'qaa', replica: 0 }, checkpoint: null, settings: { heartbeat_interval_ms: 60_000, max_checkpoint_bytes: 4096 } })}\n`);
+      await waitFor('connect() to resolve', () => stdout.includes('"msg":"connected"'));
+      const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      const at = lines.indexOf('HELLO');
+      expect(at).toBeGreaterThan(0);
+      const before = new Set(lines.slice(0, at));
+      const after = new Set(lines.slice(at + 1));
+      expect([...before].some((m) => m.endsWith('/dist/sdk/connect.js'))).toBe(true);
+      expect([...packagesOf(before)]).toEqual([]);
+      const later = heavyIn(packagesOf(after));
+      for (const p of ['pino', '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/sdk-metrics']) expect(later).toContain(p);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
