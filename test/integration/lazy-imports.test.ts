@@ -127,6 +127,16 @@ describe('the CLI imports only what a command uses', () => {
   });
 });
 
+describe('every command that talks to a supervisor loads no runtime package', () => {
+  const commands = [['health'], ['tasks'], ['metrics'], ['submit', 'qaa', '--title', 'x'], ['monitor', '--once'], ['logs'], ['stop'], ['restart', 'qaa'], ['reset', 'qaa'], ['cancel', 'T1'], ['retry', 'T1'], ['alerts']];
+  it.each(commands.map((c) => [c.join(' '), c]))('background %s', async (_, args) => {
+    const r = await recordCli(['background', ...(args as string[]), '--state-dir', path.join(tmp, 'no-supervisor')]);
+    expect(r.stderr).not.toMatch(/Unexpected error/);
+    expect(heavyIn(packagesOf(r.modules))).toEqual([]);
+    expect(ownModules(r.modules).filter((m) => m.startsWith('cli/commands/') && !m.endsWith('statusRuns.js'))).toHaveLength(1); // its own command only
+  });
+});
+
 describe('the Node SDK says hello before it loads pino and OpenTelemetry', () => {
   it('loads no package before `hello`, then pino and @opentelemetry/* while the supervisor answers', async () => {
     const file = path.join(tmp, 'sdk-agent.txt');
