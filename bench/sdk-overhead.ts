@@ -17,6 +17,8 @@
  * provider). BENCH_WINDOW (default 1, as the supervisor assigns) tasks are in flight.
  *
  *   npm run build && npx tsx bench/sdk-overhead.ts [tasks=20000] [runs=3]
+ *
+ * Start-up (spawn → hello, spawn → connected, against bare node) is bench/sdk-startup.ts.
  *   BENCH_MODES=sdk BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npx tsx bench/sdk-overhead.ts   # profile the agent
  */
 import { spawn } from 'node:child_process';

@@ -1,6 +1,7 @@
 import type { StateDir, Endpoint } from '../supervisor/StateDir.js';
 import { readJson } from '../supervisor/StateDir.js';
 import { CliError, EXIT } from './CliError.js';
+import { failureCause, httpRequest, type HttpAnswer } from './httpRequest.js';
 
 const START_HINT = 'Start one with: agentic-scrum-setup background start --config <file>';
 
@@ -17,19 +18,18 @@ export class ApiClient {
   }
 
   async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: T }> {
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(`${this.endpoint.url}${path}`, {
+      res = await httpRequest(`${this.endpoint.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new CliError(`Cannot reach the supervisor at ${this.endpoint.url} (pid ${this.endpoint.pid}): ${cause}. It may have stopped or crashed. ${START_HINT}`, EXIT.NOT_RUNNING);
+      throw new CliError(`Cannot reach the supervisor at ${this.endpoint.url} (pid ${this.endpoint.pid}): ${failureCause(err)}. It may have stopped or crashed. ${START_HINT}`, EXIT.NOT_RUNNING);
     }
-    const text = await res.text();
+    const { text } = res;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};

@@ -1,9 +1,5 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/ConfigError.js';
-import { isDiskFull } from '../store/DiskFullError.js';
-import { AlreadyRunningError } from '../supervisor/SupervisorLock.js';
-import { TokenFileError } from '../supervisor/tokenFiles.js';
 import { VERSION } from '../version.js';
 import { handleBrokenPipes } from './brokenPipe.js';
 import { CliError, EXIT } from './CliError.js';
@@ -15,20 +11,34 @@ const program = new Command('agentic-scrum-setup')
   .description('Supervise long-running background AI agents, with first-class observability')
   .version(VERSION)
   .exitOverride();
-registerBackgroundCommands(program);
+registerBackgroundCommands(program); // the command tree only: each command imports its modules when it runs
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = report(err);
+  process.exitCode = await report(err);
 }
 
-/** Prints an error the way a user can act on and returns the exit code. */
-function report(err: unknown): number {
+/**
+ * Prints an error the way a user can act on and returns the exit code. The error
+ * classes of the layers below are imported here, on the error path, so that a
+ * command that succeeds never loads them.
+ */
+async function report(err: unknown): Promise<number> {
   if (err instanceof CommanderError) {
     // commander already printed its message (or help/version)
     return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   }
+  if (err instanceof CliError) {
+    process.stderr.write(`${err.message}\n`);
+    return err.exitCode;
+  }
+  const [{ ConfigError }, { isDiskFull }, { AlreadyRunningError }, { TokenFileError }] = await Promise.all([
+    import('../config/ConfigError.js'),
+    import('../store/DiskFullError.js'),
+    import('../supervisor/SupervisorLock.js'),
+    import('../supervisor/tokenFiles.js'),
+  ]);
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
     return EXIT.USAGE;
@@ -36,10 +46,6 @@ function report(err: unknown): number {
   if (err instanceof AlreadyRunningError || err instanceof TokenFileError) {
     process.stderr.write(`${err.message}\n`);
     return EXIT.USAGE;
-  }
-  if (err instanceof CliError) {
-    process.stderr.write(`${err.message}\n`);
-    return err.exitCode;
   }
   if (isDiskFull(err)) {
     // e.g. a start on a full disk: the lock, token and endpoint files need a little room

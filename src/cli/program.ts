@@ -1,23 +1,13 @@
 import { Option, type Command } from 'commander';
-import { alertingRenderCommand } from './commands/alerting.js';
-import { alertsCommand } from './commands/alerts.js';
-import { controllerCommand } from './commands/controller.js';
-import { logsCommand } from './commands/logs.js';
-import { metricsCommand } from './commands/metrics.js';
-import { monitorCommand } from './commands/monitor.js';
-import { resetCommand, restartCommand } from './commands/restart.js';
-import { startCommand } from './commands/start.js';
-import { statusCommand } from './commands/status.js';
-import { stopCommand } from './commands/stop.js';
-import { submitCommand } from './commands/submit.js';
-import { tasksCommand } from './commands/tasks.js';
+import { lazyAction } from './lazyAction.js';
 
-/** Sets process.exitCode from a command's result (never calls process.exit: output must drain). */
-const run = <A extends unknown[]>(fn: (...a: A) => Promise<number>) => async (...a: A) => {
-  process.exitCode = await fn(...a);
-};
-
-/** The `background` command group, exactly as in the seed story. */
+/**
+ * The `background` command group, exactly as in the seed story. This file is the
+ * command tree and nothing else: each action is imported when its command runs
+ * (lazyAction), so `--help` and `--version` load no command and a command loads only
+ * its own modules. Add a command as one registration that ends in
+ * `.action(lazyAction(() => import('./commands/<file>.js'), '<export>'))`.
+ */
 export function registerBackgroundCommands(program: Command): Command {
   const bg = program.command('background').description('Run and inspect the background agent supervisor');
   const stateDirOpts = (c: Command) => c.option('--state-dir <dir>', 'supervisor state directory (env AGENTIC_STATE_DIR; default .agentic/background)').option('--config <file>', 'config file (to find its state_dir)');
@@ -32,19 +22,19 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--log-level <level>', 'trace|debug|info|warn|error')
     .option('--ready-timeout <seconds>', 'how long to wait for readiness when daemonizing', '30')
     .addOption(new Option('--daemon-out <file>', 'internal: the daemon\'s stdout file, left once ready').hideHelp())
-    .action(run(startCommand));
+    .action(lazyAction(() => import('./commands/start.js'), 'startCommand'));
 
   stateDirOpts(bg.command('stop').description('Stop the supervisor and every agent gracefully'))
     .option('--timeout <seconds>', 'how long to wait for the supervisor to exit', '60')
-    .action(run(stopCommand));
+    .action(lazyAction(() => import('./commands/stop.js'), 'stopCommand'));
 
   stateDirOpts(bg.command('status').description('Show every agent: state, pid, uptime, restarts, task, CPU, RSS'))
     .option('--json', 'machine-readable output')
-    .action(run(statusCommand));
+    .action(lazyAction(() => import('./commands/status.js'), 'statusCommand'));
 
-  stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0); for a per_task agent, end its runs (or one, e.g. deva_ts-1): their tasks go back to the queue')).action(run(restartCommand));
+  stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0); for a per_task agent, end its runs (or one, e.g. deva_ts-1): their tasks go back to the queue')).action(lazyAction(() => import('./commands/restart.js'), 'restartCommand'));
 
-  stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).action(run(resetCommand));
+  stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).action(lazyAction(() => import('./commands/restart.js'), 'resetCommand'));
 
   stateDirOpts(bg.command('submit <role>').description('Queue a task for a role'))
     .option('--title <text>', 'task title (required)')
@@ -53,7 +43,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--priority <1-10>', 'higher runs first (default 5)')
     .option('--id <id>', 'task id, e.g. STORY_320 (default: generated)')
     .option('--json', 'print the created task as JSON')
-    .action(run(submitCommand));
+    .action(lazyAction(() => import('./commands/submit.js'), 'submitCommand'));
 
   stateDirOpts(bg.command('logs [agent]').description('Show logs from the central store (all agents and the supervisor, or one agent)'))
     .option('-f, --follow', 'keep streaming new lines, like tail -f')
@@ -63,35 +53,35 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--task <id>', 'lines about one task')
     .option('-n, --lines <n>', 'only the last n lines (default: all; 20 with --follow)')
     .option('--json', 'raw JSON lines')
-    .action(run(logsCommand));
+    .action(lazyAction(() => import('./commands/logs.js'), 'logsCommand'));
 
   stateDirOpts(bg.command('metrics').description('Performance statistics: completion time percentiles, throughput, error rates, restarts, CPU and memory, LLM cost'))
     .option('--window <duration>', 'how far back (15m, 1h, 1d; default 15m, 7d with --llm)')
     .option('--llm', 'where the LLM money went: cost and tokens by role and by day, the ten most expensive stories, retries\' share')
     .option('--json', 'machine-readable output')
-    .action(run(metricsCommand));
+    .action(lazyAction(() => import('./commands/metrics.js'), 'metricsCommand'));
 
   stateDirOpts(bg.command('tasks').description('List tasks'))
     .option('--status <status>', 'pending|in_progress|completed|failed|cancelled')
     .option('--role <role>', 'only this role')
     .option('--limit <n>', 'at most n tasks', '50')
     .option('--json', 'machine-readable output')
-    .action(run(tasksCommand));
+    .action(lazyAction(() => import('./commands/tasks.js'), 'tasksCommand'));
 
   stateDirOpts(bg.command('cancel <task-id>').description('Cancel a pending or running task (a running one is told to stop); exits 2 for an unknown id or a finished task'))
     .option('--json', 'print the task, with its attempt history, as JSON')
-    .action(run(async (id: string, flags: { json?: boolean; stateDir?: string; config?: string }) => (await import('./commands/cancel.js')).cancelCommand(id, flags)));
+    .action(lazyAction(() => import('./commands/cancel.js'), 'cancelCommand'));
 
   stateDirOpts(bg.command('retry <task-id>').description('Queue a failed (dead-lettered) or cancelled task again with its attempts reset; its history is kept; exits 2 for an unknown id or a task in another state'))
     .option('--reason <text>', 'why, recorded with the retry in the task\'s history')
     .option('--json', 'print the task, with its attempt history, as JSON')
-    .action(run(async (id: string, flags: { json?: boolean; reason?: string; stateDir?: string; config?: string }) => (await import('./commands/retry.js')).retryCommand(id, flags)));
+    .action(lazyAction(() => import('./commands/retry.js'), 'retryCommand'));
 
   stateDirOpts(bg.command('monitor').description('Live dashboard: system status, a row per agent, recent events (q quits)'))
     .option('--interval <seconds>', 'refresh period', '1')
     .option('--once', 'print one frame and exit')
     .option('--plain', 'plain refreshed table even on a terminal (the default when output is not a TTY)')
-    .action(run(monitorCommand));
+    .action(lazyAction(() => import('./commands/monitor.js'), 'monitorCommand'));
 
   // Recovery controller and Alertmanager config (issue 6).
   const collect = (v: string, prev: string[]) => [...prev, v];
@@ -100,7 +90,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--limit <n>', 'at most n decisions', '20')
     .option('--url <url>', 'a standalone controller (background controller) instead of the supervisor')
     .option('--token-file <file>', 'with --url: the controller\'s webhook.token')
-    .action(run(alertsCommand));
+    .action(lazyAction(() => import('./commands/alerts.js'), 'alertsCommand'));
 
   bg.command('controller')
     .description('Run the recovery controller on its own, in front of one or more supervisors (Alertmanager webhook → restarts)')
@@ -112,7 +102,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--max-restarts-per-minute <n>', 'global limit on alert-driven restarts (env AGENTIC_CONTROLLER_MAX_RESTARTS_PER_MINUTE; default 6)')
     .option('--cooldown <seconds>', 'least time between two alert restarts of one replica (env AGENTIC_CONTROLLER_COOLDOWN_SECONDS; default 300)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .action(run(controllerCommand));
+    .action(lazyAction(() => import('./commands/controller.js'), 'controllerCommand'));
 
   bg.command('alerting').description('Alertmanager configuration generated from the YAML config')
     .command('render')
@@ -123,13 +113,13 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--credentials-file <path>', 'reference this webhook token file as is, instead of copying the token into --out')
     .option('--webhook-token-file <file>', 'copy the webhook token from here (default <state_dir>/webhook.token)')
     .option('--deadman-url <url>', 'dead-man\'s-switch service that receives the Watchdog alert')
-    .action(run(alertingRenderCommand));
+    .action(lazyAction(() => import('./commands/alerting.js'), 'alertingRenderCommand'));
 
   stateDirOpts(bg.command('health').description('Health of every agent and of the system, with the diagnosis; exits 0 healthy, 1 degraded, 2 unhealthy, 3 no supervisor, 64 unknown --agent'))
     .option('--json', 'machine-readable output (the GET /api/v1/health body)')
     .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')
-    .action(run(async (flags: { json?: boolean; agent?: string; stateDir?: string; config?: string }) => (await import('./commands/health.js')).healthCommand(flags)));
+    .action(lazyAction(() => import('./commands/health.js'), 'healthCommand'));
 
-  bg.command('conformance').description('Check an agent against the protocol spec (docs/protocol.md) under a scripted supervisor; prints a pass/fail row per check, exits 1 if one fails').argument('<command...>', 'the agent command, after --').option('--json', 'the rows as JSON').option('--transcript <file>', 'write every line both ways to <file>').option('--heartbeat-ms <ms>', 'welcome heartbeat_interval_ms (default 500)').option('--task-timeout <s>', 'seconds a task may take (default 30)').option('--shutdown-deadline-ms <ms>', 'shutdown deadline_ms (default 3000)').action(run(async (argv: string[], flags: import('../conformance/command.js').ConformanceFlags) => (await import('../conformance/command.js')).conformanceCommand(argv, flags)));
+  bg.command('conformance').description('Check an agent against the protocol spec (docs/protocol.md) under a scripted supervisor; prints a pass/fail row per check, exits 1 if one fails').argument('<command...>', 'the agent command, after --').option('--json', 'the rows as JSON').option('--transcript <file>', 'write every line both ways to <file>').option('--heartbeat-ms <ms>', 'welcome heartbeat_interval_ms (default 500)').option('--task-timeout <s>', 'seconds a task may take (default 30)').option('--shutdown-deadline-ms <ms>', 'shutdown deadline_ms (default 3000)').action(lazyAction(() => import('../conformance/command.js'), 'conformanceCommand'));
   return bg;
 }

@@ -19,7 +19,7 @@ const ALLOWED: Record<'cancel' | 'retry', { statuses: TaskStatus[]; verb: string
  */
 export async function taskAction(action: 'cancel' | 'retry', id: string, flags: StateDirFlags, body: Record<string, unknown> = {}): Promise<TaskWithHistory> {
   if (!TASK_ID.test(id)) throw new CliError(`Expected a task id (letters, digits and _ . : -, as \`background tasks\` shows it), got ${JSON.stringify(id)}.`, EXIT.USAGE);
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const r = await client.request<{ error?: string; reason?: string; status?: TaskStatus; task?: TaskWithHistory }>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/${action}`, body);
   if (r.status === 404 && (r.body.error === 'unknown_task' || r.body.error === 'not_found')) {
     throw new CliError(`No task ${id} in the queue of the supervisor at ${client.endpoint.url}. List tasks with: agentic-scrum-setup background tasks`, EXIT.USAGE);

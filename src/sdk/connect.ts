@@ -1,13 +1,12 @@
-import { metrics } from '@opentelemetry/api';
-import { maybeExportTraces } from './otel.js';
 import type { DestinationStream } from 'pino';
-import { ENV, PROTOCOL_VERSION } from './constants.js';
+import { ENV } from './constants.js';
 import { Agent, type AgentIdentity, type AgentInit } from './Agent.js';
-import { Channel } from './Channel.js';
 import { AgentSdkError } from './errors.js';
-import { createAgentLogger, type Logger } from './logger.js';
-import { DEFAULT_SETTINGS, type IncomingMessage, type Welcome } from './supervisorMessage.js';
-import { SDK_NAME, SDK_VERSION } from './version.js';
+import { handshake } from './handshake.js';
+import { loadTracing } from './lazyTracing.js';
+import type { Logger } from './logger.js';
+import { maybeExportTraces } from './otel.js';
+import { DEFAULT_SETTINGS } from './supervisorMessage.js';
 
 export interface ConnectOptions {
   /** Announced in `hello`. Without `tasks` the supervisor assigns no queued tasks. Default `['tasks', 'checkpoint']`. */
@@ -49,6 +48,8 @@ export const DEFAULT_METRICS_INTERVAL_MS = 10_000;
  * Connects to the supervisor over the channel in `AGENTIC_PROTOCOL_FD`: sends
  * `hello`, waits for `welcome`, starts heartbeats and answers pings. Without that
  * variable it returns a no-op Agent (`connected === false`) so the code runs standalone.
+ * `hello` goes out before pino and OpenTelemetry are loaded: they load while the
+ * supervisor answers.
  * @throws AgentSdkError code INVALID_OPTION, INVALID_FD, WELCOME_TIMEOUT or CHANNEL_CLOSED.
  */
 export async function connect(options: ConnectOptions = {}): Promise<Agent> {
@@ -58,8 +59,8 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
   const name = env[ENV.AGENT_NAME] || options.name || 'agent';
   const fallback: AgentIdentity = { name, id: env[ENV.AGENT_ID] || name, role: env[ENV.AGENT_ROLE] || options.role || name, replica: 0 };
   const level = options.logLevel ?? env.LOG_LEVEL ?? 'info';
-  const makeLogger = (id: AgentIdentity): Logger =>
-    createAgentLogger({ agent: id.name, agent_id: id.id, role: id.role }, level, options.logDestination);
+  const makeLogger = async (id: AgentIdentity): Promise<Logger> =>
+    (await import('./logger.js')).createAgentLogger({ agent: id.name, agent_id: id.id, role: id.role }, level, options.logDestination);
   const base = {
     exitOnShutdown: options.exitOnShutdown ?? true,
     exit: options.exit ?? ((code: number) => process.exit(code)),
@@ -67,10 +68,10 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
     handleSignals: options.handleSignals ?? true,
   };
   const metricsIntervalMs = positive('metrics.intervalMs', typeof options.metrics === 'object' ? options.metrics.intervalMs : undefined, DEFAULT_METRICS_INTERVAL_MS);
-  const attachTracing = await maybeExportTraces(env, `agent:${name}`);
   const rawFd = env[ENV.PROTOCOL_FD];
   if (rawFd === undefined || rawFd === '') {
-    const agent = new Agent({ ...base, identity: fallback, restoredState: null, settings: { ...DEFAULT_SETTINGS }, logger: makeLogger(fallback), transport: null });
+    const attachTracing = await maybeExportTraces(env, `agent:${name}`);
+    const agent = new Agent({ ...base, identity: fallback, restoredState: null, settings: { ...DEFAULT_SETTINGS }, logger: await makeLogger(fallback), transport: null });
     agent.logger.debug(`${ENV.PROTOCOL_FD} is not set: running standalone (no-op protocol)`);
     attachTracing?.(agent);
     return agent;
@@ -80,76 +81,59 @@ export async function connect(options: ConnectOptions = {}): Promise<Agent> {
     throw new AgentSdkError('INVALID_FD', `Expected ${ENV.PROTOCOL_FD} to be a file descriptor number, got ${JSON.stringify(rawFd)}. Unset it to run standalone.`);
   }
   // An application that registered its own meter provider keeps it (and gets no `metrics` capability).
-  const withMetrics = options.metrics !== false && metrics.getMeterProvider().constructor.name === 'NoopMeterProvider';
-  const metricsModule = withMetrics ? import('./metricsExport.js').catch((err: Error) => err) : undefined; // loads during the handshake
+  const withMetrics = options.metrics !== false && !(await meterProviderRegistered());
   const capabilities = [...(options.capabilities ?? ['tasks', 'checkpoint'])];
   if (withMetrics && !capabilities.includes('metrics')) capabilities.push('metrics');
-  let maxLineBytes = DEFAULT_SETTINGS.max_line_bytes;
-  let channel: Channel | undefined;
-  const agent = await handshake(fd, capabilities, welcomeTimeoutMs, (welcome, transport) => {
-    maxLineBytes = welcome.settings.max_line_bytes;
-    channel = transport;
-    const identity: AgentIdentity = {
-      name: welcome.agent.name || fallback.name,
-      id: welcome.agent.id || fallback.id,
-      role: welcome.agent.role || fallback.role,
-      replica: welcome.agent.replica ?? 0,
+  const shake = await handshake(fd, capabilities, welcomeTimeoutMs, () => {
+    // `hello` is out: load the rest while the supervisor answers (each settles; errors are handled below).
+    const loads = {
+      tracing: maybeExportTraces(env, `agent:${name}`),
+      metrics: withMetrics ? import('./metricsExport.js') : undefined,
+      logger: import('./logger.js'),
+      span: loadTracing(),
     };
-    const init: AgentInit = { ...base, identity, restoredState: welcome.checkpoint, settings: welcome.settings, logger: makeLogger(identity), transport };
-    return new Agent(init);
+    for (const p of Object.values(loads)) p?.catch(() => undefined);
+    return loads;
   });
+  const { welcome, channel, loads } = shake;
+  const identity: AgentIdentity = {
+    name: welcome.agent.name || fallback.name,
+    id: welcome.agent.id || fallback.id,
+    role: welcome.agent.role || fallback.role,
+    replica: welcome.agent.replica ?? 0,
+  };
+  let attachTracing: Awaited<ReturnType<typeof maybeExportTraces>>;
+  let logger: Logger;
+  try {
+    [attachTracing, logger] = await Promise.all([loads.tracing, makeLogger(identity), loads.span]).then(([t, l]) => [t, l] as const);
+  } catch (err) {
+    await channel.close(0);
+    throw err;
+  }
+  const init: AgentInit = { ...base, identity, restoredState: welcome.checkpoint, settings: welcome.settings, logger, transport: channel };
+  const agent = new Agent(init);
   attachTracing?.(agent);
-  const mod = await metricsModule;
+  shake.attach(agent); // the messages that arrived since welcome, then the live stream
+  const mod = await loads.metrics?.catch((err: Error) => err);
   if (mod instanceof Error) agent.logger.warn({ err: mod.message }, 'cannot load @opentelemetry/sdk-metrics: the agent\'s metrics are not sent to the supervisor');
-  else if (mod && channel) {
-    const transport = channel;
-    const shutdown = mod.installMeterProvider({ send: (m) => transport.send(m), intervalMs: metricsIntervalMs, maxLineBytes, logger: agent.logger });
+  else if (mod) {
+    const shutdown = mod.installMeterProvider({ send: (m) => channel.send(m), intervalMs: metricsIntervalMs, maxLineBytes: welcome.settings.max_line_bytes, logger: agent.logger });
     if (shutdown) agent.beforeClose(shutdown);
     else agent.logger.info('a global meter provider is already registered: the agent\'s metrics are not sent to the supervisor');
   }
   return agent;
 }
 
-function handshake(
-  fd: number,
-  capabilities: readonly string[],
-  timeoutMs: number,
-  create: (welcome: Welcome, transport: Channel) => Agent,
-): Promise<Agent> {
-  return new Promise((resolve, reject) => {
-    let agent: Agent | undefined;
-    let early = 0;
-    const fail = (error: AgentSdkError): void => {
-      clearTimeout(timer);
-      void channel.close(0);
-      reject(error);
-    };
-    const onMessage = (message: IncomingMessage): void => {
-      if (agent) return agent.handleMessage(message);
-      if (message.type === 'ping') channel.send({ type: 'pong', id: message.id });
-      if (message.type !== 'welcome') return;
-      clearTimeout(timer);
-      agent = create(message, channel);
-      for (let i = 0; i < early; i++) agent.handleMalformed('before_welcome');
-      resolve(agent);
-    };
-    let channel: Channel;
-    try {
-      channel = Channel.fromFd(fd, {
-        onMessage,
-        onMalformed: (reason) => (agent ? agent.handleMalformed(reason) : early++),
-        onClose: () => (agent ? agent.handleClose() : fail(new AgentSdkError('CHANNEL_CLOSED', `The supervisor closed the protocol channel (fd ${fd}) before sending welcome.`))),
-      });
-    } catch (cause) {
-      reject(new AgentSdkError('INVALID_FD', `Cannot open the protocol channel on fd ${fd}: ${(cause as Error).message}. Is the agent started by the supervisor?`, { cause }));
-      return;
-    }
-    const timer = setTimeout(
-      () => fail(new AgentSdkError('WELCOME_TIMEOUT', `No welcome from the supervisor within ${timeoutMs} ms on fd ${fd}. Check that the supervisor speaks protocol ${PROTOCOL_VERSION}.`)),
-      timeoutMs,
-    );
-    channel.send({ type: 'hello', protocol: PROTOCOL_VERSION, pid: process.pid, sdk: { name: SDK_NAME, version: SDK_VERSION }, capabilities: [...capabilities] });
-  });
+/**
+ * Whether the application registered a global OpenTelemetry meter provider, without
+ * loading @opentelemetry/api when nothing has: the API keeps its registrations on
+ * globalThis under this symbol, so when the symbol is absent no provider can be
+ * registered; when it is present, the API (already loaded) answers.
+ */
+async function meterProviderRegistered(): Promise<boolean> {
+  if ((globalThis as Record<symbol, unknown>)[Symbol.for('opentelemetry.js.api.1')] === undefined) return false;
+  const { metrics } = await import('@opentelemetry/api');
+  return metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider';
 }
 
 function positive(option: string, value: number | undefined, fallback: number): number {

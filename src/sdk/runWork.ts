@@ -4,7 +4,7 @@ import type { AgentMessageInput } from '../protocol/messages.js';
 import { JsonText } from './encode.js';
 import type { Logger } from './logger.js';
 import type { TaskAbort } from './TaskAbort.js';
-import { withTaskSpan, type TraceIds } from './tracing.js';
+import { withTaskSpan, type TraceIds } from './lazyTracing.js';
 
 /** What a task handler (or a `track()` function) receives besides the task itself. */
 export interface TaskContext {

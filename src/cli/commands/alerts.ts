@@ -3,6 +3,7 @@ import type { AlertDecision } from '../../controller/DecisionStore.js';
 import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
 import { dim, green, red, table, yellow } from '../format.js';
+import { httpRequest, type HttpAnswer } from '../httpRequest.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 
 export interface AlertsFlags extends StateDirFlags {
@@ -19,7 +20,7 @@ const colorResult = (r: string): string => (r === 'acted' ? green(r) : r === 'fa
 export async function alertsCommand(flags: AlertsFlags): Promise<number> {
   const limit = flags.limit ?? '20';
   if (!/^[0-9]{1,5}$/.test(limit) || Number(limit) < 1) throw new CliError(`Expected --limit to be a whole number from 1, got \`${limit}\``, EXIT.USAGE);
-  const decisions = flags.url ? await fromController(flags.url, flags.tokenFile, limit) : (await ApiClient.fromStateDir(resolveStateDir(flags)).call<{ decisions: AlertDecision[] }>('GET', `/api/v1/alerts/decisions?limit=${limit}`)).decisions;
+  const decisions = flags.url ? await fromController(flags.url, flags.tokenFile, limit) : (await ApiClient.fromStateDir(await resolveStateDir(flags)).call<{ decisions: AlertDecision[] }>('GET', `/api/v1/alerts/decisions?limit=${limit}`)).decisions;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(decisions, null, 2)}\n`);
     return EXIT.OK;
@@ -49,13 +50,18 @@ async function fromController(url: string, tokenFile: string | undefined, limit:
   } catch (err) {
     throw new CliError(`Cannot read --token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.USAGE);
   }
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await fetch(`${url.replace(/\/+$/, '')}/api/v1/alerts/decisions?limit=${limit}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    res = await httpRequest(`${url.replace(/\/+$/, '')}/api/v1/alerts/decisions?limit=${limit}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new CliError(`Cannot reach the recovery controller at ${url}: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}. Is \`background controller\` running?`, EXIT.NOT_RUNNING);
+    throw new CliError(`Cannot reach the recovery controller at ${url}: ${(err as { code?: string }).code ?? (err as Error).message}. Is \`background controller\` running?`, EXIT.NOT_RUNNING);
   }
-  const body = (await res.json().catch(() => ({}))) as { decisions?: AlertDecision[]; reason?: string; error?: string };
-  if (!res.ok || !body.decisions) throw new CliError(`The recovery controller answered ${res.status}: ${body.reason ?? body.error ?? 'no decisions'}`, EXIT.FAILED);
+  let body: { decisions?: AlertDecision[]; reason?: string; error?: string };
+  try {
+    body = (JSON.parse(res.text) as typeof body | null) ?? {};
+  } catch {
+    body = {};
+  }
+  if (res.status < 200 || res.status > 299 || !body.decisions) throw new CliError(`The recovery controller answered ${res.status}: ${body.reason ?? body.error ?? 'no decisions'}`, EXIT.FAILED);
   return body.decisions;
 }

@@ -86,7 +86,7 @@ export function renderHealth(r: HealthReportJson, color: boolean, now = Date.now
  * @throws CliError (exit 64) for an unknown agent, (exit 3) when no supervisor answers.
  */
 export async function healthCommand(flags: StateDirFlags & { json?: boolean; agent?: string }): Promise<number> {
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const query = flags.agent ? `?agent=${encodeURIComponent(flags.agent)}` : '';
   const res = await client.request<HealthReportJson & { error?: string; reason?: string }>('GET', `/api/v1/health${query}`);
   if (res.status === 404 && res.body.error === 'unknown_agent') {

@@ -32,7 +32,7 @@ export async function logsCommand(agent: string | undefined, flags: LogsFlags): 
   }
   if (flags.correlationId) q.traceId = flags.correlationId;
   if (flags.task) q.taskId = flags.task;
-  const dir = resolveStateDir(flags).logDir;
+  const dir = (await resolveStateDir(flags)).logDir;
   const names = agent ? [agent] : undefined;
   const files = listLogFiles(dir, names);
   if (agent && files.length === 0 && !flags.follow) {

@@ -19,7 +19,7 @@ const sec = (s: number | null) => (s === null ? '-' : s < 10 ? `${s.toFixed(2)}s
 export async function metricsCommand(flags: StateDirFlags & { json?: boolean; window?: string; llm?: boolean }): Promise<number> {
   const window = flags.window ?? (flags.llm ? '7d' : '15m');
   if (!/^\d+(\.\d+)?[smhd]$/.test(window) || parseSince(window) === undefined) throw new CliError(`--window: expected a duration like 15m, 1h or 1d, got ${JSON.stringify(window)}`, EXIT.USAGE);
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   if (flags.llm) return llmReportCommand(client, window, flags.json === true);
   const body = await client.call<StatsBody>('GET', `/api/v1/stats?window=${encodeURIComponent(window)}`);
   if (flags.json) {

@@ -33,7 +33,7 @@ export function parseInterval(raw: string | undefined): number {
  */
 export async function monitorCommand(flags: MonitorFlags): Promise<number> {
   const intervalMs = parseInterval(flags.interval);
-  const dir = resolveStateDir(flags);
+  const dir = await resolveStateDir(flags);
   const poller = new Poller({ stateDir: dir });
   const first = await poller.poll();
   if (!first.connected) {

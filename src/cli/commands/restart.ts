@@ -12,7 +12,7 @@ interface RestartAnswer {
 const RUN_END_WAIT_MS = 5 * 60_000;
 
 export async function restartCommand(agent: string, flags: StateDirFlags): Promise<number> {
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   if (process.stderr.isTTY) process.stderr.write(`Restarting ${agent}…\n`);
   const r = await client.call<RestartAnswer>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/restart?wait=1`, {}, RUN_END_WAIT_MS);
   if (r.runs) {
@@ -34,7 +34,7 @@ export function perTaskSummary(agent: string, runs: NonNullable<RestartAnswer['r
 }
 
 export async function resetCommand(agent: string, flags: StateDirFlags): Promise<number> {
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const r = await client.call<{ replicas: string[] }>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/reset`, {});
   process.stdout.write(`Circuit breaker closed for ${r.replicas.join(', ')}; failed or circuit-open replicas are starting\n`);
   return EXIT.OK;

@@ -6,7 +6,7 @@ import { requireAgents } from '../../config/requireAgents.js';
 import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js';
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
 import { CliError, EXIT } from '../CliError.js';
-import { runSupervisor } from '../runSupervisor.js';
+import { httpRequest } from '../httpRequest.js';
 
 export interface StartFlags {
   config?: string;
@@ -37,7 +37,11 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   const dir = new StateDir(config.background.state_dir);
   const owner = new SupervisorLock(dir.lockFile).owner();
   if (owner) throw new CliError(`A supervisor is already running for ${dir.root} (pid ${owner}). Stop it with "agentic-scrum-setup background stop --state-dir ${dir.root}" or choose another --state-dir.`, EXIT.USAGE);
-  if (flags.foreground) return runSupervisor(config, { console: true, daemonOut: flags.daemonOut });
+  if (flags.foreground) {
+    // Only the supervisor itself loads its runtime (fastify, OTel, SQLite…); the parent that daemonizes just spawns it.
+    const { runSupervisor } = await import('../runSupervisor.js');
+    return runSupervisor(config, { console: true, daemonOut: flags.daemonOut });
+  }
   return daemonize(flags, dir, Number(flags.readyTimeout ?? 30) * 1000);
 }
 
@@ -65,7 +69,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
     }
     const ep = readJson<Endpoint>(dir.endpointFile);
     if (ep && ep.pid === child.pid) {
-      const ok = await fetch(`${ep.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      const ok = await httpRequest(`${ep.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status >= 200 && r.status < 300, () => false);
       if (ok) {
         if (tty) process.stderr.write(' ready\n');
         process.stdout.write(`Supervisor running (pid ${ep.pid})\n  endpoint:  ${ep.url}  (metrics: ${ep.url}/metrics)\n  state dir: ${dir.root}\n  logs:      ${dir.logDir}\nCheck it with: agentic-scrum-setup background status --state-dir ${dir.root}\n`);

@@ -25,7 +25,7 @@ export function colorState(a: AgentStatus): string {
 }
 
 export async function statusCommand(flags: StateDirFlags & { json?: boolean }): Promise<number> {
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const body = await client.call<StatusBody>('GET', '/api/v1/status');
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);

@@ -5,7 +5,7 @@ import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 
 /** Graceful stop: the supervisor stops every agent group (SIGTERM, then SIGKILL), then exits. */
 export async function stopCommand(flags: StateDirFlags & { timeout?: string }): Promise<number> {
-  const dir = resolveStateDir(flags);
+  const dir = await resolveStateDir(flags);
   const client = ApiClient.fromStateDir(dir);
   await client.call('POST', '/api/v1/shutdown', {});
   const pid = client.endpoint.pid;

@@ -27,7 +27,7 @@ export async function submitCommand(role: string, flags: SubmitFlags): Promise<n
     priority = Number(flags.priority);
     if (!Number.isInteger(priority) || priority < 1 || priority > 10) throw new CliError(`--priority: expected an integer from 1 to 10, got ${JSON.stringify(flags.priority)}`, EXIT.USAGE);
   }
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const { task } = await client.call<{ task: Task }>('POST', '/api/v1/tasks', { role, title: flags.title, prompt: flags.prompt, payload, priority, id: flags.id });
   if (flags.json) process.stdout.write(`${JSON.stringify(task, null, 2)}\n`);
   else process.stdout.write(`Submitted ${task.id} to ${task.role} (priority ${task.priority})\n  correlation id: ${task.correlation_id}\n  follow it: agentic-scrum-setup background logs --correlation-id ${task.correlation_id}\n`);

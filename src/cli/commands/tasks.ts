@@ -20,7 +20,7 @@ export function triesCell(t: TaskWithHistory): string {
 }
 
 export async function tasksCommand(flags: StateDirFlags & { status?: string; role?: string; limit?: string; json?: boolean }): Promise<number> {
-  const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const q = new URLSearchParams();
   if (flags.status) q.set('status', flags.status);
   if (flags.role) q.set('role', flags.role);

@@ -1,6 +1,7 @@
 import type { StateDir } from '../../supervisor/StateDir.js';
 import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
+import { failureCause, httpRequest, type HttpAnswer } from '../httpRequest.js';
 
 /** How long one API call may take before the supervisor counts as unreachable (ms). */
 export const CALL_TIMEOUT_MS = 2500;
@@ -29,19 +30,18 @@ export class MonitorClient {
 
   /** Any HTTP answer; a network failure or timeout throws CliError (exit 3). */
   async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer<T>> {
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(`${this.url}${path}`, {
+      res = await httpRequest(`${this.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new CliError(`Cannot reach the supervisor at ${this.url}: ${cause}. It may have stopped or crashed; start it with: agentic-scrum-setup background start --config <file>`, EXIT.NOT_RUNNING);
+      throw new CliError(`Cannot reach the supervisor at ${this.url}: ${failureCause(err)}. It may have stopped or crashed; start it with: agentic-scrum-setup background start --config <file>`, EXIT.NOT_RUNNING);
     }
-    const text = await res.text().catch(() => '');
+    const { text } = res;
     try {
       return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
     } catch {
