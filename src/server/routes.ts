@@ -6,6 +6,7 @@ import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
+import { registerEventRoutes } from './eventRoutes.js';
 import { routeAuth } from './routeAuth.js';
 
 const TASK_ID = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
@@ -136,6 +137,8 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
       queue: { pending: stats.totalPending, in_progress: [...stats.inProgress.values()].reduce((a, b) => a + b, 0), by_role: Object.fromEntries([...stats.depth].map(([role, bands]) => [role, Object.fromEntries(bands)])) },
     };
   });
+
+  registerEventRoutes(app, sup);
 
   app.post('/api/v1/shutdown', routeAuth('api'), async (_req, reply) => {
     setImmediate(onShutdown);

@@ -195,6 +195,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.pumpTimer.unref();
     void this.sampleResources();
     this.ready = true;
+    this.events.record(null, 'supervisor', { message: `started (pid ${process.pid})`, pid: process.pid });
     this.emit('started');
     this.log.info({ agents: this.bg.agents.length, replicas: this.replicas.length, per_task: this.perTask.length }, 'supervisor started');
   }
@@ -212,7 +213,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
     this.writePidFile();
     this.warnings.flush();
-    if (this.db) this.queue.flushDeferred();
+    if (this.db) {
+      this.events.record(null, 'supervisor', { message: `stopped (${reason})`, pid: process.pid });
+      this.queue.flushDeferred();
+    }
     this.disk.close();
     this.db?.close();
     this.db = undefined;
