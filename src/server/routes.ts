@@ -3,6 +3,7 @@ import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Ta
 import type { ExitCause } from '../recovery/RestartPolicy.js';
 import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
+import { fleetCounts } from '../supervisor/fleetCounts.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
@@ -134,6 +135,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     return {
       supervisor: { pid: process.pid, started_at: new Date(sup.startedAt).toISOString(), version, state_dir: sup.stateDirRoot },
       agents: agentStatuses(sup),
+      fleet: fleetCounts(sup),
       queue: { pending: stats.totalPending, in_progress: [...stats.inProgress.values()].reduce((a, b) => a + b, 0), by_role: Object.fromEntries([...stats.depth].map(([role, bands]) => [role, Object.fromEntries(bands)])) },
     };
   });
