@@ -36,7 +36,7 @@ describe('status, health, metrics, the monitor and /metrics count the same fleet
       const { agents } = (await sup.api<{ agents: { replica: string; state: string; concurrency?: { running: number } }[] }>('GET', '/api/v1/status')).body;
       const by = new Map(agents.map((a) => [a.replica, a]));
       return by.get('crasher-0')?.state === 'circuit_open' && by.get('w-0')?.state === 'running' && by.get('w-1')?.state === 'running' && by.get('p')?.concurrency?.running === 1;
-    }, 30_000);
+    }, 50_000);
   });
 
   afterAll(() => cleanup(sup));
@@ -63,7 +63,7 @@ describe('status, health, metrics, the monitor and /metrics count the same fleet
       slots: { configured: sum('agentic_slots_configured'), busy: sum('agentic_slots_busy') },
     }).toEqual(EXPECTED);
     expect(p.value('agentic_agent_circuit_state', { agent: 'crasher', role: 'crasher', replica: '0' })).toBe(2);
-  });
+  }, 180_000); // five CLI starts: slow on a loaded machine
 
   it('prints the same sentence and the same replica names in every human surface', async () => {
     const status = await sup.cli(['background', 'status']);
@@ -81,5 +81,5 @@ describe('status, health, metrics, the monitor and /metrics count the same fleet
     const monitor = await sup.cli(['background', 'monitor', '--once', '--plain']);
     expect(monitor.stdout).toContain('Active Agents: 2/3 (replicas 2/3, slots 1/2 busy)');
     for (const name of ['w-0', 'w-1', 'crasher-0']) expect(monitor.stdout).toMatch(new RegExp(`^${name}\\s`, 'm'));
-  });
+  }, 180_000);
 });

@@ -70,7 +70,7 @@ describe('the event log behind the monitor\'s "Recent events"', () => {
     await waitFor('the monitor to quit', () => term?.exitStatus() !== undefined);
     term.kill();
     term = undefined;
-  });
+  }, 120_000);
 
   it('keeps the history across a supervisor restart: the next monitor shows the stop and both starts', async () => {
     expect(await sup.stop()).toBe(0);
@@ -82,5 +82,5 @@ describe('the event log behind the monitor\'s "Recent events"', () => {
     expect(recent).toMatch(/supervisor started \(pid \d+\)/);
     expect(recent).toMatch(/supervisor stopped \(received SIGTERM\)/);
     expect(recent).toMatch(/w-0 exited \(received SIGTERM\)/);
-  });
+  }, 120_000);
 });
