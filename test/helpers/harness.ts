@@ -79,7 +79,7 @@ async function launch(dir: string, file: string, stateDir: string, opts: { env?:
   const endpoint = await waitFor('the supervisor endpoint', () => {
     if (proc.exitCode !== null) throw new Error(`supervisor exited with ${proc.exitCode}: ${out}`);
     return JSON.parse(readFileSync(path.join(stateDir, 'endpoint.json'), 'utf8')) as { url: string };
-  });
+  }, 60_000); // a bound, not a wait: a start takes 1-3 s, 20 s and more at a load average of 25
   const token = readFileSync(path.join(stateDir, 'api.token'), 'utf8').trim();
   const sup: RunningSupervisor = {
     dir, stateDir, proc, url: endpoint.url, token,
