@@ -49,9 +49,9 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('-f, --follow', 'keep streaming new lines, like tail -f')
     .option('--since <duration>', 'only lines newer than this (10m, 2h, 1d, or an ISO date)')
     .option('--level <level>', 'minimum level: trace|debug|info|warn|error|fatal')
-    .option('--correlation-id <id>', 'one task\'s whole story across the supervisor and the agent (its trace id)')
+    .option('--correlation-id <id>', 'one task\'s whole story across the supervisor and the agent (its trace id, or the 8 characters log lines print)')
     .option('--task <id>', 'lines about one task')
-    .option('-n, --lines <n>', 'only the last n lines (default: all; 20 with --follow)')
+    .option('-n, --lines <n>', 'only the last n lines (default: 100; 20 with --follow)')
     .option('--json', 'raw JSON lines')
     .action(lazyAction(() => import('./commands/logs.js'), 'logsCommand'));
 

@@ -3,6 +3,7 @@ import { FindingLedger } from './FindingLedger.js';
 import type { HealthCheckerEvents, HealthCheckerSource } from './HealthCheckerOptions.js';
 import { logFindings, type HealthLogger } from './logFindings.js';
 import type { SystemResources } from './systemResources.js';
+import { fleetLine } from '../supervisor/fleetCounts.js';
 import { capacityOf, systemVerdict } from './systemVerdict.js';
 import type { Target } from './Target.js';
 import type { UnhealthyRestarter } from './UnhealthyRestarter.js';
@@ -27,7 +28,7 @@ export interface VerdictBookOptions {
 export class VerdictBook {
   private readonly ledger = new FindingLedger();
   private health = new Map<string, TargetHealth>();
-  private sys: SystemSnapshot = { verdict: 'healthy', agents: { configured: 0, up: 0, down: [] }, replicas: { configured: 0, up: 0 }, capacity: {}, findings: [], resources: undefined, checked_at: 0 };
+  private sys: SystemSnapshot = { verdict: 'healthy', agents: { configured: 0, up: 0, down: [] }, replicas: { configured: 0, up: 0 }, slots: { configured: 0, busy: 0 }, capacity: {}, findings: [], resources: undefined, checked_at: 0 };
 
   constructor(private readonly o: VerdictBookOptions) {}
 
@@ -76,7 +77,7 @@ export class VerdictBook {
     const previous = this.sys.verdict;
     this.sys = { ...sys, findings: change.current, resources: this.sys.resources, checked_at: now };
     if (sys.verdict !== previous) {
-      logger?.[sys.verdict === 'healthy' ? 'info' : 'warn']({ verdict: sys.verdict, previous }, `system health ${previous} → ${sys.verdict}: ${sys.agents.up}/${sys.agents.configured} agents up`);
+      logger?.[sys.verdict === 'healthy' ? 'info' : 'warn']({ verdict: sys.verdict, previous }, `system health ${previous} → ${sys.verdict}: ${fleetLine(sys)}`);
       emit('system', { verdict: sys.verdict, previous, health: this.sys });
     }
   }

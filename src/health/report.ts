@@ -1,3 +1,4 @@
+import type { FleetCounts } from '../supervisor/fleetCounts.js';
 import type { DetectedFinding } from './FindingLedger.js';
 import type { HealthChecker } from './HealthChecker.js';
 import type { SystemResourcesReport } from './systemResources.js';
@@ -36,8 +37,9 @@ export interface HealthReportJson {
   checked_at: string | null;
   system: {
     verdict: Verdict;
-    agents: { configured: number; up: number; down: string[] };
-    replicas: { configured: number; up: number };
+    agents: FleetCounts['agents'];
+    replicas: FleetCounts['replicas'];
+    slots: FleetCounts['slots'];
     capacity: Record<string, RoleCapacity>;
     findings: FindingJson[];
     resources: SystemResourcesReport | null;
@@ -78,7 +80,7 @@ export function healthReport(checker: HealthChecker, src: HealthSource, agent?: 
     verdict: agent === undefined ? sys.verdict : selected.reduce<Verdict>((v, a) => worst(v, a.verdict), 'healthy'),
     checked_at: sys.checked_at ? iso(sys.checked_at) : null,
     system: {
-      verdict: sys.verdict, agents: sys.agents, replicas: sys.replicas, capacity: sys.capacity,
+      verdict: sys.verdict, agents: sys.agents, replicas: sys.replicas, slots: sys.slots, capacity: sys.capacity,
       findings: sys.findings.map(findingJson), resources: sys.resources ?? null,
     },
     agents: selected,

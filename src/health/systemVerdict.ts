@@ -1,3 +1,4 @@
+import { fleetCounts, isReplicaUp, type FleetCounts } from '../supervisor/fleetCounts.js';
 import type { HealthSource } from './Target.js';
 import { worst, type Finding, type Verdict } from './types.js';
 
@@ -14,34 +15,30 @@ export interface RoleCapacity {
 
 export interface SystemHealth {
   verdict: Verdict;
-  /** Agents (config entries) with at least one process up or able to start one. */
-  agents: { configured: number; up: number; down: string[] };
-  /** Service replicas configured and running. */
-  replicas: { configured: number; up: number };
+  /** Agents (config entries) with at least one process up or able to start one (fleetCounts). */
+  agents: FleetCounts['agents'];
+  /** Service replicas configured and up (starting or running). */
+  replicas: FleetCounts['replicas'];
+  /** per_task slots configured (max_concurrent) and busy (a run holds them). */
+  slots: FleetCounts['slots'];
   capacity: Record<string, RoleCapacity>;
   findings: Finding[];
 }
-
-const UP = new Set(['starting', 'running']);
 
 /**
  * Counts capacity by role. `verdictOf(id)` is a target's current verdict; an
  * unhealthy replica is up but not healthy capacity.
  */
-export function capacityOf(src: HealthSource, verdictOf: (id: string) => Verdict | undefined): { capacity: Record<string, RoleCapacity>; agents: SystemHealth['agents']; replicas: SystemHealth['replicas'] } {
+export function capacityOf(src: HealthSource, verdictOf: (id: string) => Verdict | undefined): { capacity: Record<string, RoleCapacity> } & FleetCounts {
   const capacity: Record<string, RoleCapacity> = {};
   const role = (r: string) => (capacity[r] ??= { configured: 0, up: 0, healthy: 0, busy: 0 });
-  const agentUp = new Map<string, boolean>();
-  const replicas = { configured: 0, up: 0 };
   for (const r of src.replicas) {
     const c = role(r.role);
-    const up = UP.has(r.state.kind);
+    const up = isReplicaUp(r.state.kind);
     c.configured++;
-    replicas.configured++;
-    if (up) { c.up++; replicas.up++; }
+    if (up) c.up++;
     if (up && verdictOf(r.slot) !== 'unhealthy') c.healthy++;
     if (r.task) c.busy++;
-    agentUp.set(r.config.name, (agentUp.get(r.config.name) ?? false) || up);
   }
   for (const p of src.perTask) {
     const c = role(p.role);
@@ -51,10 +48,8 @@ export function capacityOf(src: HealthSource, verdictOf: (id: string) => Verdict
     c.up += p.stopping ? 0 : slots;
     c.healthy += p.stopping ? 0 : slots - unhealthy;
     c.busy += p.runs.size;
-    agentUp.set(p.config.name, !p.stopping);
   }
-  const down = [...agentUp].filter(([, up]) => !up).map(([n]) => n);
-  return { capacity, agents: { configured: agentUp.size, up: agentUp.size - down.length, down }, replicas };
+  return { capacity, ...fleetCounts(src) };
 }
 
 /**
@@ -89,5 +84,5 @@ export function systemVerdict(
   let verdict: Verdict = 'healthy';
   for (const f of findings) verdict = worst(verdict, f.severity);
   if (agentVerdicts.some((v) => v !== 'healthy')) verdict = worst(verdict, 'degraded');
-  return { verdict, agents: cap.agents, replicas: cap.replicas, capacity: cap.capacity, findings };
+  return { verdict, agents: cap.agents, replicas: cap.replicas, slots: cap.slots, capacity: cap.capacity, findings };
 }

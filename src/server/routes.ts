@@ -3,9 +3,11 @@ import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Ta
 import type { ExitCause } from '../recovery/RestartPolicy.js';
 import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
+import { fleetCounts } from '../supervisor/fleetCounts.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
+import { registerEventRoutes } from './eventRoutes.js';
 import { routeAuth } from './routeAuth.js';
 
 const TASK_ID = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
@@ -133,9 +135,12 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     return {
       supervisor: { pid: process.pid, started_at: new Date(sup.startedAt).toISOString(), version, state_dir: sup.stateDirRoot },
       agents: agentStatuses(sup),
+      fleet: fleetCounts(sup),
       queue: { pending: stats.totalPending, in_progress: [...stats.inProgress.values()].reduce((a, b) => a + b, 0), by_role: Object.fromEntries([...stats.depth].map(([role, bands]) => [role, Object.fromEntries(bands)])) },
     };
   });
+
+  registerEventRoutes(app, sup);
 
   app.post('/api/v1/shutdown', routeAuth('api'), async (_req, reply) => {
     setImmediate(onShutdown);

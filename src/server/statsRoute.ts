@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { parseSince } from '../telemetry/logFilter.js';
+import { fleetCounts } from '../supervisor/fleetCounts.js';
 import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
@@ -38,6 +39,7 @@ export function registerStatsRoute(app: FastifyInstance, sup: Supervisor): void 
     return {
       window_seconds: Math.round((now - since) / 1000),
       roles: sup.queue.performance(since, now),
+      fleet: fleetCounts(sup),
       agents: agents.map((a) => ({ agent: a.agent, replica: a.replica, state: a.state, cpu_percent: a.cpu_percent, rss_bytes: a.rss_bytes, restarts: a.restarts, restarts_by_reason: a.restarts_by_reason })),
       system: {
         agents_cpu_percent: agents.reduce((s, a) => s + (a.cpu_percent ?? 0), 0),

@@ -59,6 +59,8 @@ export class Replica extends EventEmitter<Events> {
   readonly session = new AgentSession();
   lastOutputAt: number | undefined;
   task: CurrentTask | undefined;
+  /** When this replica was last handed a task (undefined: never); the dispatcher prefers the least recently used. */
+  lastAssignedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pendingCause: ExitCause | undefined;
   /** Ids this process may still report on: tasks assigned to it and work it announced (`task.started` with `name`). */
@@ -187,6 +189,7 @@ export class Replica extends EventEmitter<Events> {
       this.task = undefined;
       return false;
     }
+    this.lastAssignedAt = now;
     return true;
   }
 

@@ -26,6 +26,7 @@ import { PromptFiles } from './promptFiles.js';
 import { recoverInProgress, type TaskOutputReader } from './recoverInProgress.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
+import { leastRecentlyUsed } from './leastRecentlyUsed.js';
 import { RepeatedWarnings } from './RepeatedWarnings.js';
 import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
@@ -217,6 +218,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.pumpTimer.unref();
     void this.sampleResources();
     this.ready = true;
+    this.events.record(null, 'supervisor', { message: `started (pid ${process.pid})`, pid: process.pid });
     this.emit('started');
     this.log.info({ agents: this.bg.agents.length, replicas: this.replicas.length, per_task: this.perTask.length }, 'supervisor started');
   }
@@ -234,7 +236,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
     this.writePidFile();
     this.warnings.flush();
-    if (this.db) this.queue.flushDeferred();
+    if (this.db) {
+      this.events.record(null, 'supervisor', { message: `stopped (${reason})`, pid: process.pid });
+      this.queue.flushDeferred();
+    }
     this.disk.close();
     this.db?.close();
     this.db = undefined;
@@ -337,7 +342,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Hands pending tasks to idle service replicas and free per_task slots. Asks
+   * Hands pending tasks to idle service replicas (least recently used first) and free per_task slots. Asks
    * the queue once per role whether anything is pending before leasing (the
    * once-a-second tick would otherwise run a write transaction per idle replica).
    * While the disk refuses the lease, tasks stay pending (the next tick tries again).
@@ -358,7 +363,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (p === undefined) pending.set(role, (p = this.queue.hasPending(role)));
       return p;
     };
-    for (const r of this.replicas) {
+    // Least recently used first, so the idle replicas of a role take turns (qaa-0 and qaa-1
+    // both work) rather than the first in config order taking every task.
+    for (const r of leastRecentlyUsed(this.replicas)) {
       if (!r.isIdle || r.state.kind !== 'running' || !hasPending(r.role)) continue;
       const task = this.queue.take(r.role, r.slot, { agent: r.config.name, replica: String(r.index) });
       if (task) this.assign(r, task);

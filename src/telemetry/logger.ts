@@ -19,8 +19,11 @@ export interface ConsoleSink {
  * emits EPIPE; either drops the line (counted) instead of reaching the caller.
  */
 export function createConsoleSink(): ConsoleSink {
-  const tty = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  const out = tty ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component' }) : process.stdout;
+  // A terminal gets readable text, one line per event (NO_COLOR or TERM=dumb only drop the
+  // colours); a pipe or a file gets the JSON lines.
+  const tty = Boolean(process.stdout.isTTY);
+  const color = tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  const out = tty ? pretty({ colorize: color, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component' }) : process.stdout;
   out.on('error', () => undefined);
   let on = true;
   let dropped = 0;
@@ -45,7 +48,7 @@ export function createConsoleSink(): ConsoleSink {
 
 /**
  * The supervisor's logger: JSON into the log store's `supervisor` stream, plus
- * the console: pretty on a TTY, JSON otherwise. Every line about an agent or task
+ * the console: one readable line per event on a TTY (coloured unless NO_COLOR), JSON otherwise. Every line about an agent or task
  * carries `agent`, `role`, `task_id` and `trace_id` (child loggers add them).
  * No destination throws or grows memory when the disk is full: the store drops
  * and counts, the console drops.

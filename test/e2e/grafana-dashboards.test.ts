@@ -12,7 +12,10 @@ import { startPrometheus, type RealPrometheus } from '../helpers/realPrometheus.
  * and returns data for the agents of this fleet.
  */
 
-const DS_UID = 'prometheus';
+/** Every query names the dashboard's datasource variable, never a uid of one installation. */
+const DS_UID = '${datasource}';
+/** The uid the provisioned Prometheus datasource has (grafana/provisioning). */
+const PROVISIONED_UID = 'prometheus';
 const dashboards = loadDashboards();
 const catalog = readFileSync(path.join(ROOT, 'docs/metrics.md'), 'utf8');
 const rules = readdirSync(path.join(ROOT, 'prometheus/rules')).filter((f) => f.endsWith('.yml')).map((f) => path.join(ROOT, 'prometheus/rules', f));
@@ -48,7 +51,18 @@ describe('dashboard JSON', () => {
     }
   });
 
-  it.each(dashboards)('$file: every panel, target, variable and annotation uses the "prometheus" datasource uid', ({ d }) => {
+  it.each(dashboards)('$file: imports cleanly: a datasource variable, __inputs and __requires, and no hard-coded datasource uid', ({ file, d }) => {
+    const vars = d.templating?.list ?? [];
+    expect(vars[0]).toMatchObject({ name: 'datasource', type: 'datasource', query: 'prometheus' });
+    expect(d.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
+    expect(d.__requires?.map((r) => `${r.type}:${r.id}`)).toEqual(expect.arrayContaining(['grafana:grafana', 'datasource:prometheus']));
+    const used = new Set(allPanels(d).map((p) => p.type).filter((t) => t !== 'row'));
+    for (const t of used) expect(d.__requires?.some((r) => r.type === 'panel' && r.id === t), `${file}: __requires lists panel ${t}`).toBe(true);
+    const text = readFileSync(path.join(ROOT, 'grafana/dashboards', file), 'utf8');
+    expect(text).not.toMatch(/"uid":\s*"prometheus"/);
+  });
+
+  it.each(dashboards)('$file: every panel, target, variable and annotation uses the ${datasource} variable', ({ d }) => {
     for (const p of allPanels(d).filter((x) => x.type !== 'row')) {
       expect(p.datasource?.uid, p.title).toBe(DS_UID);
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
@@ -56,6 +70,7 @@ describe('dashboard JSON', () => {
       expect(new Set(p.targets?.map((t) => t.refId)).size, p.title).toBe(p.targets?.length);
     }
     for (const v of d.templating?.list ?? []) if (v.type === 'query') expect(v.datasource?.uid, v.name).toBe(DS_UID);
+    expect(PROVISIONED_UID).not.toBe(DS_UID);
     for (const a of d.annotations?.list ?? []) if (a.expr) expect(a.datasource?.uid, a.name).toBe(DS_UID);
   });
 
@@ -73,11 +88,38 @@ describe('dashboard JSON', () => {
     expect(queriesOf(detail).filter((q) => q.expr.includes('$agent')).length).toBeGreaterThan(10);
   });
 
+  it.each(dashboards)('$file: every p50/p95 panel shows p99 too', ({ d }) => {
+    for (const p of allPanels(d)) {
+      const exprs = (p.targets ?? []).map((t) => t.expr ?? '');
+      if (!exprs.some((e) => e.includes('histogram_quantile(0.95'))) continue;
+      expect(exprs.some((e) => e.includes('histogram_quantile(0.99')), `${p.title} has no p99`).toBe(true);
+      expect(exprs.some((e) => e.includes('histogram_quantile(0.5')), `${p.title} has no p50`).toBe(true);
+    }
+  });
+
+  it('the overview names the unhealthy agent and why, links it to its detail dashboard, and counts stuck tasks', () => {
+    const overview = dashboards.find((x) => x.file === 'agents-overview.json')?.d as Dashboard;
+    const detail = dashboards.find((x) => x.file === 'agent-detail.json')?.d as Dashboard;
+    const table = allPanels(overview).find((p) => p.type === 'table' && (p.targets ?? []).some((t) => t.expr?.includes('agentic_agent_health_status')));
+    expect(table, 'a table of agents by health').toBeDefined();
+    expect(table?.targets?.[0]?.expr).toMatch(/max by \(instance, agent, check\)/);
+    const links = table?.fieldConfig?.defaults?.links ?? [];
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) {
+      expect(l.url).toContain(`/d/${detail.uid}/`);
+      for (const v of ['var-agent=${__data.fields.agent}', 'var-datasource=${datasource}', 'var-instance=${__data.fields.supervisor}', '${__url_time_range}']) expect(l.url).toContain(v);
+    }
+    // the link's variables are the detail dashboard's
+    for (const v of ['agent', 'instance', 'datasource']) expect(detail.templating?.list.map((x) => x.name)).toContain(v);
+    const stuck = allPanels(overview).find((p) => p.title === 'Stuck tasks');
+    expect(stuck?.targets?.[0]?.expr).toMatch(/check="task_progress"/);
+  });
+
   it('provisioning points Grafana at the prometheus uid, traces at jaeger, and loads the dashboard folder', () => {
     const ds = parse(readFileSync(path.join(ROOT, 'grafana/provisioning/datasources/agentic.yml'), 'utf8')) as { datasources: { uid: string; type: string; jsonData?: { exemplarTraceIdDestinations?: { datasourceUid: string }[] } }[] };
     const byUid = new Map(ds.datasources.map((x) => [x.uid, x]));
-    expect(byUid.get(DS_UID)?.type).toBe('prometheus');
-    for (const dest of byUid.get(DS_UID)?.jsonData?.exemplarTraceIdDestinations ?? []) expect(byUid.has(dest.datasourceUid)).toBe(true);
+    expect(byUid.get(PROVISIONED_UID)?.type).toBe('prometheus');
+    for (const dest of byUid.get(PROVISIONED_UID)?.jsonData?.exemplarTraceIdDestinations ?? []) expect(byUid.has(dest.datasourceUid)).toBe(true);
     expect(byUid.get('jaeger')?.type).toBe('jaeger');
     const prov = parse(readFileSync(path.join(ROOT, 'grafana/provisioning/dashboards/agentic.yml'), 'utf8')) as { providers: { type: string; options: { path: string } }[] };
     expect(prov.providers[0]?.type).toBe('file');
@@ -136,6 +178,7 @@ describe('dashboard queries on a real Prometheus scraping a real supervisor', ()
     let out: Record<string, string>[] = [{ ...BUILTINS }];
     for (const v of d.templating?.list ?? []) {
       const next: Record<string, string>[] = [];
+      if (v.type === 'datasource') continue; // names the datasource, read by no query
       for (const c of out) {
         if (v.includeAll) { next.push({ ...c, [v.name]: v.allValue ?? '.*' }); continue; }
         const m = /^label_values\((?:(.*),\s*)?([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(substitute(variableQuery(v), c).trim());
@@ -183,6 +226,33 @@ describe('dashboard queries on a real Prometheus scraping a real supervisor', ()
     const errors: string[] = [];
     for (const q of queriesOf(d)) errors.push(...(await problems(q, all)));
     expect(errors).toEqual([]);
+  });
+
+  it('the health table has a row per agent of the fleet, crashy among the unhealthy with its failing check', async () => {
+    const overview = dashboards.find((x) => x.file === 'agents-overview.json')?.d as Dashboard;
+    const table = allPanels(overview).find((p) => p.title === 'Which agent is unhealthy, and why');
+    const expr = substitute(table?.targets?.[0]?.expr ?? '', { ...BUILTINS, instance: '.*', role: '.*' });
+    const r = await prom.query(expr);
+    const rows = (r.data?.result ?? []) as unknown as { metric: Record<string, string>; value: [number, string] }[];
+    const agents = [...new Set(rows.map((x) => x.metric.agent))].sort();
+    expect(agents).toEqual(['crashy', 'deva_ts', 'garbler', 'worker']);
+    const crashy = rows.filter((x) => x.metric.agent === 'crashy');
+    expect(crashy.length).toBeGreaterThan(0);
+    for (const x of crashy) {
+      expect(Number(x.value[1])).toBeGreaterThan(0);
+      expect(['agent_response', 'resource_usage', 'task_progress', 'memory_leaks', 'connectivity']).toContain(x.metric.check);
+    }
+    for (const x of rows.filter((y) => Number(y.value[1]) === 0)) expect(x.metric.check).toBe('-');
+  });
+
+  it('capacity by role reads an idle, healthy per_task role as 100 %, not 0 %', async () => {
+    const overview = dashboards.find((x) => x.file === 'agents-overview.json')?.d as Dashboard;
+    const cap = allPanels(overview).find((p) => p.title === 'Capacity by role');
+    const r = await prom.query(substitute(cap?.targets?.[0]?.expr ?? '', { ...BUILTINS, instance: '.*', role: '.*' }));
+    const byRole = new Map(((r.data?.result ?? []) as unknown as { metric: { role: string }; value: [number, string] }[]).map((x) => [x.metric.role, Number(x.value[1])]));
+    expect(byRole.get('deva_ts')).toBe(1);
+    expect(byRole.get('worker')).toBe(1);
+    expect(byRole.get('crashy')).toBeLessThan(1);
   });
 
   it('the task- and run-duration heatmaps carry trace_id exemplars', async () => {

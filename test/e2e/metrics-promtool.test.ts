@@ -91,8 +91,11 @@ describe('/metrics of a real supervisor', () => {
     expect(p.value('agentic_llm_cost_usd_total', { agent: 'deva_ts', role: 'deva_ts' })).toBeCloseTo(0.0874512, 9);
     expect(p.value('agentic_llm_turns_total', { agent: 'deva_ts', role: 'deva_ts' })).toBe(4);
     expect(p.value('agentic_llm_tokens_total', { agent: 'deva_ts', role: 'deva_ts', type: 'cache_read' })).toBe(55_675);
-    expect(p.value('agentic_agents_configured', { role: 'sleeper' })).toBe(2);
-    expect(p.value('agentic_agents_configured', { role: 'deva_ts' })).toBe(2);
+    expect(p.value('agentic_agents_configured', { role: 'sleeper' })).toBe(1);
+    expect(p.value('agentic_replicas_configured', { role: 'sleeper' })).toBe(2);
+    expect(p.value('agentic_agents_configured', { role: 'deva_ts' })).toBe(1);
+    expect(p.value('agentic_slots_configured', { role: 'deva_ts' })).toBe(2);
+    expect(p.value('agentic_replicas_configured', { role: 'deva_ts' })).toBe(0);
     for (const replica of ['0', '1']) {
       const l = { agent: 'sleeper', role: 'sleeper', replica };
       expect(p.value('agentic_agent_up', l)).toBe(1);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ import { parse } from 'yaml';
 const promDir = fileURLToPath(new URL('../../prometheus/', import.meta.url));
 const alertingDoc = fileURLToPath(new URL('../../docs/alerting.md', import.meta.url));
 
+/** The runbook base the shipped rules use (prometheus/runbooks.mjs sets another). */
+const RUNBOOK_BASE = 'https://github.com/agentic-scrum/agentic-scrum-background/blob/main/docs/alerting.md';
 const SEVERITIES = new Set(['critical', 'warning', 'none']);
 const ACTIONS = new Set(['restart', 'page', 'none']);
 /** Alerts that fire by design at all times, so no silent case can exist. */
@@ -170,11 +173,37 @@ describe('Prometheus assets checked by promtool', () => {
       for (const key of ['summary', 'description']) {
         if (typeof annotations[key] !== 'string' || annotations[key] === '') problems.push(`${name}: no ${key}`);
       }
-      if (annotations.runbook_url !== `docs/alerting.md#${name.toLowerCase()}`) {
+      if (annotations.runbook_url !== `${RUNBOOK_BASE}#${name.toLowerCase()}`) {
         problems.push(`${name}: runbook_url ${String(annotations.runbook_url)}`);
       }
       if (!headings.has(name)) problems.push(`${name}: no "## ${name}" section in docs/alerting.md`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('runbook URLs are absolute, and prometheus/runbooks.mjs moves them to another base (the rules stay valid for promtool)', () => {
+    const script = join(promDir, 'runbooks.mjs');
+    const check = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    const tmp = mkdtempSync(join(tmpdir(), 'runbooks-'));
+    try {
+      cpSync(join(promDir, 'rules'), tmp, { recursive: true });
+      const base = 'https://wiki.example.org/ops/agentic-alerting';
+      const set = spawnSync(process.execPath, [script, '--base-url', base, '--rules-dir', tmp], { encoding: 'utf8' });
+      expect(set.status, set.stderr).toBe(0);
+      expect(set.stdout).toMatch(new RegExp(`^set ${alerts.length} runbook_url value\\(s\\)`));
+      const moved = readdirSync(tmp).flatMap((f) => (parse(readFileSync(join(tmp, f), 'utf8')) as { groups: { rules: { alert?: string; annotations?: Record<string, string> }[] }[] }).groups.flatMap((g) => g.rules.filter((r) => r.alert)));
+      expect(moved.map((r) => r.annotations?.runbook_url)).toEqual(moved.map((r) => `${base}#${String(r.alert).toLowerCase()}`));
+      expect(spawnSync(process.execPath, [script, '--check', '--rules-dir', tmp], { encoding: 'utf8' }).status).toBe(0);
+      const rules = promtool(['check', 'rules', ...readdirSync(tmp).map((f) => join(tmp, f))]);
+      expect(rules.status, rules.output).toBe(0);
+      // the shipped files are untouched by a run on a copy
+      expect(readFileSync(join(promDir, 'rules/agents.rules.yml'), 'utf8')).toContain(`${RUNBOOK_BASE}#agentdown`);
+      const relative = spawnSync(process.execPath, [script, '--base-url', 'docs/alerting.md', '--rules-dir', tmp], { encoding: 'utf8' });
+      expect(relative.status).toBe(2);
+      expect(relative.stderr).toMatch(/--base-url: expected an absolute http\(s\) URL/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

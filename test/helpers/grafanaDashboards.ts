@@ -4,9 +4,15 @@ import { ROOT } from './harness.js';
 
 /** The parts of Grafana's dashboard JSON the tests read. */
 export interface Target { refId?: string; expr?: string; datasource?: { type?: string; uid?: string }; exemplar?: boolean; format?: string }
-export interface Panel { id?: number; type: string; title: string; datasource?: { type?: string; uid?: string }; gridPos?: { x: number; y: number; w: number; h: number }; targets?: Target[]; panels?: Panel[] }
+export interface Panel {
+  id?: number; type: string; title: string; datasource?: { type?: string; uid?: string }; gridPos?: { x: number; y: number; w: number; h: number }; targets?: Target[]; panels?: Panel[];
+  fieldConfig?: { defaults?: { links?: { title: string; url: string }[] } };
+}
 export interface Variable { name: string; type: string; query?: string | { query: string }; includeAll?: boolean; allValue?: string; datasource?: { uid?: string } }
-export interface Dashboard { uid: string; title: string; schemaVersion: number; panels: Panel[]; templating?: { list: Variable[] }; annotations?: { list: { name: string; expr?: string; datasource?: { uid?: string } }[] } }
+export interface Dashboard {
+  uid: string; title: string; schemaVersion: number; panels: Panel[];
+  __inputs?: { name: string; type: string; pluginId: string }[];
+  __requires?: { type: string; id: string }[]; templating?: { list: Variable[] }; annotations?: { list: { name: string; expr?: string; datasource?: { uid?: string } }[] } }
 
 export const DASHBOARD_DIR = path.join(ROOT, 'grafana/dashboards');
 

@@ -44,11 +44,12 @@ describe('the demo (npm start)', () => {
     expect(agents.find((a) => a.agent === 'deva_ts')?.mode).toBe('per_task');
   });
 
-  it('gets stories completed by every role, the Python agent and the per_task claude included', async () => {
-    const done = await waitFor('a completed task for every role', async () => {
+  it('gets stories completed by every role and both qaa replicas, the Python agent and the per_task claude included', async () => {
+    const done = await waitFor('a completed task for every role and for qaa-0 and qaa-1', async () => {
       const tasks = (await api<{ tasks: Task[] }>('GET', '/api/v1/tasks?status=completed&limit=500')).tasks;
       const roles = new Set(tasks.map((t) => t.role));
-      return ['saa', 'deva_python', 'qaa', 'sma', 'deva_ts'].every((r) => roles.has(r)) ? tasks : undefined;
+      const replicas = new Set(tasks.map((t) => t.assigned_to));
+      return ['saa', 'deva_python', 'qaa', 'sma', 'deva_ts'].every((r) => roles.has(r)) && replicas.has('qaa-0') && replicas.has('qaa-1') ? tasks : undefined;
     }, 60_000, 500);
     const py = done.find((t) => t.role === 'deva_python');
     expect(py?.assigned_to).toBe('deva_python-0');

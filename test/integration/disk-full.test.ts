@@ -96,7 +96,7 @@ describe('a full disk degrades the supervisor, it does not kill it (real 20 MB t
     expect(duringText).toMatch(/^agentic_disk_writes_refused_total\{store="queue"\} [1-9]/m);
     const status = await s.cli(['background', 'status']);
     expect(status.code).toBe(0);
-    for (const row of [/^w +w +0 /m, /^w +w +1 /m, /^chatty +chatty +0 /m]) expect(status.stdout, status.stdout).toMatch(row);
+    for (const row of [/^w +w +w-0 /m, /^w +w +w-1 /m, /^chatty +chatty +chatty-0 /m]) expect(status.stdout, status.stdout).toMatch(row);
     const health = await waitFor('the disk in the health verdict', async () => {
       const h = (await s.api<{ system: { verdict: string; findings: Finding[] } }>('GET', '/api/v1/health')).body.system;
       return h.verdict === 'unhealthy' && h.findings.some((f) => f.kind === 'disk' && f.severity === 'unhealthy') ? h : undefined;

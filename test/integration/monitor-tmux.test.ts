@@ -43,13 +43,13 @@ describe('background monitor in tmux', () => {
 
   it('shows the header and a row per agent, follows a SIGKILLed agent through restarting back to running, restarts on r+y, survives a supervisor restart and quits on q', async () => {
     term = TmuxSession.start([process.execPath, CLI, 'background', 'monitor', '--state-dir', sup.stateDir], { cols: 100, rows: 32 });
-    let screen = await term.waitForScreen('the first frame', (s) => s.includes('Active Agents: 3/3'));
+    let screen = await term.waitForScreen('the first frame', (s) => s.includes('Active Agents: 2/2 (replicas 3/3)'));
     expect(screen).toContain('AgenticScrum Background Monitor');
     expect(screen).toMatch(/System Status: ● Healthy/);
     expect(screen).toMatch(/Queue Depth: 0 tasks/);
     expect(screen).toMatch(/Processing Rate: [\d.]+ tasks\/min/);
     expect(screen).toMatch(/AGENT\s+STATUS\s+CPU\s+RAM\s+RESTARTS\s+UPTIME\s+TASK/);
-    for (const name of ['worker-0', 'worker-1', 'tree']) expect(row(screen, name)).toMatch(/running/);
+    for (const name of ['worker-0', 'worker-1', 'tree-0']) expect(row(screen, name)).toMatch(/running/);
 
     // first SIGKILL: restarted at once
     process.kill(await pidOf('worker-1'), 'SIGKILL');
@@ -57,7 +57,7 @@ describe('background monitor in tmux', () => {
     // second SIGKILL within stable_uptime: backoff, counted down on screen, then running again
     process.kill(await pidOf('worker-1'), 'SIGKILL');
     screen = await term.waitForScreen('worker-1 restarting', (s) => /restarting in [1-3]s/.test(row(s, 'worker-1')));
-    expect(screen).toMatch(/Active Agents: 2\/3/);
+    expect(screen).toMatch(/Active Agents: 2\/2 \(replicas 2\/3\)/);
     screen = await term.waitForScreen('worker-1 running again', (s) => /running\s+\S+\s+\S+\s+2\s/.test(row(s, 'worker-1')));
     expect(screen).toMatch(/worker-1 exited \(crash: killed by SIGKILL\); restarting at \d\d:\d\d:\d\d/);
 
@@ -84,7 +84,7 @@ describe('background monitor in tmux', () => {
     await sup.stop();
     await term.waitForScreen('reconnecting', (s) => s.includes('System Status: ○ reconnecting…'));
     sup = await restartSupervisor(sup);
-    screen = await term.waitForScreen('reconnected', (s) => s.includes(`supervisor pid ${sup.proc.pid}`) && s.includes('Active Agents: 3/3'));
+    screen = await term.waitForScreen('reconnected', (s) => s.includes(`supervisor pid ${sup.proc.pid}`) && s.includes('Active Agents: 2/2 (replicas 3/3)'));
     expect(screen).toMatch(/reconnected to the supervisor/);
 
     term.send('q');
@@ -98,8 +98,8 @@ describe('background monitor in tmux', () => {
     expect(await term.waitForExit(30_000)).toBe(0);
     const screen = term.capture(true);
     expect(screen).toMatch(/┌─+┐/);
-    expect(screen).toContain('Active Agents: 3/3');
-    expect(row(screen, 'tree')).toMatch(/running/);
+    expect(screen).toContain('Active Agents: 2/2 (replicas 3/3)');
+    expect(row(screen, 'tree-0')).toMatch(/running/);
   });
 
   it('--once on a pipe prints a plain table without escape codes', async () => {
@@ -107,7 +107,7 @@ describe('background monitor in tmux', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\u001b');
     expect(r.stdout).not.toContain('│');
-    expect(r.stdout).toMatch(/^Active Agents: 3\/3/m);
+    expect(r.stdout).toMatch(/^Active Agents: 2\/2 \(replicas 3\/3\)/m);
     expect(r.stdout).toMatch(/^worker-0\s+running/m);
   });
 

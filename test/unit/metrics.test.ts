@@ -115,7 +115,10 @@ describe('metrics registry', () => {
     let p = await scrape(m);
     expect(p.value('agentic_agent_state', { ...dev('0'), state: 'stopped' })).toBe(1);
     expect(p.value('agentic_agent_up', dev('1'))).toBe(0);
-    expect(p.value('agentic_agents_configured', { role: 'dev' })).toBe(2);
+    expect(p.value('agentic_agents_configured', { role: 'dev' })).toBe(1);
+    expect(p.value('agentic_slots_configured', { role: 'dev' })).toBe(2);
+    expect(p.value('agentic_slots_busy', { role: 'dev' })).toBe(0);
+    expect(p.value('agentic_agents_up', { role: 'dev' })).toBe(1); // idle and able to start runs: up
     startRun('task_a', 201);
     startRun('task_b', 202);
     await scrape(m); // task_a holds 0, task_b 1
@@ -126,7 +129,8 @@ describe('metrics registry', () => {
     expect(p.value('agentic_agent_up', dev('0'))).toBe(1);
     expect(p.value('agentic_agent_busy', dev('1'))).toBe(1);
     expect(p.value('agentic_agent_info', { ...dev('0'), mode: 'per_task', sdk: 'none' })).toBe(1);
-    expect(p.value('agentic_agents_up', { role: 'dev' })).toBe(2);
+    expect(p.value('agentic_agents_up', { role: 'dev' })).toBe(1);
+    expect(p.value('agentic_slots_busy', { role: 'dev' })).toBe(2);
     expect(p.value('agentic_agent_health_status', { ...dev('1'), check: 'task_progress' })).toBe(2);
     expect(p.value('agentic_agent_health_status', { ...dev('0'), check: 'task_progress' })).toBe(0);
     runs.delete('task_b'); // the process ended: its verdict goes with it

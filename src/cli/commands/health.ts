@@ -1,5 +1,6 @@
 import type { AgentHealthJson, CheckJson, FindingJson, HealthReportJson } from '../../health/report.js';
 import { CHECK_NAMES, type Verdict } from '../../health/types.js';
+import { fleetLine } from '../../supervisor/fleetCounts.js';
 import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
 import { bold, dim, fmtDuration, green, red, table, useColor, yellow } from '../format.js';
@@ -59,7 +60,7 @@ export function renderHealth(r: HealthReportJson, color: boolean, now = Date.now
   const s = r.system;
   const checked = r.checked_at ? `, checked ${fmtDuration((now - Date.parse(r.checked_at)) / 1000)} ago` : ', not checked yet';
   const out: string[] = [
-    `System: ${verdictText(s.verdict, p)} — ${s.agents.up}/${s.agents.configured} agents up (${s.replicas.up}/${s.replicas.configured} service replicas)${checked}`,
+    `System: ${verdictText(s.verdict, p)} — ${fleetLine(s)}${checked}`,
     `Capacity: ${capacityLine(r) || 'no agents configured'}`,
   ];
   if (s.resources) {

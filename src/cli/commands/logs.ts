@@ -30,7 +30,11 @@ export async function logsCommand(agent: string | undefined, flags: LogsFlags): 
     q.minLevel = parseLevel(flags.level);
     if (q.minLevel === undefined) throw new CliError(`--level: expected trace, debug, info, warn, error or fatal, got ${JSON.stringify(flags.level)}`, EXIT.USAGE);
   }
-  if (flags.correlationId) q.traceId = flags.correlationId;
+  const corr = flags.correlationId?.trim().toLowerCase();
+  if (corr !== undefined && !/^[0-9a-f]{4,32}$/.test(corr)) {
+    throw new CliError(`--correlation-id: expected the task's trace id (32 hex characters) or its first characters (at least 4, as log lines print 8), got ${JSON.stringify(flags.correlationId)}`, EXIT.USAGE);
+  }
+  if (corr?.length === 32) q.traceId = corr;
   if (flags.task) q.taskId = flags.task;
   const dir = (await resolveStateDir(flags)).logDir;
   const names = agent ? [agent] : undefined;
@@ -39,22 +43,41 @@ export async function logsCommand(agent: string | undefined, flags: LogsFlags): 
     const known = [...new Set(listLogFiles(dir).map((f) => f.name))];
     throw new CliError(`No logs for "${agent}" in ${dir}. Streams with logs: ${known.join(', ') || '(none yet)'}.`, EXIT.USAGE);
   }
-  const limit = flags.lines ? Number(flags.lines) : flags.follow ? 20 : Infinity;
-  const records: { rec: LogRecord; stream: string; raw: string }[] = [];
+  const limit = flags.lines ? Number(flags.lines) : flags.follow ? 20 : DEFAULT_LINES;
+  let records: { rec: LogRecord; stream: string; raw: string }[] = [];
   for (const f of files) {
     for (const raw of readFileSync(f.file, 'utf8').split('\n')) {
       const rec = parse(raw);
       if (rec && matches(rec, q)) records.push({ rec, stream: f.name, raw });
     }
   }
+  if (corr !== undefined && corr.length < 32) {
+    // A prefix (human log lines print `trace=<8 characters>`): it must name one task's trace.
+    const ids = [...new Set(records.map((r) => traceOf(r.rec)).filter((id): id is string => id?.startsWith(corr) === true))];
+    if (ids.length > 1) {
+      throw new CliError(`--correlation-id ${corr} is ambiguous: it starts ${ids.length} correlation ids (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}). Give more characters.`, EXIT.USAGE);
+    }
+    if (ids[0]) q.traceId = ids[0];
+    else if (flags.follow) throw new CliError(`--correlation-id ${corr}: no log line has a correlation id starting so yet; pass the whole id (32 characters) to follow a task that has not logged yet.`, EXIT.USAGE);
+    records = records.filter((r) => traceOf(r.rec)?.startsWith(corr));
+  }
   records.sort((a, b) => (a.rec.time ?? 0) - (b.rec.time ?? 0));
   // --json prints the stored lines as they are; the human view renders stream-json events as one line each.
   const ctx = new StreamJsonContext();
   const print = (r: { rec: LogRecord; stream: string; raw: string }) => process.stdout.write(`${flags.json ? r.raw : formatRecord(r.rec, r.stream, ctx)}\n`);
-  for (const r of Number.isFinite(limit) ? records.slice(-limit) : records) print(r);
+  const shown = records.slice(-limit);
+  if (shown.length < records.length && !flags.json && !flags.follow && process.stderr.isTTY) {
+    process.stderr.write(`(the last ${shown.length} of ${records.length} lines; -n <count> for more)\n`);
+  }
+  for (const r of shown) print(r);
   if (!flags.follow) return EXIT.OK;
   return follow(dir, names, q, print);
 }
+
+/** How many lines `logs` prints without -n: the last 100, like `pm2 logs` prints its last lines. */
+export const DEFAULT_LINES = 100;
+
+const traceOf = (rec: LogRecord): string | undefined => (typeof rec.trace_id === 'string' ? rec.trace_id : typeof rec.correlation_id === 'string' ? rec.correlation_id : undefined);
 
 function parse(raw: string): LogRecord | undefined {
   if (!raw.startsWith('{')) return undefined;

@@ -1,5 +1,6 @@
 import type { RoleStats } from '../../queue/taskStats.js';
 import type { LlmReport, UsageTotals } from '../../store/llmReport.js';
+import { fleetLine, type FleetCounts } from '../../supervisor/fleetCounts.js';
 import { parseSince } from '../../telemetry/logFilter.js';
 import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
@@ -9,6 +10,8 @@ import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 interface StatsBody {
   window_seconds: number;
   roles: RoleStats[];
+  /** Absent from a supervisor older than this CLI. */
+  fleet?: FleetCounts;
   agents: { agent: string; replica: string; state: string; cpu_percent: number | null; rss_bytes: number | null; restarts: number }[];
   system: { agents_cpu_percent: number; agents_rss_bytes: number; restarts: number; host_load_1m: number; host_cpus: number; host_memory_used_bytes: number; host_memory_total_bytes: number };
 }
@@ -36,7 +39,7 @@ export async function metricsCommand(flags: StateDirFlags & { json?: boolean; wi
     out.push('', bold(`LLM usage (last ${w})`));
     out.push(table(['ROLE', 'COST', 'TURNS', 'INPUT', 'OUTPUT', 'CACHE'], llm.map((r) => [r.role, `$${r.llm.cost_usd.toFixed(4)}`, String(r.llm.turns), String(r.llm.input_tokens), String(r.llm.output_tokens), String(r.llm.cache_tokens)])));
   }
-  out.push('', bold('Agents (now)'));
+  out.push('', bold(`Agents (now)${body.fleet ? `: ${fleetLine(body.fleet)}` : ''}`));
   out.push(table(['REPLICA', 'STATE', 'CPU', 'RSS', 'RESTARTS'], body.agents.map((a) => [a.replica, a.state, a.cpu_percent === null ? '-' : `${a.cpu_percent.toFixed(1)}%`, fmtBytes(a.rss_bytes), String(a.restarts)])));
   const s = body.system;
   out.push('', `System: agents use ${s.agents_cpu_percent.toFixed(1)}% CPU and ${fmtBytes(s.agents_rss_bytes)}; ${s.restarts} restarts; host load ${s.host_load_1m.toFixed(2)} on ${s.host_cpus} CPUs, memory ${fmtBytes(s.host_memory_used_bytes)} of ${fmtBytes(s.host_memory_total_bytes)}`);

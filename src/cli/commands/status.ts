@@ -1,3 +1,4 @@
+import { fleetLine, type FleetCounts } from '../../supervisor/fleetCounts.js';
 import type { AgentStatus } from '../../supervisor/statusSnapshot.js';
 import { ApiClient } from '../client.js';
 import { EXIT } from '../CliError.js';
@@ -8,6 +9,8 @@ import { runsTable } from './statusRuns.js';
 interface StatusBody {
   supervisor: { pid: number; started_at: string; version: string; state_dir: string };
   agents: AgentStatus[];
+  /** Absent from a supervisor older than this CLI. */
+  fleet?: FleetCounts;
   queue: { pending: number; in_progress: number };
 }
 
@@ -34,7 +37,7 @@ export async function statusCommand(flags: StateDirFlags & { json?: boolean }): 
   const rows = body.agents.map((a) => [
     a.agent,
     a.role,
-    a.mode === 'per_task' ? `${a.concurrency?.running ?? 0}/${a.concurrency?.max ?? 0}` : a.replica.slice(a.agent.length + 1),
+    a.mode === 'per_task' ? `${a.concurrency?.running ?? 0}/${a.concurrency?.max ?? 0} slots` : a.replica,
     colorState(a),
     a.pid ? String(a.pid) : '-',
     fmtDuration(a.uptime_seconds),
@@ -44,6 +47,7 @@ export async function statusCommand(flags: StateDirFlags & { json?: boolean }): 
     fmtBytes(a.rss_bytes),
   ]);
   process.stdout.write(`Supervisor pid ${body.supervisor.pid}, up since ${body.supervisor.started_at}; queue: ${body.queue.pending} pending, ${body.queue.in_progress} in progress\n`);
+  if (body.fleet) process.stdout.write(`${fleetLine(body.fleet)}\n`);
   process.stdout.write(`${table(['AGENT', 'ROLE', 'REPLICA', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'TASK', 'CPU', 'RSS'], rows)}\n`);
   const runs = runsTable(body.agents);
   if (runs) process.stdout.write(`\nper_task runs (cost is known when a run's result arrives):\n${runs}\n`);

@@ -30,6 +30,12 @@ export async function tasksCommand(flags: StateDirFlags & { status?: string; rol
     process.stdout.write(`${JSON.stringify(tasks, null, 2)}\n`);
     return EXIT.OK;
   }
+  if (tasks.length === 0) {
+    // Say what was asked for rather than print an empty table.
+    const what = [flags.status ? `${flags.status.replace('_', ' ')} ` : '', 'tasks', flags.role ? ` for role ${flags.role}` : ''].join('');
+    process.stdout.write(`no ${what}\n`);
+    return EXIT.OK;
+  }
   const now = Date.now();
   const detail = (t: TaskWithHistory) =>
     t.status === 'pending' && t.not_before !== null && t.not_before > now ? `retry in ${fmtDuration((t.not_before - now) / 1000)} (backoff): ${t.error ?? ''}` : (t.error ?? t.progress_message ?? t.title);

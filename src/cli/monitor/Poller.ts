@@ -1,6 +1,6 @@
 import type { StateDir } from '../../supervisor/StateDir.js';
 import { deriveHealth, normaliseHealth } from './health.js';
-import { diffEvents, pushEvents } from './events.js';
+import { diffEvents, EVENT_MEMORY, mergeEvents, pushEvents } from './events.js';
 import { MonitorClient } from './MonitorClient.js';
 import type { HealthView, MonitorEvent, Snapshot, StatusBody } from './model.js';
 import { normaliseServerEvents } from './serverEvents.js';
@@ -35,7 +35,10 @@ export interface PollerOptions {
  * snapshot disconnected and, on the next poll, finds the supervisor again
  * through the state directory (a restarted supervisor has a new port and pid).
  * Optional endpoints (/api/v1/health, /api/v1/stats, /api/v1/events) are used
- * when they exist.
+ * when they exist. "Recent events" is filled from the supervisor's event log
+ * (GET /api/v1/events) on each (re)connection, with what happened before the
+ * monitor looked (or while it was disconnected); after that, new events come
+ * from comparing polls, so nothing is shown twice.
  */
 export class Poller {
   private client: MonitorClient | undefined;
@@ -44,6 +47,8 @@ export class Poller {
   private last: Snapshot;
   private optional = { health: true, events: true, stats: true };
   private seenServerEvents = new Set<string>();
+  /** The next successful poll reads the event log (the first one, and the first after a reconnect). */
+  private backfill = true;
 
   constructor(private readonly opts: PollerOptions) {
     this.now = opts.now ?? Date.now;
@@ -62,17 +67,23 @@ export class Poller {
       const [health, ratePerMin, serverEvents] = await Promise.all([
         this.optional.health ? this.get(client, '/api/v1/health', 'health') : undefined,
         this.rate(client, Date.parse(status.supervisor.started_at), at),
-        this.optional.events ? this.get(client, '/api/v1/events?limit=20', 'events') : undefined,
+        this.optional.events && this.backfill ? this.get(client, `/api/v1/events?limit=${EVENT_MEMORY}`, 'events') : undefined,
       ]);
       const healthView: HealthView = normaliseHealth(health) ?? deriveHealth(status);
       let events = pushEvents(this.last.events, diffEvents(this.last.status, status, this.last.health, healthView, at));
       if (!this.last.connected && this.last.status) events = pushEvents(events, [{ at, kind: 'connection', agent: null, text: `reconnected to the supervisor (pid ${status.supervisor.pid})`, tone: 'ok' }]);
-      events = pushEvents(events, this.fresh(normaliseServerEvents(serverEvents)));
+      if (this.backfill && serverEvents !== undefined) {
+        // Only what this monitor has not seen: everything on the first poll, since the last answer after a reconnect.
+        const since = this.last.okAt ?? -Infinity;
+        events = mergeEvents(events, this.fresh(normaliseServerEvents(serverEvents).filter((e) => e.at > since)));
+      }
+      this.backfill = false;
       this.last = { at, okAt: at, connected: true, status, health: healthView, ratePerMin, events };
     } catch (err) {
       if (this.closed) return this.last;
       this.client = undefined; // re-read the endpoint and token next time
       this.optional = { health: true, events: true, stats: true };
+      this.backfill = true;
       const lost: MonitorEvent[] = this.last.connected ? [{ at, kind: 'connection', agent: null, text: 'supervisor unreachable: reconnecting…', tone: 'bad' }] : [];
       this.last = { ...this.last, at, connected: false, error: (err as Error).message, events: pushEvents(this.last.events, lost) };
     }

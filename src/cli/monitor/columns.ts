@@ -26,9 +26,13 @@ const COLUMNS: readonly Column[] = [
 const GAP = '  ';
 const TASK_MIN = 8;
 
-/** The row label: the agent's name, or its replica id when the agent has several replicas. */
-export function rowName(a: AgentStatus, all: readonly AgentStatus[]): string {
-  return all.filter((b) => b.agent === a.agent).length > 1 ? a.replica : a.agent;
+/**
+ * The row label, as every surface names it: the replica id of a service replica
+ * (`qaa-0`, `saa-0`), the agent's name for a per_task agent (`deva_ts`, whose row
+ * stands for all its slots). `all` is kept for callers; the name no longer depends on it.
+ */
+export function rowName(a: AgentStatus, _all?: readonly AgentStatus[]): string {
+  return a.replica;
 }
 
 interface Cells extends Record<Exclude<Key, 'status'>, string> {

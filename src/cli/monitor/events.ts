@@ -54,5 +54,10 @@ export function pushEvents(list: readonly MonitorEvent[], fresh: readonly Monito
   return [...[...fresh].reverse(), ...list].slice(0, EVENT_MEMORY);
 }
 
+/** Adds events from any time (the supervisor's history), keeping the list newest first and at most EVENT_MEMORY. */
+export function mergeEvents(list: readonly MonitorEvent[], more: readonly MonitorEvent[]): MonitorEvent[] {
+  return [...list, ...more].sort((a, b) => b.at - a.at).slice(0, EVENT_MEMORY);
+}
+
 /** `10:42:07 qaa-1 restarted (crash)`. */
 export const eventLine = (e: MonitorEvent): string => `${clockTime(e.at)} ${e.text}`;

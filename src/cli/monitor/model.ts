@@ -1,3 +1,4 @@
+import type { FleetCounts } from '../../supervisor/fleetCounts.js';
 import type { AgentStatus } from '../../supervisor/statusSnapshot.js';
 
 export type { AgentStatus };
@@ -8,6 +9,8 @@ export type Verdict = 'healthy' | 'degraded' | 'unhealthy';
 export interface StatusBody {
   supervisor: { pid: number; started_at: string; version: string; state_dir?: string };
   agents: AgentStatus[];
+  /** The fleet counts every surface shows (absent from an older supervisor: computed from the rows). */
+  fleet?: FleetCounts | undefined;
   queue: { pending: number; in_progress: number; by_role?: Record<string, Record<string, number>> };
 }
 

@@ -11,20 +11,26 @@ function toneOf(kind: MonitorEvent['kind'], detail: Obj): MonitorEvent['tone'] {
   const sev = str(detail.severity) ?? str(detail.verdict);
   if (sev === 'unhealthy') return 'bad';
   if (sev === 'healthy') return 'ok';
-  return 'warn';
+  return kind === 'state' ? 'dim' : 'warn';
 }
 
 function describe(kind: string, detail: Obj): string {
   const text = str(detail.message) ?? str(detail.summary) ?? str(detail.text);
   if (text) return text;
-  const parts = [str(detail.reason), str(detail.check), detail.signal ? `killed by ${String(detail.signal)}` : detail.code !== undefined && detail.code !== null ? `exit code ${String(detail.code)}` : undefined];
-  const rest = parts.filter(Boolean).join(', ');
+  const how = detail.signal ? `killed by ${String(detail.signal)}` : detail.code !== undefined && detail.code !== null ? `exit code ${String(detail.code)}` : undefined;
+  const reason = str(detail.reason);
+  if (kind === 'exit') return `exited (${reason ?? how ?? 'unknown'})`;
+  if (kind === 'escalation' && reason === 'circuit_open') return `circuit open${str(detail.detail) ? `: ${str(detail.detail)}` : ''}`;
+  if (kind === 'escalation' && reason === 'restarts_exhausted') return `failed: restarts exhausted${str(detail.detail) ? ` (${str(detail.detail)})` : ''}`;
+  const rest = [reason, str(detail.check), how].filter(Boolean).join(', ');
   return rest ? `${kind}: ${rest}` : kind;
 }
 
 /**
- * Events from the supervisor's GET /api/v1/events, when it has one: a list of
- * `{at, agent, kind, detail}` (at in ms or ISO), newest or oldest first.
+ * Events from the supervisor's GET /api/v1/events: a list of
+ * `{at, agent, replica, kind, detail}` (at in ms or ISO), newest or oldest first.
+ * Each line names the replica (`qaa-1`) when there is one, else the agent, else
+ * "supervisor".
  * Returns them oldest first; anything unreadable is dropped.
  */
 export function normaliseServerEvents(body: unknown): MonitorEvent[] {
@@ -36,9 +42,9 @@ export function normaliseServerEvents(body: unknown): MonitorEvent[] {
     const kindName = str(raw.kind) ?? str(raw.type);
     if (Number.isNaN(at) || !kindName) continue;
     const kind = KINDS[kindName] ?? 'state';
-    const detail = isObj(raw.detail) ? raw.detail : {};
-    const agent = str(raw.agent) ?? str(raw.replica) ?? null;
-    out.push({ at, kind, agent, text: `${agent ?? 'supervisor'} ${describe(kindName, { ...raw, ...detail })}`, tone: toneOf(kind, detail) });
+    const detail: Obj = isObj(raw.detail) ? raw.detail : {};
+    const agent = str(raw.replica) ?? str(raw.agent) ?? null;
+    out.push({ at, kind, agent, text: `${agent ?? 'supervisor'} ${describe(kindName, { ...raw, detail: undefined, ...detail })}`, tone: toneOf(kind, detail) });
   }
   return out.sort((a, b) => a.at - b.at);
 }

@@ -33,6 +33,15 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
   });
   attachHealth(sup, checker);
 
+  // Verdict changes go to the durable event history (GET /api/v1/events, the monitor's
+  // "Recent events"), with the finding that caused them: raised just before the change.
+  const lastRaised = new Map<string, { check: string; message: string }>();
+  checker.on('finding', ({ target, finding }) => { if (target) lastRaised.set(target.id, { check: finding.check, message: finding.message }); });
+  checker.on('verdict', ({ target, verdict, previous }) => {
+    const f = verdict === 'healthy' ? undefined : lastRaised.get(target.id);
+    sup.events?.record(target.id, 'finding', { verdict, previous, check: f?.check ?? null, message: verdict === 'healthy' ? 'healthy again' : `${verdict}${f ? `: ${f.message}` : ''}` });
+  });
+
   // After a round, the verdicts of that check (every check after a system recomputation: shared outages move findings).
   checker.on('evaluated', (what) => {
     const metrics = metricsOf(sup);

@@ -1,5 +1,6 @@
 import type { SupervisorEvents } from '../../supervisor/Supervisor.js';
 import { counter, stateGauge, type AnyRegistry, type MetricGroup } from './define.js';
+import { fleetCounts, type FleetCounts } from '../../supervisor/fleetCounts.js';
 import type { SlotMap } from './slots.js';
 import type { SupervisorView } from './source.js';
 
@@ -7,7 +8,8 @@ export const ESCALATION_REASONS = ['restarts_exhausted', 'circuit_open'] as cons
 
 /**
  * The supervisor rows of the System table: the overall verdict (pushed by the
- * health layer), replicas configured and up per role (read at scrape time) and
+ * health layer), agents, replicas and slots per role (read at scrape time, counted
+ * by fleetCounts like every other surface) and
  * escalations (the supervisor's `escalation` events).
  */
 export class SystemMetrics implements MetricGroup {
@@ -15,16 +17,20 @@ export class SystemMetrics implements MetricGroup {
   private readonly onEscalation: (...e: SupervisorEvents['escalation']) => void;
   private readonly seedEscalations: () => void;
 
-  constructor(register: AnyRegistry, private readonly sup: SupervisorView, slots: SlotMap) {
+  constructor(register: AnyRegistry, private readonly sup: SupervisorView, _slots?: SlotMap) {
     stateGauge(register, 'agentic_system_health', 'Overall verdict of the supervisor: 0 healthy, 1 degraded, 2 unhealthy.', [], (emit) => emit({}, this.health));
-    const perRole = (count: (s: ReturnType<SlotMap['all']>[number]) => boolean) => (emit: (l: { role: string }, v: number) => void) => {
-      const n = new Map<string, number>(sup.roles.map((r) => [r, 0]));
-      for (const s of slots.all()) n.set(s.labels.role, (n.get(s.labels.role) ?? 0) + (count(s) ? 1 : 0));
-      for (const [role, v] of n) emit({ role }, v);
+    // The fleet counts of `status`, `health` and the monitor (fleetCounts), by role.
+    const perRole = (figure: (f: FleetCounts) => number) => (emit: (l: { role: string }, v: number) => void) => {
+      for (const role of sup.roles) {
+        emit({ role }, figure(fleetCounts({ replicas: sup.replicas.filter((r) => r.role === role), perTask: sup.perTask.filter((p) => p.role === role) })));
+      }
     };
-    stateGauge(register, 'agentic_agents_configured', 'Replicas configured for the role (a per_task agent counts max_concurrent).', ['role'], perRole(() => true));
-    stateGauge(register, 'agentic_agents_up', 'Replicas of the role whose process is running.', ['role'],
-      perRole((s) => s.state === 'starting' || s.state === 'running' || s.state === 'stopping'));
+    stateGauge(register, 'agentic_agents_configured', 'Agents (config entries) of the role.', ['role'], perRole((f) => f.agents.configured));
+    stateGauge(register, 'agentic_agents_up', 'Agents of the role that are up: a service agent with a replica starting or running, a per_task agent able to start runs.', ['role'], perRole((f) => f.agents.up));
+    stateGauge(register, 'agentic_replicas_configured', 'Service replicas configured for the role.', ['role'], perRole((f) => f.replicas.configured));
+    stateGauge(register, 'agentic_replicas_up', 'Service replicas of the role starting or running (not in backoff, circuit open, failed or stopped).', ['role'], perRole((f) => f.replicas.up));
+    stateGauge(register, 'agentic_slots_configured', 'per_task slots of the role (max_concurrent of its per_task agents).', ['role'], perRole((f) => f.slots.configured));
+    stateGauge(register, 'agentic_slots_busy', 'per_task slots of the role holding a run.', ['role'], perRole((f) => f.slots.busy));
 
     const escalations = counter(register, 'agentic_escalations_total', 'Escalations to a person: restart attempts exhausted or circuit breaker opened.', ['agent', 'role', 'reason']);
     this.seedEscalations = () => {

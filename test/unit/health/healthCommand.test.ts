@@ -18,7 +18,7 @@ const agent = (replica: string, over: Partial<AgentHealthJson> = {}): AgentHealt
 const report: HealthReportJson = {
   verdict: 'unhealthy', checked_at: '2025-06-20T10:00:08Z',
   system: {
-    verdict: 'unhealthy', agents: { configured: 2, up: 2, down: [] }, replicas: { configured: 2, up: 2 },
+    verdict: 'unhealthy', agents: { configured: 2, up: 2, down: [] }, replicas: { configured: 2, up: 2 }, slots: { configured: 0, busy: 0 },
     capacity: { qaa: { configured: 1, up: 1, healthy: 0, busy: 1 }, saa: { configured: 1, up: 1, healthy: 1, busy: 0 } },
     findings: [{ check: 'system', kind: 'capacity', severity: 'unhealthy', value: 0, threshold: 1, message: 'system: role qaa has no healthy capacity', since: '2025-06-20T10:00:05Z', detected_at: '2025-06-20T10:00:05Z' }],
     resources: null,
@@ -37,7 +37,7 @@ const report: HealthReportJson = {
 describe('background health output', () => {
   it('prints the system line, capacity, a row per replica with each check, and every finding with its diagnosis', () => {
     const text = renderHealth(report, false, NOW);
-    expect(text).toContain('System: UNHEALTHY — 2/2 agents up (2/2 service replicas), checked 2s ago');
+    expect(text).toContain('System: UNHEALTHY — 2/2 agents up (replicas 2/2), checked 2s ago');
     expect(text).toContain('Capacity: qaa 0/1 healthy, 1 busy; saa 1/1 healthy');
     const rows = text.split('\n');
     expect(rows.find((l) => l.startsWith('REPLICA'))).toMatch(/^REPLICA\s+STATE\s+VERDICT\s+RESPONSE\s+RESOURCES\s+PROGRESS\s+MEMORY\s+CONNECTIVITY\s+TASK$/);

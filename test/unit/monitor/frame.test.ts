@@ -18,7 +18,7 @@ describe('renderFrame', () => {
     const out = text(renderFrame(snapshot(), view(), { cols: 100, rows: 30 }, plain, NOW));
     expect(out).toContain('AgenticScrum Background Monitor');
     expect(out).toMatch(/System Status: ● Degraded/); // qaa-1 is restarting
-    expect(out).toContain('Active Agents: 5/6');
+    expect(out).toContain('Active Agents: 5/5 (replicas 4/5, slots 0/2 busy)');
     expect(out).toContain('Queue Depth: 12 tasks (2 in progress)');
     expect(out).toContain('Processing Rate: 3.2 tasks/min');
   });
@@ -26,7 +26,7 @@ describe('renderFrame', () => {
   it('shows a row per replica with status, CPU, RAM, restarts, uptime and task at 100 columns', () => {
     const out = text(renderFrame(snapshot(), view(), { cols: 100, rows: 30 }, plain, NOW));
     expect(out).toMatch(/AGENT\s+STATUS\s+CPU\s+RAM\s+RESTARTS\s+UPTIME\s+TASK/);
-    expect(out).toMatch(/saa\s+busy\s+15%\s+234MB\s+0\s+2m05s\s+STORY_318 50% scanning/);
+    expect(out).toMatch(/saa-0\s+busy\s+15%\s+234MB\s+0\s+2m05s\s+STORY_318 50% scanning/);
     expect(out).toMatch(/qaa-1\s+restarting in 4s\s+-\s+-\s+2/);
     expect(out).toMatch(/deva_ts\s+idle/);
   });
@@ -45,7 +45,7 @@ describe('renderFrame', () => {
     const out = text(renderFrame(snapshot({ connected: false, okAt: new Date(2026, 2, 14, 10, 41, 55).getTime(), error: 'ECONNREFUSED' }), view(), { cols: 100, rows: 30 }, plain, NOW));
     expect(out).toContain('System Status: ○ reconnecting…');
     expect(out).toContain('last data 10:41:55');
-    expect(out).toContain('Active Agents: 5/6');
+    expect(out).toContain('Active Agents: 5/5 (replicas 4/5, slots 0/2 busy)');
   });
 
   it('marks the selected row and scrolls to keep it in view on a short terminal', () => {

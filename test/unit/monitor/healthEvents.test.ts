@@ -72,8 +72,23 @@ describe('recent events', () => {
       { bogus: true },
     ] });
     expect(evs.map((e) => [e.kind, e.text])).toEqual([
-      ['restart', 'qaa-1 exit: crash, killed by SIGKILL'],
-      ['escalation', 'qaa-1 escalation: circuit_open'],
+      ['restart', 'qaa-1 exited (crash)'],
+      ['escalation', 'qaa-1 circuit open'],
+    ]);
+  });
+
+  it('renders what the supervisor stores: exits, escalations, verdict changes, its own starts', () => {
+    const evs = normaliseServerEvents({ events: [
+      { id: 5, at: new Date(NOW).toISOString(), agent: null, replica: null, kind: 'supervisor', detail: { message: 'started (pid 42)', pid: 42 } },
+      { id: 4, at: new Date(NOW - 1000).toISOString(), agent: 'qaa', replica: 'qaa-1', kind: 'finding', detail: { verdict: 'unhealthy', previous: 'healthy', check: 'agent_response', message: 'unhealthy: no heartbeat for 31s' } },
+      { id: 3, at: new Date(NOW - 2000).toISOString(), agent: 'qaa', replica: 'qaa-1', kind: 'escalation', detail: { reason: 'restarts_exhausted', detail: '5 restarts in 300s' } },
+      { id: 2, at: new Date(NOW - 3000).toISOString(), agent: 'qaa', replica: 'qaa-0', kind: 'exit', detail: { at: NOW - 3000, code: 1, signal: null, reason: 'crash: exit code 1' } },
+    ] });
+    expect(evs.map((e) => [e.tone, e.text])).toEqual([
+      ['warn', 'qaa-0 exited (crash: exit code 1)'],
+      ['bad', 'qaa-1 failed: restarts exhausted (5 restarts in 300s)'],
+      ['bad', 'qaa-1 unhealthy: no heartbeat for 31s'],
+      ['dim', 'supervisor started (pid 42)'],
     ]);
   });
 });

@@ -9,7 +9,7 @@ describe('the plain table (output is not a terminal)', () => {
     expect(out).not.toContain('\u001b');
     expect(out).not.toMatch(/[┌│└]/);
     expect(out).toContain('System Status: ● Degraded');
-    expect(out).toContain('Active Agents: 5/6');
+    expect(out).toContain('Active Agents: 5/5 (replicas 4/5, slots 0/2 busy)');
     expect(out).toContain('Queue Depth: 12 tasks (2 in progress)');
     expect(out).toContain('Processing Rate: 3.2 tasks/min');
     expect(out).toMatch(/^AGENT\s+STATUS\s+CPU\s+RAM\s+RESTARTS\s+UPTIME\s+TASK$/m);

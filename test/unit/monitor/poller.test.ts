@@ -82,6 +82,25 @@ describe('Poller', () => {
     expect(up.events.map((e) => e.text)).toContain('reconnected to the supervisor (pid 12)');
   });
 
+  it('fills "Recent events" from GET /api/v1/events on the first poll only, then from comparing polls', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'monitor-poller-'));
+    const now = Date.now();
+    const st = status([agent({ agent: 'qaa' })], { supervisor: { pid: 11, started_at: '', version: '1' } });
+    const events = { events: [
+      { id: 2, at: new Date(now - 1000).toISOString(), agent: 'qaa', replica: 'qaa-0', kind: 'exit', detail: { reason: 'manual restart' } },
+      { id: 1, at: new Date(now - 9000).toISOString(), agent: null, replica: null, kind: 'supervisor', detail: { message: 'started (pid 11)' } },
+    ] };
+    const { server, calls } = await fakeSupervisor(dir, 'tok', 11, { 'GET /api/v1/status': st, 'GET /api/v1/tasks': { tasks: [] }, 'GET /api/v1/events': events });
+    servers.push(server);
+    const poller = new Poller({ stateDir: new StateDir(dir) });
+    const first = await poller.poll();
+    expect(first.events.map((e) => e.text)).toEqual(['qaa-0 exited (manual restart)', 'supervisor started (pid 11)']);
+    expect(calls).toContain('GET /api/v1/events?limit=50');
+    const second = await poller.poll();
+    expect(second.events.map((e) => e.text)).toEqual(['qaa-0 exited (manual restart)', 'supervisor started (pid 11)']);
+    expect(calls.filter((c) => c.startsWith('GET /api/v1/events'))).toHaveLength(1);
+  });
+
   it('asks the supervisor to restart a replica and reports its answer', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'monitor-poller-'));
     const { server, calls } = await fakeSupervisor(dir, 'tok', 5, { 'POST /api/v1/agents/qaa-1/restart': { agent: 'qaa-1', accepted: true, replicas: ['qaa-1'] } });
