@@ -26,6 +26,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly stored = new Map<string, Map<CheckName, StoredResult>>();
   /** Target ids seen by the last recomputation or observation: checks forget the ones that vanish. */
   private known = new Set<string>();
+  /** The incarnation each running target had at the last observation. */
+  private readonly seen = new Map<string, string | undefined>();
   private readonly book: VerdictBook;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Map<CheckName, Promise<void>>();
@@ -47,7 +49,11 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.onMessage = ({ slot, message }) => { if (message.type === 'connectivity') conn?.report(slot, message, this.now()); };
     this.onExit = ({ slot, reason }) => {
       this.crashes.record(slot, reason, this.now());
-      setImmediate(() => this.refreshLifecycle());
+      setImmediate(() => {
+        this.refreshLifecycle();
+        // A leak outlives the restart it caused: judged again for the process that is not running.
+        if (this.checks.some((c) => c.name === 'memory_leaks')) void this.runCheck('memory_leaks');
+      });
     };
   }
 
@@ -143,6 +149,10 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const ctx = this.context(this.now());
     for (const t of targets) this.known.add(t.id);
     for (const c of this.checks) c.observe?.(targets, ctx);
+    // A process that started since the last sample: memory_leaks carries its predecessor's leak to it at once.
+    const fresh = targets.some((t) => t.state === 'running' && this.seen.get(t.id) !== t.incarnation);
+    for (const t of targets) if (t.state === 'running') this.seen.set(t.id, t.incarnation);
+    if (fresh && this.checks.some((c) => c.name === 'memory_leaks')) void this.runCheck('memory_leaks');
   }
 
   /** Measures host resources and recomputes the system verdict. */

@@ -5,6 +5,7 @@ import type { SupervisorEvents } from '../supervisor/Supervisor.js';
 import type { SystemSnapshot } from './aggregate.js';
 import type { DetectedFinding } from './FindingLedger.js';
 import type { HealthLogger } from './logFindings.js';
+import type { RestartWhen } from './UnhealthyRestarter.js';
 import type { SystemResources } from './systemResources.js';
 import type { HealthSource, Target } from './Target.js';
 import type { CheckName, HealthCheck, Verdict } from './types.js';
@@ -36,6 +37,9 @@ export interface HealthCheckerOptions {
   checks?: HealthCheck[] | undefined;
   /** Host CPU, memory and disks (measured every check_interval). */
   system?: SystemResources | undefined;
-  /** Called once per process for an unhealthy finding that warrants a restart (set when recovery.restart_unhealthy). */
-  restart?: ((target: Target, finding: DetectedFinding) => Promise<unknown>) | undefined;
+  /**
+   * Called once per process for an unhealthy finding that warrants a restart (set when
+   * recovery.restart_unhealthy); `when` is `after_task` for a drain first (a leak not yet urgent).
+   */
+  restart?: ((target: Target, finding: DetectedFinding, when: RestartWhen) => Promise<unknown>) | undefined;
 }

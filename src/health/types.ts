@@ -45,6 +45,8 @@ export interface Finding {
   subject?: string | undefined;
   /** Whether a restart is a sensible remedy (it is not for a network outage or a CPU budget). */
   restart?: boolean | undefined;
+  /** With `restart`: let the agent finish its current task first (drain: it takes no new one), then restart. */
+  restartAfterTask?: boolean | undefined;
 }
 
 /** What one check concluded about one target in one round. */

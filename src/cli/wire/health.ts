@@ -27,7 +27,7 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
     logger: log.child({ component: 'health' }),
     checks: m.enabled ? undefined : [],
     system: new SystemResources([dir.root, dir.logDir], m.health_checks.resource_usage.max_disk_percent, sup.disk),
-    restart: m.recovery.restart_unhealthy ? (t, f) => sup.restart(t.id, { kind: 'unhealthy', finding: f.message }) : undefined,
+    restart: m.recovery.restart_unhealthy ? (t, f, when) => sup.restart(t.id, { kind: 'unhealthy', finding: f.message }, { afterTask: when === 'after_task' }) : undefined,
   });
   attachHealth(sup, checker);
 
