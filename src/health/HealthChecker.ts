@@ -4,6 +4,8 @@ import type { SupervisorEvents } from '../supervisor/Supervisor.js';
 import type { ConnectivityCheck } from './connectivity.js';
 import { createChecks } from './createChecks.js';
 import { CrashMemory } from './CrashMemory.js';
+import { AgentResponseCheck } from './agentResponse.js';
+import { HeartbeatWatch } from './HeartbeatWatch.js';
 import type { StoredResult, SystemSnapshot, TargetHealth } from './aggregate.js';
 import type { HealthCheckerEvents, HealthCheckerOptions } from './HealthCheckerOptions.js';
 import { notRunning } from './notRunning.js';
@@ -37,6 +39,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly onMessage: (...e: SupervisorEvents['message']) => void;
   private readonly onExit: (...e: SupervisorEvents['agentExit']) => void;
   private stopped = false;
+  private readonly heartbeats: HeartbeatWatch | undefined;
 
   constructor(private readonly o: HealthCheckerOptions) {
     super();
@@ -46,7 +49,17 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const restarter = o.restart ? new UnhealthyRestarter(o.restart, o.logger) : undefined;
     this.book = new VerdictBook({ source: o.source, logger: o.logger, system: o.system, restarter, emit: (e, ...a) => (this.emit as (e: string, ...args: unknown[]) => boolean)(e, ...a) });
     const conn = this.checks.find((c): c is ConnectivityCheck => c.name === 'connectivity' && 'report' in c);
-    this.onMessage = ({ slot, message }) => { if (message.type === 'connectivity') conn?.report(slot, message, this.now()); };
+    this.onMessage = ({ slot, message }) => {
+      if (message.type === 'connectivity') conn?.report(slot, message, this.now());
+      if (message.type === 'hello') this.heartbeats?.sync(targetsOf(this.o.source));
+    };
+    const response = this.checks.find((c): c is AgentResponseCheck => c instanceof AgentResponseCheck);
+    this.heartbeats = response && new HeartbeatWatch({
+      multiplier: o.bg.monitoring.health_checks.agent_response.heartbeat_miss_multiplier,
+      now: this.now,
+      targets: () => (this.o.source.ready === false ? [] : targetsOf(this.o.source)),
+      onDue: (t) => this.heartbeatDue(response, t),
+    });
     this.onExit = ({ slot, reason }) => {
       this.crashes.record(slot, reason, this.now());
       setImmediate(() => {
@@ -81,6 +94,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   /** Stops the timers and waits for rounds in flight. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.heartbeats?.stop();
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.o.source.off?.('message', this.onMessage);
     this.o.source.off?.('agentExit', this.onExit);
@@ -149,6 +163,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const ctx = this.context(this.now());
     for (const t of targets) this.known.add(t.id);
     for (const c of this.checks) c.observe?.(targets, ctx);
+    this.heartbeats?.sync(targets);
     // A process that started since the last sample: memory_leaks carries its predecessor's leak to it at once.
     const fresh = targets.some((t) => t.state === 'running' && this.seen.get(t.id) !== t.incarnation);
     for (const t of targets) if (t.state === 'running') this.seen.set(t.id, t.incarnation);
@@ -179,6 +194,23 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       this.stored.set(t.id, byCheck.set('agent_response', { ...r, at: now, incarnation: t.incarnation }));
     }
     this.recompute(targets, now);
+    this.emit('evaluated', 'agent_response');
+  }
+
+  /**
+   * The heartbeat budget of `t` ran out (HeartbeatWatch): its agent_response verdict
+   * becomes unhealthy now, not at the next ping round, unless that round already
+   * found it so. The round that follows confirms or replaces it.
+   */
+  private heartbeatDue(check: AgentResponseCheck, t: Target): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const byCheck = this.stored.get(t.id) ?? new Map<CheckName, StoredResult>();
+    const prev = byCheck.get('agent_response');
+    if (prev && prev.incarnation === t.incarnation && prev.status === 'unhealthy') return;
+    const r = check.overdue(t, this.context(now));
+    this.stored.set(t.id, byCheck.set('agent_response', { ...r, at: now, incarnation: t.incarnation }));
+    this.recompute(targetsOf(this.o.source), now);
     this.emit('evaluated', 'agent_response');
   }
 
@@ -221,7 +253,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const sampleIntervalMs = this.o.bg.monitoring.sample_interval * 1000;
     const sampler = this.o.source.sampler;
     return {
-      now, procState, sample: (pid) => sampler.get(pid), sampleIntervalMs,
+      now, clock: this.now, procState, sample: (pid) => sampler.get(pid), sampleIntervalMs,
       cpuPercentSince: sampler.cpuPercentSince ? (pid, since) => sampler.cpuPercentSince!(pid, since, sampleIntervalMs) : undefined,
     };
   }

@@ -64,6 +64,8 @@ export interface CheckResult {
 export interface CheckContext {
   /** Epoch ms of this round. */
   now: number;
+  /** The clock itself, for a check that waits (a ping) and must judge at the time it ends. */
+  clock?: (() => number) | undefined;
   /** The process state letter from /proc/<pid>/stat (R, S, D, T, t, Z), or undefined when gone. */
   procState(pid: number): string | undefined;
   /** The latest resource sample of the tree rooted at `pid`. */
