@@ -35,7 +35,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly inFlight = new Map<CheckName, Promise<void>>();
   private readonly rerun = new Set<CheckName>();
   private readonly crashes: CrashMemory;
-  private readonly now: () => number;
+  private readonly clockNow: () => number;
   private readonly onMessage: (...e: SupervisorEvents['message']) => void;
   private readonly onExit: (...e: SupervisorEvents['agentExit']) => void;
   private stopped = false;
@@ -43,25 +43,25 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
 
   constructor(private readonly o: HealthCheckerOptions) {
     super();
-    this.now = o.now ?? Date.now;
+    this.clockNow = o.now ?? Date.now;
     this.crashes = new CrashMemory(o.bg.monitoring.recovery.stable_uptime * 1000);
     this.checks = o.checks ?? createChecks(o.bg, this.crashes);
     const restarter = o.restart ? new UnhealthyRestarter(o.restart, o.logger) : undefined;
     this.book = new VerdictBook({ source: o.source, logger: o.logger, system: o.system, restarter, emit: (e, ...a) => (this.emit as (e: string, ...args: unknown[]) => boolean)(e, ...a) });
     const conn = this.checks.find((c): c is ConnectivityCheck => c.name === 'connectivity' && 'report' in c);
     this.onMessage = ({ slot, message }) => {
-      if (message.type === 'connectivity') conn?.report(slot, message, this.now());
+      if (message.type === 'connectivity') conn?.report(slot, message, this.clockNow());
       if (message.type === 'hello') this.heartbeats?.sync(targetsOf(this.o.source));
     };
     const response = this.checks.find((c): c is AgentResponseCheck => c instanceof AgentResponseCheck);
     this.heartbeats = response && new HeartbeatWatch({
       multiplier: o.bg.monitoring.health_checks.agent_response.heartbeat_miss_multiplier,
-      now: this.now,
+      now: this.clockNow,
       targets: () => (this.o.source.ready === false ? [] : targetsOf(this.o.source)),
       onDue: (t) => this.heartbeatDue(response, t),
     });
     this.onExit = ({ slot, reason }) => {
-      this.crashes.record(slot, reason, this.now());
+      this.crashes.record(slot, reason, this.clockNow());
       setImmediate(() => {
         this.refreshLifecycle();
         // A leak outlives the restart it caused: judged again for the process that is not running.
@@ -101,6 +101,11 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
+  /** The checker's clock (epoch ms). */
+  now(): number {
+    return this.clockNow();
+  }
+
   /** Every target's health after the latest rounds. */
   targets(): TargetHealth[] {
     return this.book.targets();
@@ -118,7 +123,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
    */
   runCheck(...names: CheckName[]): Promise<void> {
     if (this.stopped || this.o.source.ready === false) return Promise.resolve();
-    const now = this.now();
+    const now = this.clockNow();
     const targets = targetsOf(this.o.source);
     const ctx = this.context(now);
     const waits: Promise<void>[] = [];
@@ -140,7 +145,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       const round = Promise.all(results).then((rs) => {
         if (this.stopped) return;
         this.store(name, targets, rs, now);
-        this.recompute(targetsOf(this.o.source), this.now());
+        this.recompute(targetsOf(this.o.source), this.clockNow());
         this.emit('evaluated', name);
       }).finally(() => {
         this.inFlight.delete(name);
@@ -160,7 +165,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   observe(): void {
     if (this.o.source.ready === false) return;
     const targets = targetsOf(this.o.source);
-    const ctx = this.context(this.now());
+    const ctx = this.context(this.clockNow());
     for (const t of targets) this.known.add(t.id);
     for (const c of this.checks) c.observe?.(targets, ctx);
     this.heartbeats?.sync(targets);
@@ -174,7 +179,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   measureSystem(): void {
     if (this.o.source.ready === false) return;
     this.book.measureHost();
-    this.recompute(targetsOf(this.o.source), this.now());
+    this.recompute(targetsOf(this.o.source), this.clockNow());
     this.emit('evaluated', 'system');
   }
 
@@ -184,7 +189,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
    */
   refreshLifecycle(): void {
     if (this.stopped || !this.checks.some((c) => c.name === 'agent_response')) return;
-    const now = this.now();
+    const now = this.clockNow();
     const targets = targetsOf(this.o.source);
     for (const t of targets) {
       const r = notRunning(t, now, this.crashes.recent(t, now), this.crashes.stableMs);
@@ -204,7 +209,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
    */
   private heartbeatDue(check: AgentResponseCheck, t: Target): void {
     if (this.stopped) return;
-    const now = this.now();
+    const now = this.clockNow();
     const byCheck = this.stored.get(t.id) ?? new Map<CheckName, StoredResult>();
     const prev = byCheck.get('agent_response');
     if (prev && prev.incarnation === t.incarnation && prev.status === 'unhealthy') return;
@@ -253,7 +258,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const sampleIntervalMs = this.o.bg.monitoring.sample_interval * 1000;
     const sampler = this.o.source.sampler;
     return {
-      now, clock: this.now, procState, sample: (pid) => sampler.get(pid), sampleIntervalMs,
+      now, clock: this.clockNow, procState, sample: (pid) => sampler.get(pid), sampleIntervalMs,
       cpuPercentSince: sampler.cpuPercentSince ? (pid, since) => sampler.cpuPercentSince!(pid, since, sampleIntervalMs) : undefined,
     };
   }
