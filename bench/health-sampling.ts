@@ -19,7 +19,7 @@ import { createChecks } from '../src/health/createChecks.js';
 import type { Target } from '../src/health/Target.js';
 import type { CheckContext } from '../src/health/types.js';
 import { ResourceSampler } from '../src/supervisor/ResourceSampler.js';
-import { FAULTS, MONITORING, faultStart, fixtureAgent, raisedAt, type FaultSpec } from '../test/fixtures/health/faults.js';
+import { FAULTS, MONITORING, SLOW_ROUNDS, faultStart, fixtureAgent, raisedAt, type FaultSpec } from '../test/fixtures/health/faults.js';
 import { cleanup, startSupervisor, waitFor } from '../test/helpers/harness.js';
 import { bgConfig, detect, refusedPort, target } from '../test/helpers/health.js';
 
@@ -102,6 +102,7 @@ async function faultLatencies(): Promise<void> {
   const port = await refusedPort();
   const groups: { faults: FaultSpec[]; monitoring: typeof MONITORING }[] = [
     { faults: [FAULTS.crash!, FAULTS.hang!, FAULTS.blocked_loop!, FAULTS.slow_task!, FAULTS.stale_task!, FAULTS.leak!, FAULTS.unreachable!], monitoring: MONITORING },
+    { faults: [FAULTS.heartbeat_loss!], monitoring: SLOW_ROUNDS },
     { faults: [FAULTS.busy_loop!, FAULTS.cpu_burn!], monitoring: { ...MONITORING, health_checks: { ...MONITORING.health_checks, resource_usage: { ...MONITORING.health_checks.resource_usage, max_cpu_percent: 15 } } } },
   ];
   console.log('fault          check           first detection   severity raised   seen (poll)   bound     (bound from)');
@@ -122,7 +123,8 @@ async function faultLatencies(): Promise<void> {
       return { f, d, raised, bound: f.bound(monitoring) };
     });
     for (const { f, d, raised, bound } of await Promise.all(runs)) {
-      console.log(`${f.fault.padEnd(14)} ${f.check.padEnd(15)} ${String(d.firstDetectionMs).padStart(7)} ms ${String(raised).padStart(13)} ms ${String(d.seenMs).padStart(10)} ms ${String(bound).padStart(8)} ms   ${f.boundText}`);
+      const within = raised <= bound ? 'within' : `OVER by ${raised - bound} ms`;
+      console.log(`${f.fault.padEnd(14)} ${f.check.padEnd(15)} ${String(d.firstDetectionMs).padStart(7)} ms ${String(raised).padStart(13)} ms ${String(d.seenMs).padStart(10)} ms ${String(bound).padStart(8)} ms   ${within.padEnd(8)} ${f.boundText}`);
     }
     cleanup(sup);
   }

@@ -217,6 +217,8 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.stored.set(t.id, byCheck.set('agent_response', { ...r, at: now, incarnation: t.incarnation }));
     this.recompute(targetsOf(this.o.source), now);
     this.emit('evaluated', 'agent_response');
+    // The ping round confirms it and tells a blocked event loop from a stopped heartbeat timer.
+    void this.runCheck('agent_response');
   }
 
   /** One evaluation; a check that throws yields a `skipped` result and a log line, never a failed round. */

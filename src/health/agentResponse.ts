@@ -1,7 +1,7 @@
 import type { HealthChecksConfig } from '../config/schema.js';
 import type { CrashMemory } from './CrashMemory.js';
 import { diagnose } from './diagnose.js';
-import { cfgSecs, dur } from './format.js';
+import { cfgSecs, dur, pct } from './format.js';
 import { probeFromSpec, type Probe, type ProbeSpec } from './probes/Probe.js';
 import { ProbeTracker } from './probes/ProbeTracker.js';
 import { labelOf, type Target } from './Target.js';
@@ -90,15 +90,18 @@ export class AgentResponseCheck implements HealthCheck {
     const hbAge = ctx.now - hbAt;
     const what = `no heartbeat for ${dur(hbAge)} (heartbeat_miss_multiplier ${cfg.heartbeat_miss_multiplier} × heartbeat_interval ${cfgSecs(t.config.heartbeat_interval)} = ${cfgSecs(hbLimitMs / 1000)})`;
     const summary = `no heartbeat for ${dur(hbAge)}`;
-    if (m.lastPongAt !== undefined && m.lastPongAt > hbAt && m.failures === 0) {
-      return resultOf(summary, [{
-        check: 'agent_response', kind: 'heartbeat_missing', severity: 'unhealthy', value: Math.round(hbAge / 100) / 10, threshold: hbLimitMs / 1000, unit: 's',
-        since: hbAt, diagnosis: 'no_heartbeats', restart: true,
-        message: `${labelOf(t)}: ${what}; it still answers pings, so its event loop runs but its heartbeat timer does not`,
-      }]);
+    const missing = (tail: string): CheckResult => resultOf(summary, [{
+      check: 'agent_response', kind: 'heartbeat_missing', severity: 'unhealthy', value: Math.round(hbAge / 100) / 10, threshold: hbLimitMs / 1000, unit: 's',
+      since: hbAt, diagnosis: 'no_heartbeats', restart: true, message: `${labelOf(t)}: ${what}; ${tail}`,
+    }]);
+    if (m.lastPongAt !== undefined && m.lastPongAt > hbAt && m.failures === 0) return missing('it still answers pings, so its event loop runs but its heartbeat timer does not');
+    const state = ctx.procState(t.pid as number);
+    if (state === 'T' || state === 't' || m.failures > 0) {
+      m.since ??= hbAt;
+      return resultOf(summary, [this.finding(t, ctx, m, m.failures > 0 ? 'ping_timeout' : 'heartbeat_missing', what, true)]);
     }
-    m.since ??= hbAt;
-    return resultOf(summary, [this.finding(t, ctx, m, 'heartbeat_missing', what, true)]);
+    // Whether its event loop still runs, a ping tells (the checker sends one now).
+    return missing(`process state ${state ?? '?'}, CPU ${pct(cpuSince(ctx, t.pid as number, hbAt))} — a ping now tells a blocked event loop from a stopped heartbeat timer`);
   }
 
   private async pingCheck(t: Target, ctx: CheckContext, m: Misses): Promise<CheckResult> {
