@@ -51,7 +51,7 @@ describe('leak scoring with real processes at the default leak settings', () => 
         recovery: { restart_unhealthy: true, stable_uptime: 30 },
       },
       agents: AGENTS.map((a) => ({ name: a.name, command: [process.execPath, '--expose-gc', SHAPE], env: { SHAPE: a.shape, TASK_MS: String(TASK_MS), ...a.env }, heartbeat_interval: 2, stop_timeout: 5 })),
-    });
+    }, { readyTimeoutMs: 60_000 }); // a loaded CI machine starts it slowly; the run itself is long anyway
     const s = sup;
     const started = Date.now();
     const firstFlag = new Map<string, number>();
