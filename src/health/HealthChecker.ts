@@ -63,9 +63,10 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.onExit = ({ slot, reason }) => {
       this.crashes.record(slot, reason, this.clockNow());
       setImmediate(() => {
-        this.refreshLifecycle();
-        // A leak outlives the restart it caused: judged again for the process that is not running.
+        // A leak outlives the restart it caused: judged again for the replica that is not running,
+        // before anything recomputes without the old process's result.
         if (this.checks.some((c) => c.name === 'memory_leaks')) void this.runCheck('memory_leaks');
+        this.refreshLifecycle();
       });
     };
   }
