@@ -112,7 +112,7 @@ async function faultLatencies(): Promise<void> {
       const dir = mkdtempSync(path.join(tmpdir(), 'bench-faults-'));
       const faultFile = path.join(dir, 'faults.ndjson');
       const extra: Record<string, Record<string, unknown>> = { offline: { connectivity: [{ name: 'llm-api', url: `tcp://127.0.0.1:${port}` }] } };
-      const sup = await startSupervisor({ monitoring, agents: [fixtureAgent('healthy', 'healthy', faultFile), ...faults.map((f) => fixtureAgent(f.agent, f.fault, faultFile, extra[f.agent]))] });
+      const sup = await startSupervisor({ monitoring, agents: [fixtureAgent('healthy', 'healthy', faultFile), ...faults.map((f) => fixtureAgent(f.agent, f.fault, faultFile, extra[f.agent]))] }, { readyTimeoutMs: 90_000 });
       const runs = faults.map(async (f) => {
         let injected: number | undefined;
         if (f.sigstop) {
@@ -122,17 +122,24 @@ async function faultLatencies(): Promise<void> {
           injected = Date.now();
         }
         if (f.task) await sup.api('POST', '/api/v1/tasks', { role: f.agent, title: f.fault });
-        const d = await detect(sup.api.bind(sup), f, () => injected ?? faultStart(faultFile, f.agent));
-        const raised = (await waitFor('the finding in the log', () => raisedAt(sup.output(), f))) - d.faultAt;
-        return { f, d, raised, bound: f.bound(monitoring) };
+        try {
+          const d = await detect(sup.api.bind(sup), f, () => injected ?? faultStart(faultFile, f.agent));
+          const raised = (await waitFor('the finding in the log', () => raisedAt(sup.output(), f))) - d.faultAt;
+          return { f, d, raised, bound: f.bound(monitoring) };
+        } catch (err) {
+          console.log(`${f.fault}: not detected in this run (${(err as Error).message})`);
+          return undefined;
+        }
       });
-      for (const { f, d, raised, bound } of await Promise.all(runs)) {
+      const results = await Promise.all(runs).finally(() => cleanup(sup));
+      for (const r of results) {
+        if (!r) continue;
+        const { f, d, raised, bound } = r;
         const e = seen.get(f.fault) ?? { f, bound, first: [], raised: [] };
         e.first.push(d.firstDetectionMs);
         e.raised.push(raised);
         seen.set(f.fault, e);
       }
-      cleanup(sup);
       rmSync(dir, { recursive: true, force: true });
     }
   }
