@@ -36,7 +36,7 @@ def log(level, msg, **fields):
 agent = agentic_agent.connect(capabilities=("tasks", "checkpoint"))
 state = {"completed": int((agent.restored_state or {}).get("completed", 0))}
 log("info", "started", connected=agent.connected, completed=state["completed"],
-    agent_id=agent.info.get("id"))
+    agent_id=agent.id)
 
 
 def probe_llm_api():

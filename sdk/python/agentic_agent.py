@@ -27,9 +27,16 @@ heartbeats and pongs alike and is detected by the heartbeat check.
 
 Shutdown: on a ``shutdown`` message, ``run()`` lets the current task finish
 (``ctx.should_stop`` turns true), skips queued tasks, runs the shutdown hooks
-and returns. If ``run()`` is not active, the hooks run and the process exits
-with status 0. On end-of-file (the supervisor is gone) the hooks run and the
-process exits with status 0 at once, even mid-task.
+and returns. A task still running at the message's ``deadline_ms`` (less a small
+margin) is reported ``task.failed`` (code ``SHUTDOWN``, retryable) and the process
+exits 0, so the agent always ends within the deadline. If ``run()`` is not active,
+the hooks run and the process exits with status 0. On end-of-file (the supervisor
+is gone) the hooks run and the process exits with status 0 at once, even mid-task.
+
+Also: ``agent.get_meter()`` (OpenTelemetry-shaped counters, up-down counters and
+histograms, sent as ``metrics`` messages to the supervisor's /metrics),
+``agent.probe()``, ``ctx.logger`` (JSON logs carrying ``trace_id``),
+``ctx.retry()`` (backoff), and ``agent.name`` / ``id`` / ``role`` / ``replica``.
 
 Without ``AGENTIC_PROTOCOL_FD`` the agent runs standalone: every protocol call
 is a no-op, ``run()`` returns at once, and a handler can be called directly as
@@ -37,23 +44,33 @@ is a no-op, ``run()`` returns at once, and a handler can be called directly as
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
+import logging
 import math
 import os
 import queue
+import random
+import re
 import signal
 import socket
 import sys
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+import warnings
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, MutableMapping, Optional,
+                    Sequence, Set, Tuple, Type, TypeVar)
 
 __all__ = [
-    "Agent", "CheckpointTooLargeError", "PermanentTaskError", "TaskCancelled",
-    "TaskContext", "connect", "PROTOCOL_VERSION", "SDK_NAME", "__version__",
+    "Agent", "CheckpointTooLargeError", "Counter", "Histogram", "Meter", "PermanentTaskError",
+    "TaskCancelled", "TaskContext", "UpDownCounter", "connect", "get_meter", "PROTOCOL_VERSION",
+    "SDK_NAME", "__version__",
 ]
 __version__ = "0.1.0"
 PROTOCOL_VERSION = 1
@@ -68,7 +85,19 @@ _LEVELS = {"trace": "trace", "debug": "debug", "info": "info", "warn": "warn", "
            "error": "error", "fatal": "fatal", "critical": "fatal"}
 _MAX_PROGRESS_MESSAGE_CHARS = 4096
 
+#: Default milliseconds between two ``metrics`` messages (as the Node SDK).
+DEFAULT_METRICS_INTERVAL_MS = 10000
+#: Default time the hooks get after SIGTERM or SIGINT, in milliseconds (as the Node SDK).
+DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000
+#: Longest line the supervisor reads unless ``welcome.settings.max_line_bytes`` says otherwise.
+DEFAULT_SUPERVISOR_MAX_LINE_BYTES = 1024 * 1024
+#: OpenTelemetry's default explicit bucket boundaries for a histogram.
+DEFAULT_HISTOGRAM_BOUNDARIES: Tuple[float, ...] = (
+    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0, 7500.0, 10000.0)
+
 Handler = Callable[[Dict[str, Any], "TaskContext"], Any]
+T = TypeVar("T")
+Attributes = Optional[Mapping[str, Any]]
 
 
 class PermanentTaskError(Exception):
@@ -146,10 +175,26 @@ class TaskContext:
         self.cancel_reason: Optional[str] = None
         self._agent = agent
         self._cancelled = threading.Event()
+        #: The task's trace id (32 hex digits): from ``traceparent``, else the correlation id.
+        self.trace_id: Optional[str] = _trace_id_of(traceparent) or correlation_id
+        fields: Dict[str, Any] = dict(agent._identity_fields()) if agent is not None else {}
+        fields["task_id"] = task_id
+        if correlation_id:
+            fields["correlation_id"] = correlation_id
+        if self.trace_id:
+            fields["trace_id"] = self.trace_id
+        #: A ``logging`` logger for this task: JSON lines on stdout carrying agent, agent_id,
+        #: role, replica, task_id, correlation_id and trace_id (the Node SDK's ``ctx.log``).
+        self.logger: logging.LoggerAdapter[logging.Logger] = _FieldsAdapter(agent_logger(), fields)
 
     @property
     def cancelled(self) -> bool:
-        """True after the supervisor sent ``task.cancel`` for this task."""
+        """True after the supervisor sent ``task.cancel`` for this task.
+
+        A handler that does not call ``progress()`` often should poll this (or
+        ``should_stop``) and return or raise ``TaskCancelled``; the supervisor has
+        already freed the agent for its next task when it sends ``task.cancel``.
+        """
         return self._cancelled.is_set()
 
     @property
@@ -178,11 +223,53 @@ class TaskContext:
         if self._agent is not None:
             self._agent._send(msg)
 
+    def retry(self, fn: Callable[[], T], attempts: int = 3, initial_delay_ms: float = 500.0,
+              max_delay_ms: float = 30000.0, multiplier: float = 2.0, jitter: float = 0.2,
+              retry_on: Tuple[Type[BaseException], ...] = (Exception,)) -> T:
+        """Call ``fn()`` up to ``attempts`` times, backing off exponentially between tries.
+
+        For transient errors inside a task (an LLM API's 429, a flaky network): the n-th
+        wait is ``min(max_delay_ms, initial_delay_ms * multiplier ** (n - 1))``, varied by
+        ``± jitter`` (a share), reported as ``task.progress`` so the stale-task check sees
+        the task is alive. ``PermanentTaskError`` and ``TaskCancelled`` are never retried;
+        a cancel or a shutdown during a wait ends it at once.
+
+        :returns: what ``fn()`` returned.
+        :raises: the last error once ``attempts`` are used up; ``TaskCancelled`` when the
+            task was cancelled during a wait.
+        :raises ValueError: ``attempts`` < 1 or a negative delay.
+        """
+        if attempts < 1 or initial_delay_ms < 0 or max_delay_ms < 0 or multiplier < 1 or not 0 <= jitter < 1:
+            raise ValueError("Expected attempts >= 1, delays >= 0, multiplier >= 1 and 0 <= jitter < 1; got "
+                             "attempts=%r initial_delay_ms=%r max_delay_ms=%r multiplier=%r jitter=%r"
+                             % (attempts, initial_delay_ms, max_delay_ms, multiplier, jitter))
+        for n in range(1, attempts + 1):
+            try:
+                return fn()
+            except (PermanentTaskError, TaskCancelled):
+                raise
+            except retry_on as exc:
+                if n >= attempts or self.should_stop:
+                    raise
+                delay_ms = min(max_delay_ms, initial_delay_ms * multiplier ** (n - 1))
+                delay_ms *= 1 + random.uniform(-jitter, jitter)
+                self.progress(None, "retry %d of %d in %.0f ms after %s: %s"
+                              % (n, attempts - 1, delay_ms, type(exc).__name__, str(exc)[:200]))
+                if self._cancelled.wait(delay_ms / 1000.0):
+                    raise TaskCancelled("task %s was cancelled: %s" % (self.task_id, self.cancel_reason))
+        raise AssertionError("unreachable")
+
     def log(self, level: str, msg: str, **fields: Any) -> None:
-        """Like ``Agent.log``, with ``task_id`` and ``correlation_id`` added to the fields."""
+        """A protocol ``log`` line (stored with the agent's logs by the supervisor), with
+        ``task_id``, ``correlation_id`` and ``trace_id`` added to the fields.
+
+        For ordinary logging to stdout (also captured), use ``ctx.logger``.
+        """
         fields.setdefault("task_id", self.task_id)
         if self.correlation_id:
             fields.setdefault("correlation_id", self.correlation_id)
+        if self.trace_id:
+            fields.setdefault("trace_id", self.trace_id)
         if self._agent is not None:
             self._agent.log(level, msg, **fields)
         else:
@@ -191,6 +278,260 @@ class TaskContext:
     def _cancel(self, reason: str) -> None:
         self.cancel_reason = reason
         self._cancelled.set()
+
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]{0,254}$")
+_MAX_ATTRIBUTES = 32
+
+
+def _attr_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return _dumps([_jsonable(v) for v in value])
+    return str(value)
+
+
+def _attr_key(attributes: Attributes) -> Tuple[Tuple[str, str], ...]:
+    """Attributes as a sorted tuple of (key, text): what identifies a series (protocol limits applied)."""
+    if not attributes:
+        return ()
+    items = sorted((str(k)[:128], _attr_text(v)[:1024]) for k, v in attributes.items() if str(k))
+    return tuple(items[:_MAX_ATTRIBUTES])
+
+
+class _Instrument:
+    kind = "counter"
+
+    def __init__(self, meter: "Meter", name: str, unit: str, description: str) -> None:
+        self.name = name
+        self.unit = unit[:63]
+        self.description = description[:1024]
+        self._meter = meter
+        self._lock = threading.Lock()
+        self._values: Dict[Tuple[Tuple[str, str], ...], Any] = {}
+
+    def _check(self, value: float, what: str) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self._meter._warn_once("%s %s: expected a finite number, got %r; ignored" % (what, self.name, value))
+            return False
+        return True
+
+    def _points(self) -> List[Dict[str, Any]]:
+        with self._lock:
+            items = list(self._values.items())
+        out = []
+        for key, value in items:
+            point: Dict[str, Any] = {"value": value}
+            if key:
+                point["attributes"] = dict(key)
+            out.append(point)
+        return out
+
+
+class Counter(_Instrument):
+    """A monotonic sum (OpenTelemetry's Counter): on /metrics as ``<name>_total``."""
+
+    kind = "counter"
+
+    def add(self, amount: float, attributes: Attributes = None) -> None:
+        """Add ``amount`` (>= 0; a negative amount is ignored with a warning, as OpenTelemetry does)."""
+        if not self._check(amount, "counter"):
+            return
+        if amount < 0:
+            self._meter._warn_once("counter %s: a negative amount (%r) is ignored; use an up-down counter"
+                                   % (self.name, amount))
+            return
+        key = _attr_key(attributes)
+        with self._lock:
+            self._values[key] = self._values.get(key, 0) + amount
+
+
+class UpDownCounter(_Instrument):
+    """A sum that goes up and down (OpenTelemetry's UpDownCounter): a gauge on /metrics."""
+
+    kind = "gauge"
+
+    def add(self, amount: float, attributes: Attributes = None) -> None:
+        """Add ``amount`` (any finite number, negative to go down)."""
+        if not self._check(amount, "up-down counter"):
+            return
+        key = _attr_key(attributes)
+        with self._lock:
+            self._values[key] = self._values.get(key, 0) + amount
+
+
+class Histogram(_Instrument):
+    """A distribution with explicit buckets (OpenTelemetry's Histogram)."""
+
+    kind = "histogram"
+
+    def __init__(self, meter: "Meter", name: str, unit: str, description: str,
+                 boundaries: Sequence[float]) -> None:
+        super().__init__(meter, name, unit, description)
+        bounds = [float(b) for b in boundaries]
+        if len(bounds) > 64 or any(not math.isfinite(b) for b in bounds) \
+                or any(b <= a for a, b in zip(bounds, bounds[1:])):
+            raise ValueError("Expected at most 64 finite, increasing bucket boundaries for histogram %s, got %r"
+                             % (name, list(boundaries)))
+        self.boundaries: Tuple[float, ...] = tuple(bounds)
+
+    def record(self, value: float, attributes: Attributes = None) -> None:
+        """Record one observation; bucket boundaries are inclusive upper bounds."""
+        if not self._check(value, "histogram"):
+            return
+        key = _attr_key(attributes)
+        index = bisect.bisect_left(self.boundaries, value)
+        with self._lock:
+            state = self._values.get(key)
+            if state is None:
+                state = self._values[key] = [0, 0.0, [0] * (len(self.boundaries) + 1)]
+            state[0] += 1
+            state[1] += value
+            state[2][index] += 1
+
+    def _points(self) -> List[Dict[str, Any]]:
+        with self._lock:
+            items = [(k, (v[0], v[1], list(v[2]))) for k, v in self._values.items()]
+        out = []
+        for key, (count, total, counts) in items:
+            point: Dict[str, Any] = {"count": count, "sum": total,
+                                     "buckets": {"boundaries": list(self.boundaries), "counts": counts}}
+            if key:
+                point["attributes"] = dict(key)
+            out.append(point)
+        return out
+
+
+class Meter:
+    """Creates instruments, as OpenTelemetry's Meter does. Get one with ``get_meter()``.
+
+    Asking twice for an instrument of the same name returns the first one (its kind
+    must match). Names follow OpenTelemetry's rule: a letter, then up to 254 of
+    letters, digits, ``_ . / -``.
+    """
+
+    def __init__(self, agent: Optional["Agent"], name: str, version: Optional[str] = None) -> None:
+        self.name = name
+        self.version = version
+        self._agent = agent
+        self._lock = threading.Lock()
+        self._by_name: Dict[str, _Instrument] = {}
+        self._warned: Set[str] = set()
+
+    def create_counter(self, name: str, unit: str = "", description: str = "") -> Counter:
+        return self._create(Counter, name, unit, description)
+
+    def create_up_down_counter(self, name: str, unit: str = "", description: str = "") -> UpDownCounter:
+        return self._create(UpDownCounter, name, unit, description)
+
+    def create_histogram(self, name: str, unit: str = "", description: str = "",
+                         explicit_bucket_boundaries_advisory: Optional[Sequence[float]] = None) -> Histogram:
+        """:param explicit_bucket_boundaries_advisory: bucket upper bounds (default OpenTelemetry's)."""
+        bounds = DEFAULT_HISTOGRAM_BOUNDARIES if explicit_bucket_boundaries_advisory is None \
+            else explicit_bucket_boundaries_advisory
+        with self._lock:
+            found = self._existing(name, Histogram)
+            if found is not None:
+                return found
+            inst = Histogram(self, name, unit, description, bounds)
+            self._by_name[name] = inst
+            return inst
+
+    def _create(self, cls: "type[_I]", name: str, unit: str, description: str) -> "_I":
+        with self._lock:
+            found = self._existing(name, cls)
+            if found is not None:
+                return found
+            inst = cls(self, name, unit, description)
+            self._by_name[name] = inst
+            return inst
+
+    def _existing(self, name: str, cls: "type[_I]") -> "Optional[_I]":
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ValueError("Expected an instrument name of a letter then up to 254 letters, digits, "
+                             "'_', '.', '/' or '-', got %r" % (name,))
+        found = self._by_name.get(name)
+        if found is None:
+            return None
+        if not isinstance(found, cls) or type(found) is not cls:
+            raise ValueError("Instrument %r already exists as a %s, not a %s"
+                             % (name, type(found).__name__, cls.__name__))
+        return found
+
+    def _instruments(self) -> List[_Instrument]:
+        with self._lock:
+            return list(self._by_name.values())
+
+    def _warn_once(self, text: str) -> None:
+        if text not in self._warned:
+            self._warned.add(text)
+            _stderr("agentic_agent: " + text)
+
+
+_I = TypeVar("_I", bound=_Instrument)
+
+if TYPE_CHECKING:
+    _AdapterBase = logging.LoggerAdapter[logging.Logger]
+else:
+    _AdapterBase = logging.LoggerAdapter
+
+
+class _FieldsAdapter(_AdapterBase):
+    """Adds fixed fields (agent, task_id, trace_id…) to every record; ``extra=`` adds more."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> Tuple[Any, MutableMapping[str, Any]]:
+        fields = dict(self.extra or {})
+        fields.update(kwargs.pop("extra", None) or {})
+        kwargs["extra"] = {"agentic_fields": fields}
+        return msg, kwargs
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (ms since the epoch), level, msg, then the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: Dict[str, Any] = {"time": int(record.created * 1000), "level": _PY_LEVELS.get(record.levelno, "info"),
+                                "msg": record.getMessage()}
+        line.update(getattr(record, "agentic_fields", {}) or {})
+        if record.exc_info:
+            line["err"] = self.formatException(record.exc_info)
+        try:
+            return _dumps(line)
+        except (TypeError, ValueError):
+            return _dumps(_jsonable(line))
+
+
+_PY_LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn", logging.ERROR: "error",
+              logging.CRITICAL: "fatal"}
+_logger_lock = threading.Lock()
+
+
+def agent_logger() -> logging.Logger:
+    """The SDK's ``logging`` logger (``agentic_agent``): JSON lines on stdout, level from ``LOG_LEVEL``.
+
+    Configured once, on first use, unless the program gave it handlers itself.
+    """
+    logger = logging.getLogger("agentic_agent")
+    with _logger_lock:
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(_JsonFormatter())
+            logger.addHandler(handler)
+            logger.propagate = False
+            level = os.environ.get("LOG_LEVEL", "info").lower()
+            logger.setLevel({"trace": logging.DEBUG, "debug": logging.DEBUG, "warn": logging.WARNING,
+                             "warning": logging.WARNING, "error": logging.ERROR,
+                             "fatal": logging.CRITICAL}.get(level, logging.INFO))
+    return logger
+
+
+def _trace_id_of(traceparent: Optional[str]) -> Optional[str]:
+    """The trace id of a W3C ``traceparent`` (``00-<32 hex>-<16 hex>-<2 hex>``), or None."""
+    if not traceparent:
+        return None
+    parts = traceparent.split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
 def normalize_level(level: str) -> str:
@@ -204,19 +545,34 @@ def normalize_level(level: str) -> str:
 class Agent:
     """The agent's end of the protocol. Obtain one with ``connect()``."""
 
-    def __init__(self, sock: Optional[socket.socket] = None, capabilities: Sequence[str] = ()) -> None:
-        self.capabilities: Tuple[str, ...] = tuple(capabilities)
+    def __init__(self, sock: Optional[socket.socket] = None, capabilities: Sequence[str] = (),
+                 metrics: bool = True, metrics_interval_ms: float = DEFAULT_METRICS_INTERVAL_MS,
+                 shutdown_timeout_ms: float = DEFAULT_SHUTDOWN_TIMEOUT_MS,
+                 name: Optional[str] = None, role: Optional[str] = None) -> None:
+        caps = list(capabilities)
+        if metrics and sock is not None and "metrics" not in caps:
+            caps.append("metrics")
+        self.capabilities: Tuple[str, ...] = tuple(caps)
+        self._metrics_enabled = metrics
+        self._metrics_interval_s = max(0.01, float(metrics_interval_ms) / 1000.0)
+        self._shutdown_timeout_ms = float(shutdown_timeout_ms)
+        self._meters: Dict[Tuple[str, Optional[str]], Meter] = {}
+        self._meters_lock = threading.Lock()
+        self._metrics_warned: Set[str] = set()
         #: The checkpoint the supervisor returned in ``welcome`` (last stored state), or None.
         self.restored_state: Any = None
         #: ``welcome.agent``: {name, id, role, replica}; from the environment until welcome.
+        #: Deprecated: use ``name``, ``id``, ``role`` and ``replica``.
+        env_name = os.environ.get("AGENTIC_AGENT_NAME") or name or "agent"
         self.info: Dict[str, Any] = {
-            "name": os.environ.get("AGENTIC_AGENT_NAME"), "id": os.environ.get("AGENTIC_AGENT_ID"),
-            "role": os.environ.get("AGENTIC_AGENT_ROLE")}
+            "name": env_name, "id": os.environ.get("AGENTIC_AGENT_ID") or env_name,
+            "role": os.environ.get("AGENTIC_AGENT_ROLE") or role or env_name, "replica": 0}
         #: W3C trace context of the supervisor's start span (env ``TRACEPARENT``), or None.
         self.traceparent: Optional[str] = os.environ.get("TRACEPARENT")
         #: ``welcome.settings`` with defaults applied.
         self.settings: Dict[str, Any] = {"heartbeat_interval_ms": DEFAULT_HEARTBEAT_INTERVAL_MS,
-                                         "max_checkpoint_bytes": DEFAULT_MAX_CHECKPOINT_BYTES}
+                                         "max_checkpoint_bytes": DEFAULT_MAX_CHECKPOINT_BYTES,
+                                         "max_line_bytes": DEFAULT_SUPERVISOR_MAX_LINE_BYTES}
         #: Supervisor lines ignored because they were malformed or of an unknown type.
         self.protocol_errors = 0
         self.shutdown_reason: Optional[str] = None
@@ -236,8 +592,95 @@ class Agent:
         self._running = False
         self._welcome_missing = True
         self._signalled = False
+        self._signal_handler: Optional[Callable[[int, Any], None]] = None
 
     # ---- public API ---------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The configured agent name (``welcome.agent.name``, else ``AGENTIC_AGENT_NAME``, else ``name=``)."""
+        return str(self.info.get("name"))
+
+    @property
+    def id(self) -> str:
+        """The replica slot, e.g. ``qaa-0`` (``welcome.agent.id``, else ``AGENTIC_AGENT_ID``)."""
+        return str(self.info.get("id"))
+
+    @property
+    def role(self) -> str:
+        """The agent's role (``welcome.agent.role``, else ``AGENTIC_AGENT_ROLE``, else ``role=``, else the name)."""
+        return str(self.info.get("role"))
+
+    @property
+    def replica(self) -> int:
+        """The replica index, from 0 (``welcome.agent.replica``; 0 standalone)."""
+        value = self.info.get("replica")
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    @property
+    def logger(self) -> logging.LoggerAdapter[logging.Logger]:
+        """A ``logging`` logger writing JSON lines to stdout with agent, agent_id, role and replica.
+
+        Level from ``LOG_LEVEL`` (default info). Per task, use ``ctx.logger``.
+        """
+        return _FieldsAdapter(agent_logger(), self._identity_fields())
+
+    def _identity_fields(self) -> Dict[str, Any]:
+        return {"agent": self.name, "agent_id": self.id, "role": self.role, "replica": self.replica}
+
+    def get_meter(self, name: str, version: Optional[str] = None) -> "Meter":
+        """A meter (OpenTelemetry's shape) whose instruments reach the supervisor's /metrics.
+
+        Values are sent every ``metrics_interval_ms`` and once more at shutdown, as the
+        protocol ``metrics`` message (docs/protocol.md); the supervisor serves them with
+        the process's ``agent``, ``role`` and ``replica`` labels, as it does the Node SDK's.
+        The same (name, version) gives the same meter.
+        """
+        key = (str(name), version)
+        with self._meters_lock:
+            meter = self._meters.get(key)
+            if meter is None:
+                meter = self._meters[key] = Meter(self, str(name), version)
+            return meter
+
+    def probe(self, target: str, url: str, timeout_ms: float = 5000) -> Dict[str, Any]:
+        """Check a dependency and report it as ``connectivity``; never raises.
+
+        ``url`` is ``http(s)://…`` (a GET: any status below 500 is reachable) or
+        ``tcp://host:port`` (a TCP connect).
+
+        :returns: ``{"ok": bool, "latency_ms": float, "error"?: str}``.
+        """
+        begin = time.monotonic()
+        error: Optional[str] = None
+        try:
+            parsed = urllib.parse.urlsplit(url)
+            if parsed.scheme == "tcp":
+                if not parsed.hostname or not parsed.port:
+                    raise ValueError("expected tcp://host:port, got %r" % url)
+                socket.create_connection((parsed.hostname, parsed.port), timeout=timeout_ms / 1000.0).close()
+            elif parsed.scheme in ("http", "https"):
+                try:
+                    with urllib.request.urlopen(urllib.request.Request(url, method="GET"),  # noqa: S310
+                                                timeout=timeout_ms / 1000.0) as resp:
+                        resp.read(0)
+                except urllib.error.HTTPError as exc:
+                    if exc.code >= 500:
+                        error = "HTTP %d" % exc.code
+            else:
+                raise ValueError("expected an http(s):// or tcp:// URL, got %r" % url)
+        except Exception as exc:  # a probe reports, it never raises
+            reason = getattr(exc, "reason", None)
+            error = str(reason if reason is not None else exc) or type(exc).__name__
+        latency_ms = round((time.monotonic() - begin) * 1000.0, 3)
+        try:
+            self.report_connectivity(target, error is None, latency_ms=latency_ms, error=error)
+        except ValueError as exc:
+            error = error or str(exc)
+        out: Dict[str, Any] = {"ok": error is None, "latency_ms": latency_ms}
+        if error is not None:
+            out["error"] = error
+        return out
+
     @property
     def connected(self) -> bool:
         """True while a supervisor channel is open (False when standalone)."""
@@ -289,6 +732,24 @@ class Agent:
             with self._state_lock:
                 self._running = False
         self._run_hooks()
+        self._ignore_late_sigterm()
+
+    def _ignore_late_sigterm(self) -> None:
+        """After a shutdown, a SIGTERM that comes late must not kill the ending process.
+
+        The supervisor sends ``shutdown`` and SIGTERM together. When the message wins, the
+        hooks run, run() returns and the program ends; interpreter shutdown then puts
+        Python's own handlers back to SIG_DFL, and a SIGTERM still on its way would end the
+        process with -15 after a clean stop. Ignoring it from here is safe: the process is
+        ending, and the supervisor's deadline (SIGKILL) still holds.
+        """
+        if not self._stopping.is_set() or threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            if self._signal_handler is not None and signal.getsignal(signal.SIGTERM) is self._signal_handler:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        except (ValueError, OSError):
+            pass
 
     @contextlib.contextmanager
     def track(self, name: str, correlation_id: Optional[str] = None) -> Iterator[TaskContext]:
@@ -358,7 +819,8 @@ class Agent:
     # ---- task execution -----------------------------------------------------
     def _execute(self, task: Dict[str, Any], correlation_id: Optional[str], traceparent: Optional[str]) -> None:
         task_id = task["id"]
-        attempt = task.get("attempt") if isinstance(task.get("attempt"), int) else 1
+        raw_attempt = task.get("attempt")
+        attempt = raw_attempt if isinstance(raw_attempt, int) and not isinstance(raw_attempt, bool) else 1
         ctx = TaskContext(self, task_id, correlation_id or None, traceparent, attempt)
         with self._state_lock:
             early = self._cancelled_early.pop(task_id, None)
@@ -449,12 +911,14 @@ class Agent:
                 threading.Thread(target=self._on_shutdown_message, args=(signal.Signals(signum).name,),
                                  name="agentic-signal", daemon=True).start()
 
+        self._signal_handler = on_signal
         for sig in (signal.SIGTERM, signal.SIGINT):
             if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
                 signal.signal(sig, on_signal)
 
-    def _start(self, timeout_s: float) -> None:
-        self._install_signal_handlers()
+    def _start(self, timeout_s: float, handle_signals: bool = True) -> None:
+        if handle_signals:
+            self._install_signal_handlers()
         self._send({"type": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid(),
                     "sdk": {"name": SDK_NAME, "version": __version__}, "capabilities": list(self.capabilities)})
         threading.Thread(target=self._read_loop, name="agentic-reader", daemon=True).start()
@@ -531,13 +995,18 @@ class Agent:
             if ctx is not None:
                 ctx._cancel(reason)
         elif kind == "shutdown":
-            self._on_shutdown_message(str(msg.get("reason") or "shutdown"))
+            deadline = msg.get("deadline_ms")
+            limit: Optional[float] = None
+            if isinstance(deadline, (int, float)) and not isinstance(deadline, bool) and deadline >= 0:
+                limit = float(deadline)
+            self._on_shutdown_message(str(msg.get("reason") or "shutdown"), limit)
         else:
             self.protocol_errors += 1  # unknown types are ignored quietly (newer supervisor)
 
     def _on_welcome(self, msg: Dict[str, Any]) -> None:
-        settings = msg.get("settings") if isinstance(msg.get("settings"), dict) else {}
-        for key in ("heartbeat_interval_ms", "max_checkpoint_bytes"):
+        raw_settings = msg.get("settings")
+        settings: Dict[str, Any] = raw_settings if isinstance(raw_settings, dict) else {}
+        for key in ("heartbeat_interval_ms", "max_checkpoint_bytes", "max_line_bytes"):
             value = settings.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                 self.settings[key] = value
@@ -551,6 +1020,8 @@ class Agent:
             interval_s = max(0.01, float(self.settings["heartbeat_interval_ms"]) / 1000.0)
             threading.Thread(target=self._heartbeat_loop, args=(interval_s,),
                              name="agentic-heartbeat", daemon=True).start()
+            if self._metrics_enabled:
+                threading.Thread(target=self._metrics_loop, name="agentic-metrics", daemon=True).start()
 
     def _heartbeat_loop(self, interval_s: float) -> None:
         """Sends ``heartbeat`` now and every ``interval_s`` seconds until end-of-file."""
@@ -558,7 +1029,70 @@ class Agent:
         while not self._closed.wait(interval_s):
             self._send({"type": "heartbeat"})
 
-    def _on_shutdown_message(self, reason: str) -> None:
+    def _metrics_loop(self) -> None:
+        """Sends the cumulative ``metrics`` every interval while connected (none before an instrument exists)."""
+        while not self._closed.wait(self._metrics_interval_s):
+            self._send_metrics()
+
+    def _send_metrics(self) -> None:
+        payload = self._collect_metrics()
+        if payload is not None:
+            self._send({"type": "metrics", "resource_metrics": payload})
+
+    def _collect_metrics(self) -> Optional[Dict[str, Any]]:
+        """The v1 ``resource_metrics`` of every instrument, cut to fit ``max_line_bytes``; None without instruments."""
+        with self._meters_lock:
+            meters = list(self._meters.values())
+        budget = int(self.settings.get("max_line_bytes") or DEFAULT_SUPERVISOR_MAX_LINE_BYTES) - 256
+        used, dropped, scopes, any_instrument = 0, 0, [], False
+        for meter in meters:
+            metrics_out = []
+            for inst in meter._instruments():
+                any_instrument = True
+                points = []
+                for point in inst._points():
+                    size = len(_dumps(point)) + 1
+                    if used + size > budget:
+                        dropped += 1
+                        continue
+                    used += size
+                    points.append(point)
+                if points:
+                    m: Dict[str, Any] = {"name": inst.name, "kind": inst.kind, "points": points}
+                    if inst.description:
+                        m["description"] = inst.description
+                    if inst.unit:
+                        m["unit"] = inst.unit
+                    used += len(inst.name) + len(inst.description) + len(inst.unit) + 48
+                    metrics_out.append(m)
+            if metrics_out:
+                scope: Dict[str, Any] = {"name": meter.name}
+                if meter.version:
+                    scope["version"] = meter.version
+                scopes.append({"scope": scope, "metrics": metrics_out})
+        if not any_instrument:
+            return None
+        if dropped and "dropped" not in self._metrics_warned:
+            self._metrics_warned.add("dropped")
+            _stderr("agentic_agent: %d metric series left out to keep the metrics line under %d bytes"
+                    % (dropped, budget + 256))
+        out: Dict[str, Any] = {"version": 1, "scope_metrics": scopes}
+        if dropped:
+            out["dropped_series"] = dropped
+        return out
+
+    def _on_shutdown_message(self, reason: str, deadline_ms: Optional[float] = None) -> None:
+        """A ``shutdown`` (or a signal): stop taking tasks, and make sure the process ends in time.
+
+        The current task may finish if it can; at the deadline (``deadline_ms`` of the
+        message, ``shutdown_timeout_ms`` for a signal) minus a small margin, a task still
+        running is reported ``task.failed`` (code ``SHUTDOWN``, retryable: the supervisor
+        gives it back to the queue), the hooks run if they have not, and the process exits 0.
+        """
+        budget_ms = self._shutdown_timeout_ms if deadline_ms is None else float(deadline_ms)
+        margin_ms = min(250.0, budget_ms / 10.0)
+        threading.Thread(target=self._shutdown_watchdog, args=(max(0.0, budget_ms - margin_ms) / 1000.0,),
+                         name="agentic-shutdown-deadline", daemon=True).start()
         self.shutdown_reason = reason
         with self._state_lock:
             self._stopping.set()
@@ -568,6 +1102,20 @@ class Agent:
         else:
             self._run_hooks()
             _exit(0)
+
+    def _shutdown_watchdog(self, seconds: float) -> None:
+        time.sleep(seconds)
+        with self._state_lock:
+            active = list(self._active.values())
+        for ctx in active:
+            ctx._cancel("shutdown deadline")
+            self._end(ctx, {"type": "task.failed", "task_id": ctx.task_id, "duration_ms": 0,
+                            "error": {"message": "the agent was shutting down and the deadline came",
+                                      "code": "SHUTDOWN"}, "retryable": True})
+        if self._hooks_lock.acquire(blocking=False):  # hooks already running elsewhere: do not wait for them
+            self._hooks_lock.release()
+            self._run_hooks()
+        _exit(0)
 
     def _on_eof(self) -> None:
         self._closed.set()
@@ -593,6 +1141,8 @@ class Agent:
                     fn()
                 except Exception:
                     _stderr("agentic_agent: a shutdown hook failed:\n" + traceback.format_exc())
+            if self._metrics_enabled:
+                self._send_metrics()  # the last values, after the hooks recorded theirs
 
 
 def _elapsed_ms(begin: float) -> float:
@@ -621,25 +1171,42 @@ _agent: Optional[Agent] = None
 _agent_lock = threading.Lock()
 
 
-def connect(capabilities: Sequence[str] = ("tasks", "checkpoint"), timeout: float = 10.0) -> Agent:
+def connect(capabilities: Sequence[str] = ("tasks", "checkpoint"), timeout: Optional[float] = None, *,
+            welcome_timeout_ms: float = 10000, metrics: bool = True,
+            metrics_interval_ms: float = DEFAULT_METRICS_INTERVAL_MS, handle_signals: bool = True,
+            shutdown_timeout_ms: float = DEFAULT_SHUTDOWN_TIMEOUT_MS, name: Optional[str] = None,
+            role: Optional[str] = None) -> Agent:
     """Open the protocol channel, send ``hello`` and wait for ``welcome``.
 
     Idempotent: later calls return the same ``Agent``. Without
     ``AGENTIC_PROTOCOL_FD`` the returned agent is standalone (all calls no-ops).
+    The options have the Node SDK's names, in snake case.
 
-    :param capabilities: announced in ``hello``; ``"tasks"`` lets the supervisor assign queued tasks.
-    :param timeout: seconds to wait for ``welcome``.
-    :raises TimeoutError: no welcome within ``timeout`` seconds.
+    :param capabilities: announced in ``hello``; ``"tasks"`` lets the supervisor assign
+        queued tasks. ``"metrics"`` is added when ``metrics`` is true.
+    :param welcome_timeout_ms: how long to wait for ``welcome`` (default 10000).
+    :param timeout: deprecated: ``welcome_timeout_ms`` in seconds.
+    :param metrics: send the instruments of ``get_meter()`` to the supervisor (default true).
+    :param metrics_interval_ms: time between two ``metrics`` messages (default 10000).
+    :param handle_signals: SIGTERM and SIGINT start a graceful shutdown (default true).
+    :param shutdown_timeout_ms: after a signal, the time the current task and the hooks get (default 5000).
+    :param name: name and ``role`` to use standalone (the supervisor's environment wins).
+    :raises TimeoutError: no welcome in time.
     :raises ConnectionError: the channel closed before welcome.
     :raises ValueError, OSError: ``AGENTIC_PROTOCOL_FD`` is not an open socket's fd number.
     """
     global _agent
+    if timeout is not None:
+        warnings.warn("connect(timeout=seconds) is deprecated: use welcome_timeout_ms", DeprecationWarning, stacklevel=2)
+        welcome_timeout_ms = float(timeout) * 1000.0
     with _agent_lock:
         if _agent is not None:
             return _agent
+        options: Dict[str, Any] = {"metrics": metrics, "metrics_interval_ms": metrics_interval_ms,
+                                   "shutdown_timeout_ms": shutdown_timeout_ms, "name": name, "role": role}
         raw = os.environ.get(ENV_PROTOCOL_FD, "").strip()
         if not raw:
-            _agent = Agent(None, capabilities)
+            _agent = Agent(None, capabilities, **options)
             return _agent
         try:
             fd = int(raw)
@@ -654,7 +1221,13 @@ def connect(capabilities: Sequence[str] = ("tasks", "checkpoint"), timeout: floa
         sock.setblocking(True)
         sock.set_inheritable(False)  # child processes must not keep the channel open
         os.environ.pop(ENV_PROTOCOL_FD, None)  # nor try to speak on a closed fd
-        agent = Agent(sock, capabilities)
-        agent._start(timeout)
+        agent = Agent(sock, capabilities, **options)
+        agent._start(welcome_timeout_ms / 1000.0, handle_signals)
         _agent = agent
         return agent
+
+
+def get_meter(name: str, version: Optional[str] = None) -> Meter:
+    """``connect()``'s agent's meter (see ``Agent.get_meter``); before ``connect()``, a standalone agent's."""
+    agent = _agent if _agent is not None else connect()
+    return agent.get_meter(name, version)

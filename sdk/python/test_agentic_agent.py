@@ -26,7 +26,7 @@ FIXTURE = textwrap.dedent("""
     mode = os.environ["FIXTURE_MODE"]
     if mode == "timeout":
         try:
-            aa.connect(timeout=0.5)
+            aa.connect(welcome_timeout_ms=500)
         except (TimeoutError, ConnectionError) as exc:
             print(type(exc).__name__, exc, flush=True)
             sys.exit(3)
@@ -57,6 +57,22 @@ FIXTURE = textwrap.dedent("""
             agent.report_connectivity("llm-api", True, latency_ms=12.5)
             agent.report_connectivity("git", False, error="timeout")
             ctx.log("warning", "slow", attempt=ctx.attempt)
+        if "metrics" in p:
+            meter = agent.get_meter("fixture", "1.0")
+            meter.create_counter("fixture.items", unit="{item}", description="Items.").add(p["metrics"], {"kind": "story"})
+            meter.create_up_down_counter("fixture.queue").add(-2)
+            meter.create_histogram("fixture.seconds", explicit_bucket_boundaries_advisory=[1, 2]).record(1.5, {"ok": True})
+        if "retry_fails" in p:
+            calls = []
+            def flaky():
+                calls.append(1)
+                if len(calls) <= p["retry_fails"]:
+                    raise ConnectionError("try %%d failed" %% len(calls))
+                return len(calls)
+            return {"calls": ctx.retry(flaky, attempts=3, initial_delay_ms=20)}
+        if p.get("whoami"):
+            ctx.logger.info("from the task", extra={"step": 1})
+            return {"name": agent.name, "id": agent.id, "role": agent.role, "replica": agent.replica}
         if "block_ms" in p:
             time.sleep(p["block_ms"] / 1000)  # no progress: only the reader thread is free
         if "sleep_ms" in p:
@@ -211,7 +227,7 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(hello["pid"], sup.proc.pid)
         self.assertEqual(hello["sdk"]["name"], "agentic-agent-python")
         self.assertRegex(hello["sdk"]["version"], r"^\d+\.\d+\.\d+")
-        self.assertEqual(hello["capabilities"], ["tasks", "checkpoint"])
+        self.assertEqual(hello["capabilities"], ["tasks", "checkpoint", "metrics"])
         self.assertEqual(ready["fields"]["restored"], {"completed": 7})
         self.assertEqual(ready["fields"]["name"], "fixture")
         self.assertIsNone(ready["fields"]["env_fd"], "the fd variable is removed for child processes")
@@ -305,7 +321,8 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(sup.next(), {"type": "connectivity", "target": "llm-api", "ok": True, "latency_ms": 12.5})
         self.assertEqual(sup.next(), {"type": "connectivity", "target": "git", "ok": False, "error": "timeout"})
         self.assertEqual(sup.next(), {"type": "log", "level": "warn", "msg": "slow",
-                                      "fields": {"attempt": 1, "task_id": "T-6", "correlation_id": "corr-6"}})
+                                      "fields": {"attempt": 1, "task_id": "T-6", "correlation_id": "corr-6",
+                                                 "trace_id": "a" * 32}})
 
     def test_track_reports_self_started_work(self):
         sup, _, _ = self.start(mode="track")
@@ -413,7 +430,123 @@ class ProtocolTest(unittest.TestCase):
         self.assertIn("ConnectionError", sup.finish()[0])
 
 
+class ParityTest(unittest.TestCase):
+    """What the Python SDK has on par with the Node SDK (issue 17)."""
+
+    start = ProtocolTest.start
+
+    def test_custom_metrics_are_sent_as_the_v1_metrics_message_at_shutdown(self):
+        sup, _, _ = self.start()
+        sup.assign("T-m", {"metrics": 3})
+        self.assertEqual(sup.next()["type"], "task.started")
+        self.assertEqual(sup.next()["type"], "task.finished")
+        sup.send({"type": "shutdown", "deadline_ms": 5000, "reason": "stop"})
+        self.assertEqual(sup.next()["msg"], "hook ran")
+        msg = sup.next()
+        self.assertEqual(msg["type"], "metrics")
+        rm = msg["resource_metrics"]
+        self.assertEqual(rm["version"], 1)
+        self.assertEqual(rm["scope_metrics"][0]["scope"], {"name": "fixture", "version": "1.0"})
+        by_name = {m["name"]: m for m in rm["scope_metrics"][0]["metrics"]}
+        self.assertEqual(by_name["fixture.items"], {"name": "fixture.items", "kind": "counter", "unit": "{item}",
+                                                    "description": "Items.",
+                                                    "points": [{"value": 3, "attributes": {"kind": "story"}}]})
+        self.assertEqual(by_name["fixture.queue"]["kind"], "gauge")
+        self.assertEqual(by_name["fixture.queue"]["points"], [{"value": -2}])
+        self.assertEqual(by_name["fixture.seconds"]["points"], [
+            {"count": 1, "sum": 1.5, "attributes": {"ok": "true"}, "buckets": {"boundaries": [1.0, 2.0], "counts": [0, 1, 0]}}])
+        self.assertEqual(sup.wait_exit(), 0)
+
+    def test_retry_backs_off_reporting_progress_then_returns(self):
+        sup, _, _ = self.start()
+        sup.assign("T-r", {"retry_fails": 2})
+        msgs = [sup.next() for _ in range(4)]
+        self.assertEqual([m["type"] for m in msgs], ["task.started", "task.progress", "task.progress", "task.finished"])
+        self.assertRegex(msgs[1]["message"], r"^retry 1 of 2 in \d+ ms after ConnectionError: try 1 failed$")
+        self.assertEqual(msgs[3]["result"], {"calls": 3})
+
+    def test_identity_attributes_and_a_task_logger_carrying_trace_id(self):
+        sup, _, _ = self.start()
+        sup.assign("T-w", {"whoami": True})
+        self.assertEqual(sup.next()["type"], "task.started")
+        done = sup.next()
+        self.assertEqual(done["result"], {"name": "fixture", "id": "fixture-0", "role": "developer", "replica": 0})
+        out, _ = sup.finish()
+        line = next(json.loads(l) for l in out.splitlines() if "from the task" in l)
+        self.assertEqual({k: line[k] for k in ("level", "agent", "agent_id", "role", "replica", "task_id", "trace_id", "step")},
+                         {"level": "info", "agent": "fixture", "agent_id": "fixture-0", "role": "developer", "replica": 0,
+                          "task_id": "T-w", "trace_id": "a" * 32, "step": 1})
+
+    def test_a_task_still_running_at_the_shutdown_deadline_is_given_back_and_the_process_exits(self):
+        sup, _, _ = self.start()
+        sup.assign("T-long", {"block_ms": 30000})
+        self.assertEqual(sup.next()["type"], "task.started")
+        t0 = time.monotonic()
+        sup.send({"type": "shutdown", "deadline_ms": 1000, "reason": "stop"})
+        failed = sup.next(timeout=3)
+        self.assertEqual((failed["type"], failed["task_id"], failed["error"]["code"], failed["retryable"]),
+                         ("task.failed", "T-long", "SHUTDOWN", True))
+        self.assertEqual(sup.next()["msg"], "hook ran")
+        self.assertEqual(sup.wait_exit(), 0)
+        self.assertLess(time.monotonic() - t0, 1.5)
+
+
 class StandaloneTest(unittest.TestCase):
+    def test_probe_reports_http_below_500_and_tcp_as_reachable_and_never_raises(self):
+        import http.server
+        sys.path.insert(0, SDK_DIR)
+        import agentic_agent as aa
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(404 if self.path == "/missing" else 503)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        port = server.server_address[1]
+        agent = aa.Agent(None)
+        self.assertTrue(agent.probe("api", "http://127.0.0.1:%d/missing" % port)["ok"])
+        down = agent.probe("api", "http://127.0.0.1:%d/health" % port)
+        self.assertEqual((down["ok"], down["error"]), (False, "HTTP 503"))
+        self.assertTrue(agent.probe("db", "tcp://127.0.0.1:%d" % port)["ok"])
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        gone = closed.getsockname()[1]
+        closed.close()
+        self.assertFalse(agent.probe("db", "tcp://127.0.0.1:%d" % gone, timeout_ms=1000)["ok"])
+        self.assertIn("expected", agent.probe("x", "ftp://nowhere")["error"])
+
+    def test_meter_instruments_follow_opentelemetry_rules(self):
+        sys.path.insert(0, SDK_DIR)
+        import agentic_agent as aa
+        meter = aa.Agent(None).get_meter("m")
+        c = meter.create_counter("a.b")
+        self.assertIs(meter.create_counter("a.b"), c)
+        self.assertRaises(ValueError, meter.create_histogram, "a.b")
+        self.assertRaises(ValueError, meter.create_counter, "1bad")
+        c.add(-1)  # ignored with a warning, as OpenTelemetry does
+        c.add(2)
+        self.assertEqual(c._points(), [{"value": 2}])
+        self.assertRaises(ValueError, meter.create_histogram, "h", explicit_bucket_boundaries_advisory=[2, 1])
+
+    def test_connect_keeps_timeout_as_a_deprecated_alias(self):
+        sys.path.insert(0, SDK_DIR)
+        import agentic_agent as aa
+        import warnings as w
+        saved = os.environ.pop("AGENTIC_PROTOCOL_FD", None)
+        self.addCleanup(lambda: saved is not None and os.environ.__setitem__("AGENTIC_PROTOCOL_FD", saved))
+        with w.catch_warnings(record=True) as caught:
+            w.simplefilter("always")
+            aa.connect(timeout=1.0)
+        self.assertTrue(any(issubclass(x.category, DeprecationWarning) and "welcome_timeout_ms" in str(x.message) for x in caught))
+
+
     def test_without_the_fd_variable_every_call_is_a_no_op(self):
         proc = subprocess.run([sys.executable, FIXTURE_PATH], env=clean_env(FIXTURE_MODE="standalone"),
                               capture_output=True, timeout=10)

@@ -66,7 +66,8 @@ export function registerBackgroundCommands(program: Command): Command {
     .action(run(logsCommand));
 
   stateDirOpts(bg.command('metrics').description('Performance statistics: completion time percentiles, throughput, error rates, restarts, CPU and memory, LLM cost'))
-    .option('--window <duration>', 'how far back (15m, 1h, 1d)', '15m')
+    .option('--window <duration>', 'how far back (15m, 1h, 1d; default 15m, 7d with --llm)')
+    .option('--llm', 'where the LLM money went: cost and tokens by role and by day, the ten most expensive stories, retries\' share')
     .option('--json', 'machine-readable output')
     .action(run(metricsCommand));
 
@@ -129,5 +130,6 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')
     .action(run(async (flags: { json?: boolean; agent?: string; stateDir?: string; config?: string }) => (await import('./commands/health.js')).healthCommand(flags)));
 
+  bg.command('conformance').description('Check an agent against the protocol spec (docs/protocol.md) under a scripted supervisor; prints a pass/fail row per check, exits 1 if one fails').argument('<command...>', 'the agent command, after --').option('--json', 'the rows as JSON').option('--transcript <file>', 'write every line both ways to <file>').option('--heartbeat-ms <ms>', 'welcome heartbeat_interval_ms (default 500)').option('--task-timeout <s>', 'seconds a task may take (default 30)').option('--shutdown-deadline-ms <ms>', 'shutdown deadline_ms (default 3000)').action(run(async (argv: string[], flags: import('../conformance/command.js').ConformanceFlags) => (await import('../conformance/command.js')).conformanceCommand(argv, flags)));
   return bg;
 }

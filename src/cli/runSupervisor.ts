@@ -10,7 +10,7 @@ import { metricsOf } from '../telemetry/metrics/metricsOf.js';
 import { createServer } from '../server/createServer.js';
 import { registerRoutes } from '../server/routes.js';
 import { serverSecrets } from '../server/serverSecrets.js';
-import { registerStatsRoute } from '../server/statsRoute.js';
+import { registerLlmReportRoute, registerStatsRoute } from '../server/statsRoute.js';
 import { gateUntilReady } from '../server/startingGate.js';
 import { DiskFullError, isDiskFull } from '../store/DiskFullError.js';
 import { DiskWatch } from '../store/DiskWatch.js';
@@ -88,6 +88,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
   registerStatsRoute(app, sup);
+  registerLlmReportRoute(app, (since, until) => sup.llmReport(since, until));
   registerTaskRoutes(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_PRICING } from '../supervisor/llmPricing.js';
 import { agentName, argv, bool, emailAddress, envMap, envName, hostPort, int, listOf, num, oneOf, seconds, str, url } from './fields.js';
 
 export { parseDurationSeconds, MAX_DURATION_SECONDS } from './fields.js';
@@ -57,6 +58,10 @@ export const agentSchema = z.strictObject({
   result_grace: seconds().default(10),
   /** per_task: argv appended when a task with a stored session is run again; default for claude-stream-json in resumeArgsOf. */
   resume_args: listOf('a string without NUL', 'strings', (x) => typeof x === 'string' && x.length > 0 && !x.includes('\0')).optional(),
+  /** per_task, claude-stream-json: most assistant turns one run may take; the run is killed past it (budget_exceeded). */
+  max_turns: int(1, 100_000, 'a number of turns').optional(),
+  /** per_task, claude-stream-json: most one run may spend (USD, estimated from its token usage while it runs); killed past it. */
+  max_cost_usd: num(0.0001, 1_000_000, 'US dollars').optional(),
   /** per_task: what the process reads on stdin: nothing, or the task's prompt. */
   stdin: oneOf(['none', 'prompt'] as const).default('none'),
 });
@@ -96,6 +101,13 @@ const memoryLeaks = z.strictObject({
   restart_horizon: seconds().default(1800),
 });
 
+const llmProgress = z.strictObject({
+  enabled: bool().default(true),
+  max_repeats: int(2, 1000, 'a number of repeats').default(5),
+  window: seconds().default(600),
+  on_loop: oneOf(['fail', 'retry'] as const).default('fail'),
+});
+
 const connectivityCheck = z.strictObject({
   enabled: bool().default(true),
   interval: seconds().optional(),
@@ -107,6 +119,7 @@ const healthChecks = z.strictObject({
   resource_usage: resourceUsage.prefault({}),
   task_progress: taskProgress.prefault({}),
   memory_leaks: memoryLeaks.prefault({}),
+  llm_progress: llmProgress.prefault({}),
   connectivity: connectivityCheck.prefault({}),
 });
 
@@ -197,6 +210,35 @@ const protocol = z.strictObject({
   checkpoint_history: int(1, 1000).default(5),
 });
 
+const modelPrice = z.strictObject({
+  match: str('a part of a model id'),
+  input: num(0, 1_000_000, 'USD per million tokens'),
+  output: num(0, 1_000_000, 'USD per million tokens'),
+  cache_write: num(0, 1_000_000, 'USD per million tokens').optional(),
+  cache_read: num(0, 1_000_000, 'USD per million tokens').optional(),
+});
+
+const rateLimitBackoff = z.strictObject({
+  base: seconds().default(30),
+  max: seconds().default(600),
+});
+
+const budgetLimits = {
+  per_hour_usd: num(0, 1_000_000_000, 'US dollars').optional(),
+  per_day_usd: num(0, 1_000_000_000, 'US dollars').optional(),
+};
+
+const budgets = z.strictObject({
+  fleet: z.strictObject(budgetLimits).prefault({}),
+  roles: z.array(z.strictObject({ role: agentName, ...budgetLimits })).default([]),
+});
+
+const llm = z.strictObject({
+  pricing: z.array(modelPrice).default(() => DEFAULT_PRICING.map((p) => ({ ...p }))),
+  rate_limit_backoff: rateLimitBackoff.prefault({}),
+  budgets: budgets.prefault({}),
+});
+
 export const backgroundSchema = z.strictObject({
   state_dir: str('a directory path').default('.agentic/background'),
   shutdown_timeout: seconds().default(15),
@@ -205,6 +247,7 @@ export const backgroundSchema = z.strictObject({
   logging: logging.prefault({}),
   protocol: protocol.prefault({}),
   monitoring: monitoring.prefault({}),
+  llm: llm.prefault({}),
   agents: z.array(agentSchema).default([]),
 });
 

@@ -47,7 +47,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     this.crashes = new CrashMemory(o.bg.monitoring.recovery.stable_uptime * 1000);
     this.checks = o.checks ?? createChecks(o.bg, this.crashes);
     const restarter = o.restart ? new UnhealthyRestarter(o.restart, o.logger) : undefined;
-    this.book = new VerdictBook({ source: o.source, logger: o.logger, system: o.system, restarter, emit: (e, ...a) => (this.emit as (e: string, ...args: unknown[]) => boolean)(e, ...a) });
+    this.book = new VerdictBook({ source: o.source, logger: o.logger, system: o.system, systemFindings: o.systemFindings, restarter, emit: (e, ...a) => (this.emit as (e: string, ...args: unknown[]) => boolean)(e, ...a) });
     const conn = this.checks.find((c): c is ConnectivityCheck => c.name === 'connectivity' && 'report' in c);
     this.onMessage = ({ slot, message }) => {
       if (message.type === 'connectivity') conn?.report(slot, message, this.clockNow());

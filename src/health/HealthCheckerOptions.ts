@@ -8,7 +8,7 @@ import type { HealthLogger } from './logFindings.js';
 import type { RestartWhen } from './UnhealthyRestarter.js';
 import type { SystemResources } from './systemResources.js';
 import type { HealthSource, Target } from './Target.js';
-import type { CheckName, HealthCheck, Verdict } from './types.js';
+import type { CheckName, Finding, HealthCheck, Verdict } from './types.js';
 
 /** What the HealthChecker reads: the supervisor, or a fake in tests. */
 export type HealthCheckerSource = HealthSource
@@ -37,6 +37,8 @@ export interface HealthCheckerOptions {
   checks?: HealthCheck[] | undefined;
   /** Host CPU, memory and disks (measured every check_interval). */
   system?: SystemResources | undefined;
+  /** System findings the supervisor knows of itself (roles held by a spent LLM budget or an API rate limit), at each system round. */
+  systemFindings?: ((now: number) => Finding[]) | undefined;
   /**
    * Called once per process for an unhealthy finding that warrants a restart (set when
    * recovery.restart_unhealthy); `when` is `after_task` for a drain first (a leak not yet urgent).

@@ -6,7 +6,7 @@ import type { SystemResources } from './systemResources.js';
 import { capacityOf, systemVerdict } from './systemVerdict.js';
 import type { Target } from './Target.js';
 import type { UnhealthyRestarter } from './UnhealthyRestarter.js';
-import { worst, type CheckName, type Verdict } from './types.js';
+import { worst, type CheckName, type Finding, type Verdict } from './types.js';
 
 type Emit = <K extends keyof HealthCheckerEvents>(event: K, ...args: HealthCheckerEvents[K]) => void;
 
@@ -16,6 +16,7 @@ export interface VerdictBookOptions {
   logger?: HealthLogger | undefined;
   system?: SystemResources | undefined;
   restarter?: UnhealthyRestarter | undefined;
+  systemFindings?: ((now: number) => Finding[]) | undefined;
 }
 
 /**
@@ -67,7 +68,7 @@ export class VerdictBook {
     this.health = next;
     this.o.restarter?.prune(targets);
     const disks = this.sys.resources && this.o.system ? this.o.system.findings(this.sys.resources, now) : [];
-    const sys = systemVerdict(capacityOf(this.o.source, (id) => next.get(id)?.verdict), [...next.values()].map((h) => h.verdict), [...outages, ...disks], now);
+    const sys = systemVerdict(capacityOf(this.o.source, (id) => next.get(id)?.verdict), [...next.values()].map((h) => h.verdict), [...outages, ...disks, ...(this.o.systemFindings?.(now) ?? [])], now);
     const change = this.ledger.update('system', sys.findings, now);
     logFindings(logger, undefined, change);
     for (const f of change.raised) emit('finding', { target: undefined, finding: f });

@@ -24,7 +24,8 @@ export interface Finding {
   /**
    * Stable machine key of the problem: `not_running`, `ping_timeout`, `heartbeat_missing`,
    * `probe_failed`, `process_stopped`, `no_output`, `cpu`, `memory`, `task_overrun`,
-   * `stale_task`, `memory_leak`, `dependency_unreachable`, `capacity`, `disk`, `shared_outage`.
+   * `stale_task`, `memory_leak`, `dependency_unreachable`, `capacity`, `disk`, `shared_outage`,
+   * `llm_budget` (a role held by its spent LLM budget), `rate_limited` (a role held by the API's rate limit).
    */
   kind: string;
   severity: Severity;

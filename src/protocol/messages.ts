@@ -82,6 +82,7 @@ export const connectivityMsg = z.object({
 const attributes = z
   .record(z.string().min(1).max(L.attributeKeyChars), z.string().max(L.attributeValueChars))
   .refine((a) => Object.keys(a).length <= L.attributes, `at most ${L.attributes} attributes per point`)
+  .meta({ maxProperties: L.attributes })
   .optional();
 const count = z.number().int().nonnegative();
 const numberPoint = z.object({ attributes, value: z.number() });
@@ -134,29 +135,45 @@ export type AgentMessage = z.output<typeof agentMessage>;
 export type AgentMessageInput = z.input<typeof agentMessage>;
 
 // ---- supervisor -> agent -------------------------------------------------
-export interface TaskPayload {
-  id: string;
-  role: string;
-  title: string;
-  prompt?: string | undefined;
-  payload?: unknown;
-  priority: number;
-  attempt: number;
-}
+// The supervisor builds these itself; the schemas are the spec's executable form
+// (protocol/schema/*.json is generated from them) and the conformance kit's check.
+export const taskPayloadSchema = z.object({
+  id: taskId,
+  role: z.string(),
+  title: z.string(),
+  prompt: z.string().optional(),
+  payload: z.unknown().optional(),
+  priority: z.number().int(),
+  /** 1-based delivery number of this task (delivery is at least once). */
+  attempt: z.number().int().positive(),
+});
+export type TaskPayload = z.output<typeof taskPayloadSchema>;
 
-export type SupervisorMessage =
-  | {
-      type: 'welcome';
-      protocol: number;
-      agent: { name: string; id: string; role: string; replica: number };
-      /** The last checkpoint this agent stored, or null. */
-      checkpoint: unknown;
-      /** `max_line_bytes` (since the metrics message) lets the agent keep its lines under the limit. */
-      settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes?: number };
-    }
-  | { type: 'task.assign'; task: TaskPayload; correlation_id: string; traceparent?: string | undefined }
-  | { type: 'task.cancel'; task_id: string; reason: string }
-  | { type: 'ping'; id: number }
-  | { type: 'shutdown'; deadline_ms: number; reason: string };
+export const welcomeMsg = z.object({
+  type: z.literal('welcome'),
+  protocol: z.number().int().positive(),
+  agent: z.object({ name: z.string(), id: z.string(), role: z.string(), replica: z.number().int().nonnegative() }),
+  /** The last checkpoint this agent stored, or null. */
+  checkpoint: z.unknown(),
+  /** `max_line_bytes` (since the metrics message) lets the agent keep its lines under the limit. */
+  settings: z.object({
+    heartbeat_interval_ms: z.number().int().positive(),
+    max_checkpoint_bytes: z.number().int().positive(),
+    max_line_bytes: z.number().int().positive().optional(),
+  }),
+});
+export const taskAssignMsg = z.object({
+  type: z.literal('task.assign'),
+  task: taskPayloadSchema,
+  /** The task's trace id (32 hex digits): echo it in `task.started`. */
+  correlation_id: z.string(),
+  traceparent: z.string().optional(),
+});
+export const taskCancelMsg = z.object({ type: z.literal('task.cancel'), task_id: taskId, reason: z.string() });
+export const pingMsg = z.object({ type: z.literal('ping'), id: z.number().int() });
+export const shutdownMsg = z.object({ type: z.literal('shutdown'), deadline_ms: z.number().int().nonnegative(), reason: z.string() });
+
+export const supervisorMessage = z.discriminatedUnion('type', [welcomeMsg, taskAssignMsg, taskCancelMsg, pingMsg, shutdownMsg]);
+export type SupervisorMessage = z.output<typeof supervisorMessage>;
 
 export const supervisorMessageTypes = ['welcome', 'task.assign', 'task.cancel', 'ping', 'shutdown'] as const;

@@ -6,6 +6,8 @@ export interface LlmUsage {
   duration_ms?: number | undefined;
   total_cost_usd?: number | undefined;
   usage?: Record<string, number | undefined> | undefined;
+  /** The run printed no result: its cost is estimated from the tokens it had used (at `llm.pricing`). */
+  estimated?: boolean | undefined;
 }
 
 export interface Task {
@@ -68,17 +70,20 @@ export type AttemptCause =
   | 'crashed' // the agent process died while it held the task
   | 'timeout' // the task ran past task_timeout and was killed
   | 'stalled' // the run printed nothing for the stale-task threshold and was killed
+  | 'budget_exceeded' // the run went over its max_turns or max_cost_usd and was killed
+  | 'tool_loop' // the run repeated one tool call with the same answer (llm_progress) and was killed
   | 'spawn_failed' // the per_task process could not be started (E2BIG, ENOENT, ...)
   | 'unhealthy' // a health verdict restarted the agent while it held the task
   | 'operator_restart' // `background restart` / an alert restart ended the run
   | 'supervisor_stopped' // a graceful `background stop`
   | 'supervisor_lost' // found in progress after the supervisor was killed
+  | 'rate_limited' // the API rate-limited (or was overloaded for) the run: its role backs off, the attempt is given back
   | 'cancelled'; // cancelled by the operator
 
-export const COUNTED_CAUSES: ReadonlySet<AttemptCause> = new Set<AttemptCause>(['agent_failed', 'crashed', 'timeout', 'stalled', 'spawn_failed', 'unhealthy']);
+export const COUNTED_CAUSES: ReadonlySet<AttemptCause> = new Set<AttemptCause>(['agent_failed', 'crashed', 'timeout', 'stalled', 'budget_exceeded', 'tool_loop', 'spawn_failed', 'unhealthy']);
 
 /** A cause that gives the attempt back (not in `COUNTED_CAUSES`). */
-export type ReleaseCause = Exclude<AttemptCause, 'agent_failed' | 'crashed' | 'timeout' | 'stalled' | 'spawn_failed' | 'unhealthy'>;
+export type ReleaseCause = Exclude<AttemptCause, 'agent_failed' | 'crashed' | 'timeout' | 'stalled' | 'budget_exceeded' | 'tool_loop' | 'spawn_failed' | 'unhealthy'>;
 
 /**
  * One attempt of a task, as `tasks --json` and `GET /api/v1/tasks/:id` show it

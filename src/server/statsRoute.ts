@@ -5,6 +5,24 @@ import { agentStatuses } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
 import { routeAuth } from './routeAuth.js';
+import type { LlmReport } from '../store/llmReport.js';
+
+/**
+ * GET /api/v1/llm?window=7d: where the LLM money went (per_task runs, from the run
+ * ledger): by role, by day, the ten most expensive stories, and the share of retries
+ * and of runs that did not complete. Behind `background metrics --llm`.
+ */
+export function registerLlmReportRoute(app: FastifyInstance, report: (since: number, until: number) => LlmReport): void {
+  app.get<{ Querystring: { window?: string } }>('/api/v1/llm', {
+    ...routeAuth('api'),
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[smhd]$' } } } },
+  }, async (req, reply) => {
+    const now = Date.now();
+    const since = parseSince(req.query.window ?? '7d', now);
+    if (since === undefined) return sendError(reply, 400, 'bad_request', 'window: expected a duration like 1h or 7d');
+    return report(since, now + 1);
+  });
+}
 
 /** GET /api/v1/stats?window=15m: the performance statistics behind `background metrics`. */
 export function registerStatsRoute(app: FastifyInstance, sup: Supervisor): void {

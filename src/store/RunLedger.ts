@@ -52,6 +52,7 @@ export class RunLedger {
       usage: db.prepare(`SELECT role, COUNT(*) AS runs, TOTAL(cost_usd) AS cost_usd, TOTAL(turns) AS turns, TOTAL(input_tokens) AS input_tokens, TOTAL(output_tokens) AS output_tokens,
           TOTAL(cache_creation_tokens) AS cache_creation_tokens, TOTAL(cache_read_tokens) AS cache_read_tokens
         FROM task_runs WHERE finished_at >= ? GROUP BY role ORDER BY role`),
+      costs: db.prepare('SELECT role, finished_at, cost_usd FROM task_runs WHERE finished_at >= ? AND cost_usd > 0 ORDER BY finished_at'),
       prune: db.prepare('DELETE FROM task_runs WHERE id <= (SELECT MAX(id) FROM task_runs) - ?'),
     };
   }
@@ -76,6 +77,11 @@ export class RunLedger {
   /** Every recorded run of a task, oldest first. */
   ofTask(taskId: string): RunRecord[] {
     return this.stmts.ofTask.all(taskId) as RunRecord[];
+  }
+
+  /** The cost of every run that finished at or after `sinceMs`, oldest first (budgets reload it at start). */
+  costsSince(sinceMs: number): { role: string; finished_at: number; cost_usd: number }[] {
+    return this.stmts.costs.all(sinceMs) as { role: string; finished_at: number; cost_usd: number }[];
   }
 
   /** Usage of the runs that finished at or after `sinceMs`, by role. */

@@ -143,7 +143,7 @@ export class AgentProcess extends EventEmitter<ProcessEvents> implements Process
   async stop(timeoutMs: number, reason: string): Promise<ExitInfo> {
     const pid = this.child.pid;
     if (pid === undefined) return this.exited;
-    this.send({ type: 'shutdown', deadline_ms: timeoutMs, reason });
+    this.send({ type: 'shutdown', deadline_ms: Math.max(0, Math.round(timeoutMs)), reason });
     this.signalGroup('SIGTERM');
     this.signalGroup('SIGCONT'); // a SIGSTOPped agent must be able to act on SIGTERM
     const deadline = Date.now() + timeoutMs;

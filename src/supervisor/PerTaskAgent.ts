@@ -7,6 +7,7 @@ import { PerTaskRun, type RunTimers } from './PerTaskRun.js';
 import type { RunEnding, StopReason } from './PerTaskRunState.js';
 import type { PromptFiles } from './promptFiles.js';
 import { runCommand, type RunCommand } from './runCommand.js';
+import type { RunGuard } from './RunGuard.js';
 import type { RunPolicy } from './RunPolicy.js';
 import { checkSpawnable, type ArgvTooLongError } from './spawnLimits.js';
 import { spawnProcess, UnspawnedProcess } from './spawnProcess.js';
@@ -22,6 +23,8 @@ export interface PerTaskHost {
   readonly promptFiles: PromptFiles;
   readonly policy: RunPolicy;
   readonly adapter: () => StdoutAdapter | undefined;
+  /** A fresh guard (budgets, tool loops) for a run, or undefined when nothing is to be guarded. */
+  readonly guard?: (() => RunGuard | undefined) | undefined;
   /** Process factory (unit tests pass a fake); must not throw. */
   readonly createProcess?: ((spec: SpawnSpec) => ProcessHandle) | undefined;
   readonly timers?: RunTimers | undefined;
@@ -76,7 +79,7 @@ export class PerTaskAgent extends EventEmitter<Events> {
     }
     const run = new PerTaskRun({
       task, agent: this.config.name, slot, spec: { ...this.host.spawnSpec(task, slot), argv: cmd.argv, stdin: cmd.stdin },
-      policy: this.host.policy, stopTimeoutMs: this.config.stop_timeout * 1000, adapter: this.host.adapter(), createProcess, timers: this.host.timers,
+      policy: this.host.policy, stopTimeoutMs: this.config.stop_timeout * 1000, adapter: this.host.adapter(), guard: this.host.guard?.(), createProcess, timers: this.host.timers,
     });
     this.runs.set(task.id, run);
     run.once('exited', (ending) => {

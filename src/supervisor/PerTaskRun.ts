@@ -5,6 +5,7 @@ import type { AdapterEvent, StdoutAdapter } from './adapters/StdoutAdapter.js';
 import type { OversizedSample } from '../protocol/LineDecoder.js';
 import type { ExitInfo, ProcessHandle, SpawnSpec } from './AgentProcess.js';
 import type { RunEnding, RunResult, RunState, StopReason } from './PerTaskRunState.js';
+import type { RunGuard } from './RunGuard.js';
 import type { RunPolicy } from './RunPolicy.js';
 import { spawnProcess } from './spawnProcess.js';
 
@@ -35,6 +36,8 @@ export interface TaskRun {
   readonly turns: number;
   readonly lastMessage: string | null;
   readonly result: RunResult | undefined;
+  /** Turns, tokens and estimated cost so far, when the run has a guard. */
+  readonly guard: RunGuard | undefined;
 }
 
 export interface PerTaskRunOptions {
@@ -43,6 +46,8 @@ export interface PerTaskRunOptions {
   slot: string;
   spec: SpawnSpec;
   policy: RunPolicy;
+  /** Budgets and tool-loop detection read from the adapter's events (LLM agents); none when undefined. */
+  guard?: RunGuard | undefined;
   /** SIGTERM → SIGKILL grace when the supervisor ends the run (the agent's stop_timeout), ms. */
   stopTimeoutMs: number;
   adapter: StdoutAdapter | undefined;
@@ -85,6 +90,9 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
   turns = 0;
   lastMessage: string | null = null;
   result: RunResult | undefined;
+  readonly guard: RunGuard | undefined;
+  /** What said the API rate-limited this run, once something did. */
+  rateLimited: string | undefined;
   private process: ProcessHandle | undefined;
   private readonly timers: RunTimers;
   private deadline: unknown;
@@ -99,6 +107,7 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
     this.task = o.task;
     this.slot = o.slot;
     this.slotId = `${o.agent}-${o.slot}`;
+    this.guard = o.guard;
     this.startedAt = this.timers.now();
     this.lastOutputAt = this.startedAt;
     this.state = { kind: 'spawned', since: this.startedAt };
@@ -186,6 +195,8 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
       if (ev.kind === 'progress') {
         this.turns = ev.turns;
         this.lastMessage = ev.message;
+      } else if (ev.kind === 'rate_limited') {
+        this.rateLimited ??= ev.detail;
       } else if (ev.kind === 'result') {
         this.result = ev;
         if (this.state.kind === 'streaming') {
@@ -194,6 +205,8 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
         }
       }
       this.emit('adapter', ev);
+      const stop = this.guard?.onEvent(ev, now);
+      if (stop) void this.stop(stop);
     }
   }
 
@@ -210,6 +223,7 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
       result: this.result,
       killed: s.kind === 'stopping' && s.killed,
       durationMs: now - this.startedAt,
+      rateLimited: this.rateLimited,
     };
     try {
       this.setState({ kind: 'exited', since: now, ending });

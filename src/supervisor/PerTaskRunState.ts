@@ -12,6 +12,8 @@ export type StopCause =
   | 'timeout' // ran past task_timeout (or max_task_duration)
   | 'stalled' // printed nothing for stale_task_threshold
   | 'result_linger' // printed its result and did not exit within result_grace
+  | 'budget_exceeded' // went over the agent's max_turns or max_cost_usd (RunGuard)
+  | 'tool_loop' // repeated the same tool call with the same answer (RunGuard, llm_progress)
   | 'operator_restart' // `background restart` of the role or of the run's slot, or an alert restart
   | 'supervisor_stopped' // a graceful `background stop`
   | 'cancelled'; // the task was cancelled
@@ -20,6 +22,8 @@ export interface StopReason {
   cause: StopCause;
   /** The human reason, with the threshold: "timed out after 600 s (task_timeout)". */
   detail: string;
+  /** For a failure the guard found: whether another attempt may help (a loop may; a spent budget does not). */
+  retryable?: boolean | undefined;
 }
 
 /** What a run saw by the time it exited: the facts the outcome is decided from (see runOutcome). */
@@ -32,6 +36,8 @@ export interface RunEnding {
   /** The stop grace (stop_timeout) ran out and the process group got SIGKILL. */
   killed: boolean;
   durationMs: number;
+  /** What said the API rate-limited the run (its adapter's `rate_limited` event), if anything did. */
+  rateLimited?: string | undefined;
 }
 
 /**

@@ -63,6 +63,8 @@ export class Replica extends EventEmitter<Events> {
   private pendingCause: ExitCause | undefined;
   /** Draining: the restart that waits for the current task to end (the replica takes no new one). */
   draining: ExitCause | undefined;
+  /** Ids this process may still report on: tasks assigned to it and work it announced (`task.started` with `name`). */
+  private readonly knownTaskIds = new Set<string>();
 
   constructor(readonly config: AgentConfig, readonly index: number, private readonly host: ReplicaHost) {
     super();
@@ -113,6 +115,7 @@ export class Replica extends EventEmitter<Events> {
     this.draining = undefined;
     this.generation++;
     this.session.reset();
+    this.knownTaskIds.clear();
     const spec = this.host.spawnSpec(this);
     const proc = this.host.createProcess ? this.host.createProcess(spec) : spawnProcess(spec); // never throws (E2BIG becomes an exit)
     this.setState({ kind: 'starting', since: Date.now(), proc });
@@ -191,6 +194,7 @@ export class Replica extends EventEmitter<Events> {
     if (!proc || this.state.kind !== 'running') return false;
     const now = Date.now();
     this.task = { id: msg.task.id, correlationId: msg.correlation_id, assignedAt: now, lastProgressAt: now, progress: null, message: null };
+    this.remember(msg.task.id);
     if (!proc.send(msg)) {
       this.task = undefined;
       return false;
@@ -236,6 +240,21 @@ export class Replica extends EventEmitter<Events> {
       case 'pong':
         this.session.pong(m.id);
         break;
+      case 'task.started':
+        if (m.name !== undefined) this.remember(m.task_id);
+        else if (this.task?.id === m.task_id && m.correlation_id !== undefined && m.correlation_id !== this.task.correlationId) {
+          // Refused like a malformed line (counted, logged, changes nothing); the task carries on.
+          this.emit('protocolError', 'correlation_mismatch', `task.started for ${m.task_id} has correlation_id ${JSON.stringify(m.correlation_id)}, but task.assign gave ${JSON.stringify(this.task.correlationId)}: echo it unchanged or leave it out`);
+          return;
+        }
+        break;
+      case 'task.finished':
+      case 'task.failed':
+        if (this.task?.id !== m.task_id && !this.knownTaskIds.has(m.task_id)) {
+          this.emit('protocolError', 'unknown_task', `${m.type} for ${JSON.stringify(m.task_id)}, a task this process was never assigned nor announced with task.started {name}; ignored${this.task ? ` (its task is ${this.task.id})` : ''}`);
+          return;
+        }
+        break;
       case 'task.progress':
         if (this.task && this.task.id === m.task_id) {
           this.task.lastProgressAt = now;
@@ -248,6 +267,13 @@ export class Replica extends EventEmitter<Events> {
     }
     this.emit('message', m);
     if (m.type === 'hello' && this.isIdle) this.emit('idle');
+  }
+
+  /** Keeps the last {@link KNOWN_TASK_IDS} task ids of this process (a late report on one is stale, not unknown). */
+  private remember(id: string): void {
+    this.knownTaskIds.delete(id);
+    this.knownTaskIds.add(id);
+    if (this.knownTaskIds.size > KNOWN_TASK_IDS) this.knownTaskIds.delete(this.knownTaskIds.values().next().value as string);
   }
 
   private onExit(proc: ProcessHandle, info: ExitInfo): void {
@@ -332,6 +358,9 @@ export class Replica extends EventEmitter<Events> {
     this.emit('state', next, prev);
   }
 }
+
+/** How many task ids per process a late `task.finished` / `task.failed` may name without being `unknown_task`. */
+export const KNOWN_TASK_IDS = 1000;
 
 export function causeText(c: ExitCause): string {
   switch (c.kind) {

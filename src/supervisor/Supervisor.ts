@@ -32,6 +32,9 @@ import { ResourceSampler } from './ResourceSampler.js';
 import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
 import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { LlmReportQueries, type LlmReport } from '../store/llmReport.js';
+import { BudgetGate, limitsOf, type Hold } from './BudgetGate.js';
+import { RoleBackoff } from './RoleBackoff.js';
 import { WakeTimer } from './WakeTimer.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
@@ -73,12 +76,16 @@ export interface SupervisorEvents {
   runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
   /** A per_task run's adapter saw a turn: turns so far, its summary, and tokens so far when the stream carries them. */
   runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
+  /** The API rate-limited a run of `role`: no new run of the role starts until `until` (epoch ms). Once per backoff, not per run. */
+  roleBackoff: [{ role: string; agent: string; until: number; delayMs: number; streak: number; detail: string }];
   /** A per_task run printed a stdout line over its agent's `max_result_bytes` (cut; its usage read from its ends). */
   stdoutOversized: [{ agent: string; role: string; slot: string; taskId: string; bytes: number; limit: number }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */
   /** start() finished: every agent was started and the dispatcher runs. */
   started: [];
-  escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open'; detail: string; at: number }];
+  escalation: [{ agent: string; role: string; slot: string; reason: 'restarts_exhausted' | 'circuit_open' | 'budget_exceeded'; detail: string; at: number }];
+  /** A role's rolling LLM budget (or the fleet's) is spent: no new run of it starts until `until`. Once per hold. */
+  budgetHold: [{ role: string; agent: string; scope: 'role' | 'fleet'; spentUsd: number; limitUsd: number; until: number; detail: string }];
 }
 
 export interface SupervisorOptions {
@@ -119,11 +126,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** per_task runs: in flight (from the run events) and finished (durable). */
   runBook!: RunBook;
   private db: Db | undefined;
+  private reportQueries: LlmReportQueries | undefined;
   private readonly reaper: OrphanReaper;
   /** @internal */
   readonly tracer: Tracer;
   private sampleTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** Rolling LLM budgets per role and for the fleet (`llm.budgets`); filled from the run ledger at start. */
+  readonly budgets: BudgetGate;
+  /** Roles held by a spent budget now, with why (for the transitions' log lines and `status`). */
+  readonly budgetHolds = new Map<string, Hold>();
+  /** Roles held back because the API rate-limited their runs (see RoleBackoff). */
+  readonly roleBackoff: RoleBackoff;
   /** Wakes the dispatcher when the earliest task waiting for its retry backoff is due. */
   private readonly wake = new WakeTimer(() => this.pump());
   /** @internal */
@@ -133,6 +147,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(readonly config: Readonly<Config>, private readonly opts: SupervisorOptions) {
     super();
     this.setMaxListeners(50);
+    const rl = config.background.llm.rate_limit_backoff;
+    this.roleBackoff = new RoleBackoff(rl.base * 1000, rl.max * 1000);
+    const b = config.background.llm.budgets;
+    this.budgets = new BudgetGate({ fleet: limitsOf(b.fleet), roles: new Map(b.roles.map((r) => [r.role, limitsOf(r)])) });
     this.policy = opts.policy ?? BackoffRestartPolicy.fromConfig(config.background.monitoring.recovery);
     this.tracer = opts.tracer ?? trace.getTracer('agentic-supervisor');
     this.disk = opts.disk ?? new DiskWatch(opts.stateDir.root);
@@ -166,6 +184,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints'));
     this.events = new EventLog(this.db, undefined, Date.now, refused('events'));
     this.runBook = new RunBook(this, new RunLedger(this.db, Math.max(1000, q.history_retention * 5), refused('runs')));
+    if (this.budgets.enabled) {
+      // A restart does not reset a rolling budget: the last day's spending comes back from the ledger.
+      for (const r of this.runBook.ledger.costsSince(Date.now() - 86_400_000)) this.budgets.spend(r.role, r.finished_at, r.cost_usd);
+      this.on('runFinished', (r) => this.budgets.spend(r.role, r.startedAt + Math.max(0, r.durationMs), r.llm?.total_cost_usd));
+    }
 
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
@@ -344,7 +367,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (task) this.assign(r, task);
       else pending.set(r.role, false);
     }
+    const now = Date.now();
+    let heldUntil: number | undefined;
     for (const p of this.perTask) {
+      const held = this.roleBackoff.heldUntil(p.role, now) ?? this.budgetHold(p, now);
+      if (held !== undefined) {
+        heldUntil = Math.min(heldUntil ?? held, held);
+        continue;
+      }
       if (!hasPending(p.role)) continue;
       while (p.hasCapacity) {
         const task = this.queue.take(p.role, p.config.name, { agent: p.config.name });
@@ -352,7 +382,67 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.runPerTask(p, task);
       }
     }
-    this.wake.arm(this.queue.nextDueAt());
+    const due = this.queue.nextDueAt();
+    this.wake.arm(due === undefined || heldUntil === undefined ? (due ?? heldUntil) : Math.min(due, heldUntil));
+  }
+
+  /** The LLM report over runs that finished in [since, until) (`GET /api/v1/llm`). */
+  llmReport(since: number, until: number): LlmReport {
+    if (!this.db) throw new Error('the supervisor has not started');
+    this.reportQueries ??= new LlmReportQueries(this.db);
+    return this.reportQueries.report(since, until);
+  }
+
+  /**
+   * Whether the rolling budget of `p`'s role (or the fleet's) is spent: the time it
+   * frees up, or undefined. Logs, records and escalates the moment a role becomes
+   * held, and logs when it may start runs again.
+   */
+  private budgetHold(p: PerTaskAgent, now: number): number | undefined {
+    if (!this.budgets.enabled) return undefined;
+    const live = (role?: string) => this.perTask.filter((a) => role === undefined || a.role === role)
+      .reduce((sum, a) => sum + [...a.runs.values()].reduce((s, r) => s + (r.guard?.spent.costUsd ?? 0), 0), 0);
+    const hold = this.budgets.hold(p.role, now, live);
+    const was = this.budgetHolds.get(p.role);
+    if (!hold) {
+      if (was) {
+        this.budgetHolds.delete(p.role);
+        this.log.info({ agent: p.config.name, role: p.role }, `role ${p.role} may start runs again: its LLM spending is back under ${was.scope === 'role' ? 'its' : 'the fleet\'s'} ${was.limit.key} budget`);
+      }
+      return undefined;
+    }
+    this.budgetHolds.set(p.role, hold);
+    if (!was) {
+      const detail = `${hold.text}: no new run of ${p.role} starts until about ${new Date(hold.freesAt).toISOString()}; its tasks wait`;
+      this.log.error({ agent: p.config.name, role: p.role, alert: 'budget_exceeded', scope: hold.scope, spent_usd: hold.spentUsd, limit_usd: hold.limit.usd }, detail);
+      try {
+        this.events?.record(p.config.name, 'budget_exceeded', { role: p.role, scope: hold.scope, spent_usd: hold.spentUsd, limit_usd: hold.limit.usd, until: hold.freesAt });
+      } catch {
+        // a full disk: the log line above says it
+      }
+      this.emit('budgetHold', { role: p.role, agent: p.config.name, scope: hold.scope, spentUsd: hold.spentUsd, limitUsd: hold.limit.usd, until: hold.freesAt, detail });
+      this.emit('escalation', { agent: p.config.name, role: p.role, slot: p.role, reason: 'budget_exceeded', detail, at: now });
+    }
+    return hold.freesAt;
+  }
+
+  /**
+   * A run of `agent` (role `role`) was rate-limited by the API: the role backs off (no
+   * new run starts until the backoff ends; the dispatcher wakes then). Logged and
+   * recorded once per backoff, however many runs of the storm report it.
+   */
+  rateLimited(role: string, agent: string, detail: string): void {
+    const d = this.roleBackoff.rateLimited(role, Date.now());
+    if (!d.started) return;
+    const secs = Math.round(d.delayMs / 100) / 10;
+    this.log.warn({ agent, role, backoff_ms: d.delayMs, streak: d.streak, detail }, `role ${role}: the API is rate-limiting its runs (${detail}); no new run of ${role} for ${secs} s (backoff ${d.streak} in a row, llm.rate_limit_backoff); its tasks wait, their attempts are given back`);
+    try {
+      this.events?.record(agent, 'rate_limited', { role, until: d.until, delay_ms: d.delayMs, streak: d.streak, detail });
+    } catch {
+      // a full disk: the log line above says it
+    }
+    this.emit('roleBackoff', { role, agent, until: d.until, delayMs: d.delayMs, streak: d.streak, detail });
+    this.wake.arm(Math.min(this.wake.armedFor ?? d.until, d.until));
   }
 
   private assign(r: Replica, task: Task): void {

@@ -1,4 +1,4 @@
-import type { AgentConfig } from '../config/schema.js';
+import type { AgentConfig, BackgroundConfig } from '../config/schema.js';
 import { ENV } from '../protocol/messages.js';
 import type { LlmUsage } from '../queue/Task.js';
 import { taskCheckpointKey } from '../store/CheckpointStore.js';
@@ -8,6 +8,7 @@ import { PerTaskAgent } from './PerTaskAgent.js';
 import type { PerTaskRun } from './PerTaskRun.js';
 import type { RunEnding } from './PerTaskRunState.js';
 import { runOutcome, type RunVerdict } from './runOutcome.js';
+import { RunGuard } from './RunGuard.js';
 import { RunPolicy } from './RunPolicy.js';
 import { secretValues } from './secrets.js';
 import type { RunInfo, Supervisor } from './Supervisor.js';
@@ -16,6 +17,19 @@ import type { RunInfo, Supervisor } from './Supervisor.js';
 export function storedSession(sup: Supervisor, taskId: string): string | undefined {
   const state = sup.checkpoints.latest(taskCheckpointKey(taskId))?.state as { session_id?: unknown } | null | undefined;
   return typeof state?.session_id === 'string' ? state.session_id : undefined;
+}
+
+/**
+ * The guard of one run of `a`: its budgets (`max_turns`, `max_cost_usd`) and tool-loop
+ * detection (`health_checks.llm_progress`, while monitoring is on). Only a run whose
+ * stdout is read by an adapter can be guarded (turns, tokens and tool calls come from it).
+ */
+export function createRunGuard(a: AgentConfig, bg: Pick<BackgroundConfig, 'monitoring' | 'llm'>): RunGuard | undefined {
+  if (a.stdout_adapter === 'none') return undefined;
+  const lp = bg.monitoring.health_checks.llm_progress;
+  const loop = bg.monitoring.enabled && lp.enabled ? { maxRepeats: lp.max_repeats, windowMs: lp.window * 1000, retry: lp.on_loop === 'retry' } : undefined;
+  if (loop === undefined && a.max_turns === undefined && a.max_cost_usd === undefined) return undefined;
+  return new RunGuard({ maxTurns: a.max_turns, maxCostUsd: a.max_cost_usd, loop, pricing: bg.llm.pricing });
 }
 
 /**
@@ -36,6 +50,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     promptFiles: sup.promptFiles,
     policy: RunPolicy.fromConfig(a, sup.bg),
     adapter: () => createStdoutAdapter(a.stdout_adapter),
+    guard: () => createRunGuard(a, sup.bg),
   });
   const secrets = secretValues(a, process.env);
   const runInfo = (run: PerTaskRun): RunInfo => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempt, startedAt: run.startedAt });
@@ -57,6 +72,8 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
         logStore?.agentLine({ ...ctx(run), secrets }, 'stdout', JSON.stringify({ ...ev.standIn, level: 'warn', oversized_bytes: ev.bytes }));
         sup.emit('stdoutOversized', { agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, bytes: ev.bytes, limit: ev.limit });
         sup.log.warn({ ...ctx(run), bytes: ev.bytes, max_result_bytes: ev.limit }, `a stdout line of ${ev.bytes} bytes from ${run.slotId} (task ${run.task.id}) is over max_result_bytes (${ev.limit}): cut, its usage and cost read from its first and last 64 KiB; raise max_result_bytes to keep such lines whole`);
+      } else if (ev.kind === 'rate_limited') {
+        sup.rateLimited(p.role, a.name, ev.detail);
       } else if (ev.kind === 'session') {
         sessions.set(run, ev.sessionId);
         try {
@@ -100,16 +117,28 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
   return p;
 }
 
+/**
+ * What a run that printed no `result` had used when it ended (killed over budget, in a
+ * loop, timed out, crashed): its turns and tokens so far and their cost at the model's
+ * price, marked `estimated`. Counted once, like any attempt's usage.
+ */
+function partialUsage(run: PerTaskRun, ending: RunEnding): LlmUsage | undefined {
+  const s = run.guard?.spent;
+  if (!s?.usage) return undefined;
+  return { num_turns: s.turns, duration_ms: ending.durationMs, total_cost_usd: s.costUsd, usage: { ...s.usage }, estimated: true };
+}
+
 /** Applies a run's verdict to the queue and the checkpoint, and reports it (runFinished, taskFinished, logs). */
 function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEnding, v: RunVerdict, ctx: Record<string, unknown>, sawSession: boolean): void {
   const { task } = run;
   const info: RunInfo = { agent: p.config.name, role: p.role, slot: run.slot, taskId: task.id, traceparent: task.traceparent, attempt: task.attempt, startedAt: run.startedAt };
   const r = ending.result;
-  const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : undefined;
+  const llm: LlmUsage | undefined = r ? { num_turns: r.num_turns, duration_ms: r.duration_ms, total_cost_usd: r.total_cost_usd, usage: r.usage } : partialUsage(run, ending);
   const durationMs = ending.durationMs;
   if (llm) sup.emit('llmUsage', { agent: p.config.name, role: p.role, llm });
   const key = taskCheckpointKey(task.id);
   if (v.outcome === 'completed') {
+    sup.roleBackoff.succeeded(p.role, run.startedAt);
     sup.emit('runFinished', { ...info, outcome: 'completed', durationMs, llm });
     sup.queue.complete(task.id, v.result?.result ?? null, llm);
     sup.checkpoints.drop(key);

@@ -17,6 +17,8 @@ function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogSt
       sup.log.info({ ...ctx, pid: r.pid, capabilities: m.capabilities }, `${r.slot} connected (protocol ${m.protocol})`);
       break;
     case 'task.progress':
+      // Only the task this process holds: never another replica's (nor a cancelled one's, nor track() work).
+      if (r.task?.id !== m.task_id) break;
       sup.queue.progress(m.task_id, m.progress, m.message);
       sup.emit('taskProgress', { taskId: m.task_id, agent: r.config.name });
       break;
@@ -72,7 +74,7 @@ export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: num
     policy: sup.policy,
     spawnSpec: (rep) => ({ argv: a.command, cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: rep.slot }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
     restoredCheckpoint: (slot) => sup.checkpoints.latest(slot)?.state,
-    settings: () => ({ heartbeat_interval_ms: a.heartbeat_interval * 1000, max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes, max_line_bytes: sup.bg.protocol.max_line_bytes }),
+    settings: () => ({ heartbeat_interval_ms: Math.max(1, Math.round(a.heartbeat_interval * 1000)), max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes, max_line_bytes: sup.bg.protocol.max_line_bytes }),
   });
   const ctx = { agent: a.name, role: r.role, replica: r.slot };
   const secrets = secretValues(a, process.env);

@@ -79,7 +79,7 @@ async function launch(dir: string, file: string, stateDir: string, opts: { env?:
   const endpoint = await waitFor('the supervisor endpoint', () => {
     if (proc.exitCode !== null) throw new Error(`supervisor exited with ${proc.exitCode}: ${out}`);
     return JSON.parse(readFileSync(path.join(stateDir, 'endpoint.json'), 'utf8')) as { url: string };
-  }, opts.readyTimeoutMs).catch((err: unknown) => {
+  }, opts.readyTimeoutMs ?? 60_000).catch((err: unknown) => { // a bound, not a wait: a start takes 1-3 s, 20 s and more at a load average of 25
     // Not ready in time: it must not outlive the test (nor its agents, in their own groups).
     if (proc.exitCode === null) proc.kill('SIGTERM');
     throw err;

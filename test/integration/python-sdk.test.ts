@@ -21,4 +21,15 @@ describe('Python SDK (sdk/python/agentic_agent.py)', () => {
     expect(Number(ran?.[1] ?? 0), report).toBeGreaterThanOrEqual(15);
     expect(run.stderr, report).toMatch(/\nOK\s*$/);
   }, 120_000);
+
+  it('type-checks with mypy --strict (Debian python3-mypy; .ci/run installs it)', () => {
+    // Debian's mypy is a module of the system python3, which a pyenv python3 on PATH may hide.
+    const candidates: [string, string[]][] = [['mypy', []], ['/usr/bin/python3', ['-m', 'mypy']], ['python3', ['-m', 'mypy']]];
+    const found = candidates.find(([cmd, pre]) => spawnSync(cmd, [...pre, '--version'], { encoding: 'utf8' }).status === 0);
+    expect(found, 'mypy must be installed (apt-get install python3-mypy)').toBeDefined();
+    const [cmd, pre] = found as [string, string[]];
+    const run = spawnSync(cmd, [...pre, '--strict', '--no-incremental', 'agentic_agent.py'], { cwd: `${repoRoot}sdk/python`, encoding: 'utf8', timeout: 110_000 });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toMatch(/Success: no issues found in 1 source file/);
+  }, 120_000);
 });

@@ -23,7 +23,7 @@ const SUCCESS_PROGRESS = [
   { turns: 2, message: 'tool: Edit src/cart/coupon.ts', usage: usageSoFar(10, 343, 2729, 26055) },
   { turns: 3, message: 'tool: Bash npm test -- --run src/cart', usage: usageSoFar(15, 439, 3031, 40656) },
   { turns: 4, message: SUCCESS_TEXT, usage: usageSoFar(18, 480, 3218, 55675) },
-].map((p) => ({ kind: 'progress', ...p }));
+].map((p) => ({ kind: 'progress', ...p, model: 'claude-sonnet-4-5-20250929' }));
 const SUCCESS_RESULT = {
   kind: 'result', ok: true, subtype: 'success', num_turns: 4, duration_ms: 48213, total_cost_usd: 0.0874512, result: SUCCESS_TEXT,
   session_id: '3f6c2a1e-9b7d-4c1e-8a2f-5d0e4b7c9a11',
@@ -37,6 +37,14 @@ describe('claude-stream-json adapter', () => {
     expect(ofKind(events, 'result')).toEqual([SUCCESS_RESULT]);
     expect(ofKind(events, 'log')).toEqual([expect.objectContaining({ level: 'info', msg: 'claude session started', fields: expect.objectContaining({ session_id: SUCCESS_RESULT.session_id, model: 'claude-sonnet-4-5-20250929' }) })]);
     expect(ofKind(events, 'malformed')).toEqual([]);
+    // Each tool call and its answer, paired by id, for loop detection (inputs as canonical JSON, answers hashed).
+    const calls = ofKind(events, 'tool_call');
+    expect(calls.map((c) => [c.name, c.summary])).toEqual([['Read', 'Read src/cart/coupon.ts'], ['Edit', 'Edit src/cart/coupon.ts'], ['Bash', 'Bash npm test -- --run src/cart']]);
+    expect(calls[2]?.input).toBe('{"command":"npm test -- --run src/cart","description":"Run the cart tests"}');
+    const results = ofKind(events, 'tool_result');
+    expect(results.map((r) => r.id)).toEqual(calls.map((c) => c.id));
+    expect(new Set(results.map((r) => r.digest)).size).toBe(3);
+    expect(results.every((r) => /^[\w-]{16}$/.test(r.digest) && !r.isError)).toBe(true);
   });
 
   it('reports an error result as not ok, keeps its errors as the text and warns about the failed tool', () => {

@@ -1,4 +1,5 @@
 import type { RoleStats } from '../../queue/taskStats.js';
+import type { LlmReport, UsageTotals } from '../../store/llmReport.js';
 import { parseSince } from '../../telemetry/logFilter.js';
 import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
@@ -15,10 +16,11 @@ interface StatsBody {
 const sec = (s: number | null) => (s === null ? '-' : s < 10 ? `${s.toFixed(2)}s` : `${s.toFixed(0)}s`);
 
 /** `background metrics`: the seed's performance statistics, from the supervisor's API (no Prometheus needed). */
-export async function metricsCommand(flags: StateDirFlags & { json?: boolean; window?: string }): Promise<number> {
-  const window = flags.window ?? '15m';
+export async function metricsCommand(flags: StateDirFlags & { json?: boolean; window?: string; llm?: boolean }): Promise<number> {
+  const window = flags.window ?? (flags.llm ? '7d' : '15m');
   if (!/^\d+(\.\d+)?[smhd]$/.test(window) || parseSince(window) === undefined) throw new CliError(`--window: expected a duration like 15m, 1h or 1d, got ${JSON.stringify(window)}`, EXIT.USAGE);
   const client = ApiClient.fromStateDir(resolveStateDir(flags));
+  if (flags.llm) return llmReportCommand(client, window, flags.json === true);
   const body = await client.call<StatsBody>('GET', `/api/v1/stats?window=${encodeURIComponent(window)}`);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
@@ -38,6 +40,32 @@ export async function metricsCommand(flags: StateDirFlags & { json?: boolean; wi
   out.push(table(['REPLICA', 'STATE', 'CPU', 'RSS', 'RESTARTS'], body.agents.map((a) => [a.replica, a.state, a.cpu_percent === null ? '-' : `${a.cpu_percent.toFixed(1)}%`, fmtBytes(a.rss_bytes), String(a.restarts)])));
   const s = body.system;
   out.push('', `System: agents use ${s.agents_cpu_percent.toFixed(1)}% CPU and ${fmtBytes(s.agents_rss_bytes)}; ${s.restarts} restarts; host load ${s.host_load_1m.toFixed(2)} on ${s.host_cpus} CPUs, memory ${fmtBytes(s.host_memory_used_bytes)} of ${fmtBytes(s.host_memory_total_bytes)}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return EXIT.OK;
+}
+
+const usd = (v: number) => `$${v.toFixed(v >= 100 ? 0 : 2)}`;
+const count = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e4 ? `${(v / 1e3).toFixed(0)}k` : String(Math.round(v)));
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/** `background metrics --llm`: the LLM report from `GET /api/v1/llm`. */
+async function llmReportCommand(client: ApiClient, window: string, json: boolean): Promise<number> {
+  const r = await client.call<LlmReport>('GET', `/api/v1/llm?window=${encodeURIComponent(window)}`);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  if (r.total.runs === 0) {
+    process.stdout.write(`no LLM runs finished in the last ${window}\n`);
+    return EXIT.OK;
+  }
+  const cols = ['RUNS', 'COST', 'TURNS', 'INPUT', 'OUTPUT', 'CACHE'];
+  const row = (t: UsageTotals) => [String(t.runs), usd(t.cost_usd), count(t.turns), count(t.input_tokens), count(t.output_tokens), count(t.cache_tokens)];
+  const out: string[] = [bold(`LLM spending (last ${window}): ${usd(r.total.cost_usd)} over ${r.total.runs} runs`)];
+  out.push('', bold('By role'), table(['ROLE', ...cols], r.by_role.map((x) => [x.role, ...row(x)])));
+  out.push('', bold('By day (UTC)'), table(['DAY', ...cols], r.by_day.map((x) => [x.day, ...row(x)])));
+  out.push('', bold('Most expensive stories'), table(['TASK', 'ROLE', 'STATUS', 'TITLE', ...cols], r.top_stories.map((x) => [x.task_id, x.role, x.status ?? '-', (x.title ?? '-').slice(0, 40), ...row(x)])));
+  out.push('', `Retries (second and later attempts): ${usd(r.retries.cost_usd)} over ${r.retries.runs} runs, ${pct(r.retries.share)} of the cost; runs that did not complete: ${usd(r.not_completed.cost_usd)}, ${pct(r.not_completed.share)}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return EXIT.OK;
 }

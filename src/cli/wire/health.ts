@@ -3,6 +3,7 @@ import { attachHealth, detachHealth } from '../../health/healthOf.js';
 import { healthReport } from '../../health/report.js';
 import { SystemResources } from '../../health/systemResources.js';
 import { CHECK_NAMES } from '../../health/types.js';
+import { llmHoldFindings } from '../../health/llmHolds.js';
 import { sendError } from '../../server/createServer.js';
 import { routeAuth } from '../../server/routeAuth.js';
 import { metricsOf } from '../../telemetry/metrics/metricsOf.js';
@@ -27,6 +28,7 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
     logger: log.child({ component: 'health' }),
     checks: m.enabled ? undefined : [],
     system: new SystemResources([dir.root, dir.logDir], m.health_checks.resource_usage.max_disk_percent, sup.disk),
+    systemFindings: (now) => llmHoldFindings(sup, now),
     restart: m.recovery.restart_unhealthy ? (t, f, when) => sup.restart(t.id, { kind: 'unhealthy', finding: f.message }, { afterTask: when === 'after_task' }) : undefined,
   });
   attachHealth(sup, checker);

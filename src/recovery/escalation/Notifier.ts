@@ -1,5 +1,5 @@
 /** Why a human should look: the policy gave up, or the circuit breaker opened. */
-export type EscalationReason = 'restarts_exhausted' | 'circuit_open';
+export type EscalationReason = 'restarts_exhausted' | 'circuit_open' | 'budget_exceeded';
 
 /**
  * One escalation, as the supervisor emits it: `slot` is the replica (`qaa-0`),

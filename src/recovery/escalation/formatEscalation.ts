@@ -6,6 +6,7 @@ export const CLI_NAME = 'agentic-scrum-setup';
 const TITLES: Record<EscalationReason, string> = {
   circuit_open: 'circuit breaker open',
   restarts_exhausted: 'restart attempts exhausted',
+  budget_exceeded: 'LLM budget spent',
 };
 
 const MEANING: Record<EscalationReason, string> = {
@@ -15,6 +16,9 @@ const MEANING: Record<EscalationReason, string> = {
   restarts_exhausted:
     'The replica used up its restart attempts in this failure episode, so the supervisor has given up restarting it ' +
     'and opened its circuit breaker. After the breaker cooldown it makes one trial start.',
+  budget_exceeded:
+    'The role (or the whole fleet) has spent its rolling LLM budget (llm.budgets), so no new run of the role starts. ' +
+    'Its tasks wait in the queue and start by themselves once enough spending has aged out of the window; runs already going carry on.',
 };
 
 /** Where to point the CLI: `--state-dir <dir>` when the state directory is known. */

@@ -15,7 +15,16 @@ export type AdapterEvent =
        * stream carries them (claude's assistant events do). Cost is only known at the result.
        */
       usage?: TokenUsage | undefined;
+      /** The model of the last assistant message (`claude-sonnet-4-5-20250929`), when the stream names it. */
+      model?: string | undefined;
     }
+  /**
+   * A tool call the agent made (claude's `tool_use` block): what loop detection counts.
+   * `input` is its input as canonical JSON (keys sorted), cut to 4 KiB.
+   */
+  | { kind: 'tool_call'; id: string; name: string; summary: string; input: string }
+  /** The answer to a tool call (claude's `tool_result` block): `digest` identifies its content. */
+  | { kind: 'tool_result'; id: string; digest: string; isError: boolean }
   | {
       kind: 'result';
       /** true when the final result reports success (`subtype: "success"`, `is_error: false`). */
@@ -43,6 +52,11 @@ export type AdapterEvent =
       /** What could be read of the line, shaped like the event it was (for the agent's log). */
       standIn: Record<string, unknown>;
     }
+  /**
+   * The API refused the agent for load, not for its request: a rate limit (HTTP 429,
+   * claude's assistant `error: "rate_limit"`) or an overload (HTTP 529). The whole role backs off.
+   */
+  | { kind: 'rate_limited'; detail: string }
   /** The agent's session (Claude's `system/init` `session_id`): the checkpoint a retry resumes from. */
   | { kind: 'session'; sessionId: string }
   | { kind: 'log'; level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> | undefined }

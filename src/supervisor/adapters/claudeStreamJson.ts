@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { resultOfOversizedLine } from './claudeOversizedResult.js';
 import type { AdapterEvent, StdoutAdapter, TokenUsage } from './StdoutAdapter.js';
 import { RESULT_MAX_BYTES, collapse, isRecord, nonNegative, pick, truncateBytes, truncateChars, type Json } from './textUtil.js';
@@ -48,14 +49,22 @@ export function createClaudeStreamJsonAdapter(): StdoutAdapter {
         if (!isRecord(ev.message)) return [{ kind: 'malformed', detail: 'assistant event has no message object' }];
         const turns = countTurn(ev.message);
         usage.add(ev.message);
-        const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd), usage: usage.total() }];
-        if (typeof ev.error === 'string') out.push({ kind: 'log', level: 'warn', msg: `assistant error: ${ev.error}` });
+        const model = typeof ev.message.model === 'string' && ev.message.model !== '' ? ev.message.model : undefined;
+        const out: AdapterEvent[] = [{ kind: 'progress', turns, message: summarize(ev.message.content, cwd), usage: usage.total(), model }];
+        out.push(...toolCalls(ev.message.content, cwd));
+        if (typeof ev.error === 'string') {
+          out.push({ kind: 'log', level: 'warn', msg: `assistant error: ${ev.error}` });
+          if (ev.error === 'rate_limit') out.push({ kind: 'rate_limited', detail: 'assistant error: rate_limit' });
+        }
         return out;
       }
       case 'user':
-        return toolErrors(ev);
-      case 'result':
-        return [toResult(ev)];
+        return [...toolResults(ev), ...toolErrors(ev)];
+      case 'result': {
+        const result = toResult(ev);
+        const limit = result.kind === 'result' && !result.ok ? rateLimitIn(result.result) : undefined;
+        return limit ? [{ kind: 'rate_limited', detail: limit }, result] : [result];
+      }
       default:
         return [];
     }
@@ -110,6 +119,44 @@ export function toolSummary(block: Json, cwd: string | undefined): string {
   return `tool: ${name}`;
 }
 
+/** Longest tool input kept for loop detection (canonical JSON), in characters. */
+const TOOL_INPUT_MAX_CHARS = 4096;
+
+/** The `tool_use` blocks of an assistant message, as `tool_call` events. */
+function toolCalls(content: unknown, cwd: string | undefined): AdapterEvent[] {
+  if (!Array.isArray(content)) return [];
+  return content
+    .filter((b): b is Json => isRecord(b) && b.type === 'tool_use' && typeof b.id === 'string')
+    .map((b) => ({
+      kind: 'tool_call' as const,
+      id: b.id as string,
+      name: typeof b.name === 'string' && b.name !== '' ? b.name : 'unknown',
+      summary: truncateChars(toolSummary(b, cwd).replace(/^tool: /, ''), SUMMARY_MAX_CHARS),
+      input: truncateChars(canonicalJson(b.input), TOOL_INPUT_MAX_CHARS),
+    }));
+}
+
+/** The `tool_result` blocks of a user event, as `tool_result` events (their content hashed). */
+function toolResults(ev: Json): AdapterEvent[] {
+  const content = isRecord(ev.message) ? ev.message.content : undefined;
+  if (!Array.isArray(content)) return [];
+  return content
+    .filter((b): b is Json => isRecord(b) && b.type === 'tool_result' && typeof b.tool_use_id === 'string')
+    .map((b) => ({
+      kind: 'tool_result' as const,
+      id: b.tool_use_id as string,
+      digest: createHash('sha1').update(canonicalJson(b.content)).digest('base64url').slice(0, 16),
+      isError: b.is_error === true,
+    }));
+}
+
+/** JSON with object keys sorted, so two equal inputs give one string whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    isRecord(v) && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  ) ?? 'null';
+}
+
 /** `user` events carry tool results; failed ones are worth a warning. */
 function toolErrors(ev: Json): AdapterEvent[] {
   const content = isRecord(ev.message) ? ev.message.content : undefined;
@@ -146,6 +193,18 @@ function toResult(ev: Json): AdapterEvent {
     result: text === undefined ? undefined : truncateBytes(text, RESULT_MAX_BYTES, true),
     session_id: typeof ev.session_id === 'string' ? ev.session_id : undefined,
   };
+}
+
+/** An error text that says the API refused for load: 429 / rate limit, or 529 / overloaded. */
+const RATE_LIMIT_TEXT = /rate[ _-]?limit|overloaded|\b(?:API Error|status|HTTP|code)\W{0,3}(?:429|529)\b/i;
+
+/** The part of an error result's text that names a rate limit or an overload, if it does. */
+export function rateLimitIn(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const m = RATE_LIMIT_TEXT.exec(text);
+  if (!m) return undefined;
+  const at = Math.max(0, m.index - 40);
+  return `error result: ${collapse(text.slice(at, m.index + 80))}`;
 }
 
 /** Text of a tool_result `content` (a string or a list of text blocks) or an `errors` list. */

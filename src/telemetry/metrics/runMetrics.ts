@@ -8,8 +8,8 @@ import { TOKEN_TYPES } from './llmMetrics.js';
 /** Causes a run that did not complete is counted under, by outcome (every one present from 0). */
 export const RUN_CAUSES = {
   completed: ['none'],
-  failed: ['agent_failed', 'crashed', 'timeout', 'stalled', 'spawn_failed'],
-  released: ['operator_restart', 'supervisor_stopped', 'supervisor_lost', 'cancelled'],
+  failed: ['agent_failed', 'crashed', 'timeout', 'stalled', 'budget_exceeded', 'tool_loop', 'spawn_failed'],
+  released: ['operator_restart', 'supervisor_stopped', 'supervisor_lost', 'cancelled', 'rate_limited'],
 } as const;
 /** Cost of one run, US dollars. */
 export const RUN_COST_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25];
@@ -67,22 +67,41 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
       if (t !== undefined) tokens.observe({ ...labels, type }, t);
     }
   };
+  const backoffs = counter(register, 'agentic_role_rate_limit_backoffs_total', 'Backoffs of a role because the API rate-limited its runs (one per storm, not per run).', ['role']);
+  stateGauge(register, 'agentic_role_rate_limited', '1 while a role is held back because the API rate-limited its runs (no new run starts), else 0.', ['role'], (emit) => {
+    const held = sup.roleBackoff?.held(Date.now());
+    for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, held?.has(role) ? 1 : 0);
+  });
+  const windowLabel = (ms: number) => (ms === 3_600_000 ? '1h' : '24h');
+  stateGauge(register, 'agentic_llm_budget_usd', 'Rolling LLM budget of a role (llm.budgets.roles[]) by window (1h, 24h), US dollars.', ['role', 'window'], (emit) => {
+    for (const b of sup.budgets?.limits() ?? []) if (b.role !== undefined) emit({ role: b.role, window: windowLabel(b.limit.windowMs) }, b.limit.usd);
+  });
+  stateGauge(register, 'agentic_llm_fleet_budget_usd', 'Rolling LLM budget of the whole fleet (llm.budgets.fleet) by window (1h, 24h), US dollars.', ['window'], (emit) => {
+    for (const b of sup.budgets?.limits() ?? []) if (b.role === undefined) emit({ window: windowLabel(b.limit.windowMs) }, b.limit.usd);
+  });
+  stateGauge(register, 'agentic_role_budget_held', '1 while a role starts no new run because its rolling LLM budget (or the fleet\'s) is spent, else 0.', ['role'], (emit) => {
+    for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, sup.budgetHolds?.has(role) ? 1 : 0);
+  });
+  const onBackoff = (...[e]: SupervisorEvents['roleBackoff']) => backoffs.inc({ role: e.role });
   const onOversized = (...[e]: SupervisorEvents['stdoutOversized']) => oversized.inc({ agent: e.agent, role: e.role });
   sup.on('runStarted', onStarted);
   sup.on('runFinished', onFinished);
   sup.on('stdoutOversized', onOversized);
+  sup.on('roleBackoff', onBackoff);
   return {
     seed() {
       for (const p of sup.perTask) {
         const agent = p.config.name;
         for (const [outcome, causes] of Object.entries(RUN_CAUSES)) for (const cause of causes) runs.inc({ labels: { agent, role: p.role, outcome, cause }, value: 0 });
         oversized.inc({ agent, role: p.role }, 0);
+        backoffs.inc({ role: p.role }, 0);
       }
     },
     close() {
       sup.off('runStarted', onStarted);
       sup.off('runFinished', onFinished);
       sup.off('stdoutOversized', onOversized);
+      sup.off('roleBackoff', onBackoff);
     },
   };
 }
