@@ -36,7 +36,10 @@ run() {
   cd "$work/tree"
   export PATH="$bin:$PATH"
   echo "== npm test on $(node --version)"
-  CHAOS_SECONDS="${CHAOS_SECONDS:-30}" npm test
+  # test/chaos/leak-scoring.test.ts runs once, in the Node 20 suite: it needs about
+  # 6.5 minutes of real time (the default leak window and warm-up), and a second run
+  # here would push CI past its 25-minute budget while it tests nothing Node-specific.
+  CHAOS_SECONDS="${CHAOS_SECONDS:-30}" npm test -- --exclude test/chaos/leak-scoring.test.ts
 }
 
 case "${1:-all}" in

@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LeakDetector } from '../src/health/leak/LeakDetector.js';
 import { theilSen, type Point } from '../src/health/leak/theilSen.js';
-import { CORPUS_DIR, loadCorpus, replay, score, type MemoryTrace, type ReplayResult } from '../test/fixtures/memory-traces/corpus.js';
+import { leakConfirmSeconds } from '../src/health/memoryLeaks.js';
+import { CORPUS_DIR, inScope, loadCorpus, replay, score, type MemoryTrace, type ReplayResult } from '../test/fixtures/memory-traces/corpus.js';
 
 const OPTIONS = { windowSeconds: 300, warmupSeconds: 60, minGrowthMbPerMin: 1, minRSquared: 0.6, maxMemoryMb: 1024 };
 /** The target: every leak of at least this rate is flagged within TARGET_DELAY_S of its start. */
@@ -42,11 +43,16 @@ function summary(name: string, results: readonly ReplayResult[]): void {
   const s = score(results);
   const target = results.filter(inTarget);
   const delays = target.map(delayOf).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
+  const scoped = score(results.filter((r) => inScope(r, OPTIONS.minGrowthMbPerMin)));
+  const longest = Math.max(0, ...results.map((r) => r.longestFalseRunS));
+  const restartable = results.filter((r) => r.longestFalseRunS >= leakConfirmSeconds(OPTIONS.windowSeconds)).length;
   console.log(
     `${name}: precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)} ` +
       `(TP ${s.truePositives}, FN ${s.falseNegatives}, FP ${s.falsePositives}, TN ${s.trueNegatives}); ` +
       `leaks ≥ ${TARGET_RATE} MB/min within ${TARGET_DELAY_S} s: ${target.filter(metTarget).length}/${target.length}, ` +
-      `delay median ${delays[delays.length >> 1] ?? '–'} s, max ${delays.at(-1) ?? '–'} s`,
+      `delay median ${delays[delays.length >> 1] ?? '–'} s, max ${delays.at(-1) ?? '–'} s; ` +
+      `leaks ≥ min_growth_mb_per_min: precision ${scoped.precision.toFixed(3)}, recall ${scoped.recall.toFixed(3)}; ` +
+      `longest false suspicion ${longest} s, non-leaks suspected for the ${leakConfirmSeconds(OPTIONS.windowSeconds)} s a restart needs: ${restartable}`,
   );
 }
 

@@ -98,6 +98,7 @@ const memoryLeaks = z.strictObject({
   warmup: seconds().default(60),
   min_growth_mb_per_min: num(0, 1_000_000, 'MB per minute').default(1),
   min_r_squared: num(0, 1, 'a goodness of fit').default(0.6),
+  restart_horizon: seconds().default(1800),
 });
 
 const llmProgress = z.strictObject({

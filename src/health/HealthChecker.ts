@@ -4,6 +4,8 @@ import type { SupervisorEvents } from '../supervisor/Supervisor.js';
 import type { ConnectivityCheck } from './connectivity.js';
 import { createChecks } from './createChecks.js';
 import { CrashMemory } from './CrashMemory.js';
+import { AgentResponseCheck } from './agentResponse.js';
+import { HeartbeatWatch } from './HeartbeatWatch.js';
 import type { StoredResult, SystemSnapshot, TargetHealth } from './aggregate.js';
 import type { HealthCheckerEvents, HealthCheckerOptions } from './HealthCheckerOptions.js';
 import { notRunning } from './notRunning.js';
@@ -26,28 +28,46 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   private readonly stored = new Map<string, Map<CheckName, StoredResult>>();
   /** Target ids seen by the last recomputation or observation: checks forget the ones that vanish. */
   private known = new Set<string>();
+  /** The incarnation each running target had at the last observation. */
+  private readonly seen = new Map<string, string | undefined>();
   private readonly book: VerdictBook;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Map<CheckName, Promise<void>>();
   private readonly rerun = new Set<CheckName>();
   private readonly crashes: CrashMemory;
-  private readonly now: () => number;
+  private readonly clockNow: () => number;
   private readonly onMessage: (...e: SupervisorEvents['message']) => void;
   private readonly onExit: (...e: SupervisorEvents['agentExit']) => void;
   private stopped = false;
+  private readonly heartbeats: HeartbeatWatch | undefined;
 
   constructor(private readonly o: HealthCheckerOptions) {
     super();
-    this.now = o.now ?? Date.now;
+    this.clockNow = o.now ?? Date.now;
     this.crashes = new CrashMemory(o.bg.monitoring.recovery.stable_uptime * 1000);
     this.checks = o.checks ?? createChecks(o.bg, this.crashes);
     const restarter = o.restart ? new UnhealthyRestarter(o.restart, o.logger) : undefined;
     this.book = new VerdictBook({ source: o.source, logger: o.logger, system: o.system, systemFindings: o.systemFindings, restarter, emit: (e, ...a) => (this.emit as (e: string, ...args: unknown[]) => boolean)(e, ...a) });
     const conn = this.checks.find((c): c is ConnectivityCheck => c.name === 'connectivity' && 'report' in c);
-    this.onMessage = ({ slot, message }) => { if (message.type === 'connectivity') conn?.report(slot, message, this.now()); };
+    this.onMessage = ({ slot, message }) => {
+      if (message.type === 'connectivity') conn?.report(slot, message, this.clockNow());
+      if (message.type === 'hello') this.heartbeats?.sync(targetsOf(this.o.source));
+    };
+    const response = this.checks.find((c): c is AgentResponseCheck => c instanceof AgentResponseCheck);
+    this.heartbeats = response && new HeartbeatWatch({
+      multiplier: o.bg.monitoring.health_checks.agent_response.heartbeat_miss_multiplier,
+      now: this.clockNow,
+      targets: () => (this.o.source.ready === false ? [] : targetsOf(this.o.source)),
+      onDue: (t) => this.heartbeatDue(response, t),
+    });
     this.onExit = ({ slot, reason }) => {
-      this.crashes.record(slot, reason, this.now());
-      setImmediate(() => this.refreshLifecycle());
+      this.crashes.record(slot, reason, this.clockNow());
+      setImmediate(() => {
+        // A leak outlives the restart it caused: judged again for the replica that is not running,
+        // before anything recomputes without the old process's result.
+        if (this.checks.some((c) => c.name === 'memory_leaks')) void this.runCheck('memory_leaks');
+        this.refreshLifecycle();
+      });
     };
   }
 
@@ -75,10 +95,16 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   /** Stops the timers and waits for rounds in flight. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.heartbeats?.stop();
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.o.source.off?.('message', this.onMessage);
     this.o.source.off?.('agentExit', this.onExit);
     await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** The checker's clock (epoch ms). */
+  now(): number {
+    return this.clockNow();
   }
 
   /** Every target's health after the latest rounds. */
@@ -98,7 +124,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
    */
   runCheck(...names: CheckName[]): Promise<void> {
     if (this.stopped || this.o.source.ready === false) return Promise.resolve();
-    const now = this.now();
+    const now = this.clockNow();
     const targets = targetsOf(this.o.source);
     const ctx = this.context(now);
     const waits: Promise<void>[] = [];
@@ -120,7 +146,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       const round = Promise.all(results).then((rs) => {
         if (this.stopped) return;
         this.store(name, targets, rs, now);
-        this.recompute(targetsOf(this.o.source), this.now());
+        this.recompute(targetsOf(this.o.source), this.clockNow());
         this.emit('evaluated', name);
       }).finally(() => {
         this.inFlight.delete(name);
@@ -140,16 +166,21 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
   observe(): void {
     if (this.o.source.ready === false) return;
     const targets = targetsOf(this.o.source);
-    const ctx = this.context(this.now());
+    const ctx = this.context(this.clockNow());
     for (const t of targets) this.known.add(t.id);
     for (const c of this.checks) c.observe?.(targets, ctx);
+    this.heartbeats?.sync(targets);
+    // A process that started since the last sample: memory_leaks carries its predecessor's leak to it at once.
+    const fresh = targets.some((t) => t.state === 'running' && this.seen.get(t.id) !== t.incarnation);
+    for (const t of targets) if (t.state === 'running') this.seen.set(t.id, t.incarnation);
+    if (fresh && this.checks.some((c) => c.name === 'memory_leaks')) void this.runCheck('memory_leaks');
   }
 
   /** Measures host resources and recomputes the system verdict. */
   measureSystem(): void {
     if (this.o.source.ready === false) return;
     this.book.measureHost();
-    this.recompute(targetsOf(this.o.source), this.now());
+    this.recompute(targetsOf(this.o.source), this.clockNow());
     this.emit('evaluated', 'system');
   }
 
@@ -159,7 +190,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
    */
   refreshLifecycle(): void {
     if (this.stopped || !this.checks.some((c) => c.name === 'agent_response')) return;
-    const now = this.now();
+    const now = this.clockNow();
     const targets = targetsOf(this.o.source);
     for (const t of targets) {
       const r = notRunning(t, now, this.crashes.recent(t, now), this.crashes.stableMs);
@@ -170,6 +201,25 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     }
     this.recompute(targets, now);
     this.emit('evaluated', 'agent_response');
+  }
+
+  /**
+   * The heartbeat budget of `t` ran out (HeartbeatWatch): its agent_response verdict
+   * becomes unhealthy now, not at the next ping round, unless that round already
+   * found it so. The round that follows confirms or replaces it.
+   */
+  private heartbeatDue(check: AgentResponseCheck, t: Target): void {
+    if (this.stopped) return;
+    const now = this.clockNow();
+    const byCheck = this.stored.get(t.id) ?? new Map<CheckName, StoredResult>();
+    const prev = byCheck.get('agent_response');
+    if (prev && prev.incarnation === t.incarnation && prev.status === 'unhealthy') return;
+    const r = check.overdue(t, this.context(now));
+    this.stored.set(t.id, byCheck.set('agent_response', { ...r, at: now, incarnation: t.incarnation }));
+    this.recompute(targetsOf(this.o.source), now);
+    this.emit('evaluated', 'agent_response');
+    // The ping round confirms it and tells a blocked event loop from a stopped heartbeat timer.
+    void this.runCheck('agent_response');
   }
 
   /** One evaluation; a check that throws yields a `skipped` result and a log line, never a failed round. */
@@ -211,7 +261,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
     const sampleIntervalMs = this.o.bg.monitoring.sample_interval * 1000;
     const sampler = this.o.source.sampler;
     return {
-      now, procState, sample: (pid) => sampler.get(pid), sampleIntervalMs,
+      now, clock: this.clockNow, procState, sample: (pid) => sampler.get(pid), sampleIntervalMs,
       cpuPercentSince: sampler.cpuPercentSince ? (pid, since) => sampler.cpuPercentSince!(pid, since, sampleIntervalMs) : undefined,
     };
   }

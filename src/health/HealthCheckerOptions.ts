@@ -5,6 +5,7 @@ import type { SupervisorEvents } from '../supervisor/Supervisor.js';
 import type { SystemSnapshot } from './aggregate.js';
 import type { DetectedFinding } from './FindingLedger.js';
 import type { HealthLogger } from './logFindings.js';
+import type { RestartWhen } from './UnhealthyRestarter.js';
 import type { SystemResources } from './systemResources.js';
 import type { HealthSource, Target } from './Target.js';
 import type { CheckName, Finding, HealthCheck, Verdict } from './types.js';
@@ -38,6 +39,9 @@ export interface HealthCheckerOptions {
   system?: SystemResources | undefined;
   /** System findings the supervisor knows of itself (roles held by a spent LLM budget or an API rate limit), at each system round. */
   systemFindings?: ((now: number) => Finding[]) | undefined;
-  /** Called once per process for an unhealthy finding that warrants a restart (set when recovery.restart_unhealthy). */
-  restart?: ((target: Target, finding: DetectedFinding) => Promise<unknown>) | undefined;
+  /**
+   * Called once per process for an unhealthy finding that warrants a restart (set when
+   * recovery.restart_unhealthy); `when` is `after_task` for a drain first (a leak not yet urgent).
+   */
+  restart?: ((target: Target, finding: DetectedFinding, when: RestartWhen) => Promise<unknown>) | undefined;
 }

@@ -44,6 +44,8 @@ export interface Target {
   /** Epoch ms of the next start (backoff) or breaker trial (circuit_open). */
   readonly restartAt: number | undefined;
   ping?(timeoutMs: number): Promise<number>;
+  /** The last heartbeat now (live, unlike `lastHeartbeatAt`): for a check that waited on a ping. */
+  heartbeatAt?(): number | undefined;
 }
 
 /** What the health layer reads from the supervisor (a real Supervisor, or a fake in tests). */
@@ -68,6 +70,7 @@ export function replicaTarget(r: Replica): Target {
     lastExit: s.kind === 'backoff' || s.kind === 'circuit_open' || s.kind === 'failed' ? s.lastExit : undefined,
     restartAt: s.kind === 'backoff' ? s.restartAt : s.kind === 'circuit_open' ? s.retryAt : undefined,
     ping: (ms) => r.ping(ms),
+    heartbeatAt: () => r.lastHeartbeatAt,
   };
 }
 

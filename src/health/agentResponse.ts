@@ -1,7 +1,7 @@
 import type { HealthChecksConfig } from '../config/schema.js';
 import type { CrashMemory } from './CrashMemory.js';
 import { diagnose } from './diagnose.js';
-import { cfgSecs, dur } from './format.js';
+import { cfgSecs, dur, pct } from './format.js';
 import { probeFromSpec, type Probe, type ProbeSpec } from './probes/Probe.js';
 import { ProbeTracker } from './probes/ProbeTracker.js';
 import { labelOf, type Target } from './Target.js';
@@ -77,12 +77,39 @@ export class AgentResponseCheck implements HealthCheck {
     this.o.crashes?.forget(id);
   }
 
+  /**
+   * The verdict when the heartbeat budget ran out (HeartbeatWatch), without waiting
+   * for a ping: unhealthy, diagnosed from the process state, the CPU and whether
+   * pongs still came after the heartbeats stopped. The next ping round confirms it.
+   */
+  overdue(t: Target, ctx: CheckContext): CheckResult {
+    const m = this.missesOf(t);
+    const { cfg } = this.o;
+    const hbLimitMs = cfg.heartbeat_miss_multiplier * t.config.heartbeat_interval * 1000;
+    const hbAt = t.lastHeartbeatAt ?? t.startedAt ?? ctx.now;
+    const hbAge = ctx.now - hbAt;
+    const what = `no heartbeat for ${dur(hbAge)} (heartbeat_miss_multiplier ${cfg.heartbeat_miss_multiplier} × heartbeat_interval ${cfgSecs(t.config.heartbeat_interval)} = ${cfgSecs(hbLimitMs / 1000)})`;
+    const summary = `no heartbeat for ${dur(hbAge)}`;
+    const missing = (tail: string): CheckResult => resultOf(summary, [{
+      check: 'agent_response', kind: 'heartbeat_missing', severity: 'unhealthy', value: Math.round(hbAge / 100) / 10, threshold: hbLimitMs / 1000, unit: 's',
+      since: hbAt, diagnosis: 'no_heartbeats', restart: true, message: `${labelOf(t)}: ${what}; ${tail}`,
+    }]);
+    if (m.lastPongAt !== undefined && m.lastPongAt > hbAt && m.failures === 0) return missing('it still answers pings, so its event loop runs but its heartbeat timer does not');
+    const state = ctx.procState(t.pid as number);
+    if (state === 'T' || state === 't' || m.failures > 0) {
+      m.since ??= hbAt;
+      return resultOf(summary, [this.finding(t, ctx, m, m.failures > 0 ? 'ping_timeout' : 'heartbeat_missing', what, true)]);
+    }
+    // Whether its event loop still runs, a ping tells (the checker sends one now).
+    return missing(`process state ${state ?? '?'}, CPU ${pct(cpuSince(ctx, t.pid as number, hbAt))} — a ping now tells a blocked event loop from a stopped heartbeat timer`);
+  }
+
   private async pingCheck(t: Target, ctx: CheckContext, m: Misses): Promise<CheckResult> {
     const { cfg } = this.o;
     let pingError: string | undefined;
     try {
       m.lastRttMs = await (t.ping as (ms: number) => Promise<number>)(cfg.timeout * 1000);
-      m.lastPongAt = ctx.now;
+      m.lastPongAt = ctx.clock?.() ?? ctx.now;
       m.failures = 0;
       m.since = undefined;
     } catch (err) {
@@ -91,9 +118,11 @@ export class AgentResponseCheck implements HealthCheck {
       m.failures++;
       m.since ??= ctx.now;
     }
+    // The ping may have waited up to `timeout`: judge the heartbeat at the time it ended, not the round's start.
+    const now = ctx.clock?.() ?? ctx.now;
     const hbLimitMs = cfg.heartbeat_miss_multiplier * t.config.heartbeat_interval * 1000;
-    const hbAt = t.lastHeartbeatAt ?? t.startedAt ?? ctx.now;
-    const hbAge = ctx.now - hbAt;
+    const hbAt = (t.heartbeatAt ? t.heartbeatAt() : t.lastHeartbeatAt) ?? t.startedAt ?? now;
+    const hbAge = now - hbAt;
     const hbLate = hbAge > hbLimitMs;
     const summary = `${m.lastRttMs !== undefined && !pingError ? `pong ${m.lastRttMs.toFixed(1)} ms` : 'no pong'}, heartbeat ${dur(hbAge)} ago`;
     if (!hbLate && m.failures === 0) return ok(summary, m.lastRttMs !== undefined ? { response_seconds: m.lastRttMs / 1000 } : undefined);
@@ -110,10 +139,12 @@ export class AgentResponseCheck implements HealthCheck {
 
   private finding(t: Target, ctx: CheckContext, m: Misses, kind: string, what: string, forceUnhealthy: boolean): Finding {
     const pid = t.pid as number;
-    const silentSince = Math.max(t.lastHeartbeatAt ?? -Infinity, m.lastPongAt ?? -Infinity, t.startedAt ?? -Infinity);
+    const now = ctx.clock?.() ?? ctx.now;
+    const heartbeat = t.heartbeatAt ? t.heartbeatAt() : t.lastHeartbeatAt;
+    const silentSince = Math.max(heartbeat ?? -Infinity, m.lastPongAt ?? -Infinity, t.startedAt ?? -Infinity);
     const d = diagnose({
       procState: ctx.procState(pid), cpuPercent: cpuSince(ctx, pid, silentSince), idleCpuPercent: this.o.idleCpuPercent,
-      protocol: t.protocol, unresponsive: true, silentForMs: Number.isFinite(silentSince) ? ctx.now - silentSince : undefined,
+      protocol: t.protocol, unresponsive: true, silentForMs: Number.isFinite(silentSince) ? now - silentSince : undefined,
     });
     const unhealthy = forceUnhealthy || m.failures >= this.o.cfg.max_failures;
     return {

@@ -25,6 +25,14 @@ export interface SystemSnapshot extends SystemHealth {
 }
 
 /**
+ * A leak outlives the restart it caused (memoryLeaks.ts): until memory_leaks has
+ * judged the new process, its last result on the old one stands; once a new process
+ * runs, only if it asks for no restart (it must not be restarted for the old one's leak).
+ */
+const carriesOver = (name: CheckName, r: StoredResult, t: Target): boolean =>
+  name === 'memory_leaks' && r.findings.length > 0 && (t.state !== 'running' || r.findings.every((f) => f.restart !== true));
+
+/**
  * The results that describe each target's current process (a result taken on
  * an earlier incarnation, before a restart, no longer counts), with dependency
  * outages shared by several targets folded into system findings.
@@ -36,7 +44,7 @@ export function currentResults(
 ): { current: Map<string, Map<CheckName, StoredResult>>; outages: Finding[] } {
   const current = new Map<string, Map<CheckName, StoredResult>>();
   for (const t of targets) {
-    current.set(t.id, new Map([...(stored.get(t.id) ?? [])].filter(([, r]) => r.incarnation === t.incarnation)));
+    current.set(t.id, new Map([...(stored.get(t.id) ?? [])].filter(([name, r]) => r.incarnation === t.incarnation || carriesOver(name, r, t))));
   }
   const conn = [...current].flatMap(([id, m]) => {
     const r = m.get('connectivity');

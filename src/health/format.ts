@@ -22,5 +22,8 @@ export const pct = (p: number | undefined): string => (p === undefined ? 'not me
 /** Bytes as MB (MiB) with one decimal: `45.3 MB`. */
 export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
+/** How long a task has gone without progress, as every surface says it: `last progress 47s ago`. */
+export const lastProgressText = (seconds: number): string => `last progress ${dur(seconds * 1000)} ago`;
+
 /** Rounds for a finding's `value`. */
 export const round1 = (x: number): number => Math.round(x * 10) / 10;

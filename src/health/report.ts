@@ -25,6 +25,8 @@ export interface AgentHealthJson {
   state: string;
   pid: number | null;
   task_id: string | null;
+  /** Seconds since the task's last progress (or output, per_task); null without a task. */
+  last_progress_seconds?: number | null | undefined;
   verdict: Verdict;
   findings: FindingJson[];
   checks: Record<CheckName, CheckJson>;
@@ -57,7 +59,8 @@ const findingJson = (f: DetectedFinding): FindingJson => ({ ...f, since: iso(f.s
 export function healthReport(checker: HealthChecker, src: HealthSource, agent?: string): HealthReportJson | undefined {
   const enabled = new Set(checker.checks.map((c) => c.name));
   const agents: AgentHealthJson[] = checker.targets().map(({ target: t, verdict, findings, checks }) => ({
-    agent: t.agent, role: t.role, replica: t.id, mode: t.mode, state: t.state, pid: t.pid ?? null, task_id: t.task?.id ?? null, verdict,
+    agent: t.agent, role: t.role, replica: t.id, mode: t.mode, state: t.state, pid: t.pid ?? null, task_id: t.task?.id ?? null,
+    last_progress_seconds: t.task ? Math.round((checker.now() - t.task.lastProgressAt) / 100) / 10 : null, verdict,
     findings: findings.map(findingJson),
     checks: Object.fromEntries(CHECK_NAMES.map((name): [CheckName, CheckJson] => {
       const r = checks[name];
@@ -69,7 +72,7 @@ export function healthReport(checker: HealthChecker, src: HealthSource, agent?: 
     if (p.runs.size > 0) continue;
     const idle: CheckJson = { status: 'skipped', summary: 'no process running', checked_at: null };
     agents.push({
-      agent: p.config.name, role: p.role, replica: p.config.name, mode: 'per_task', state: p.stopping ? 'stopping' : 'idle', pid: null, task_id: null, verdict: 'healthy', findings: [],
+      agent: p.config.name, role: p.role, replica: p.config.name, mode: 'per_task', state: p.stopping ? 'stopping' : 'idle', pid: null, task_id: null, last_progress_seconds: null, verdict: 'healthy', findings: [],
       checks: Object.fromEntries(CHECK_NAMES.map((n) => [n, enabled.has(n) ? idle : { ...idle, status: 'disabled', summary: 'disabled in the config' }])) as Record<CheckName, CheckJson>,
     });
   }

@@ -26,6 +26,18 @@ export interface SystemHealth {
 }
 
 /**
+ * A replica an operator took out on purpose: stopped, or being stopped by `background
+ * stop`, a scale-down, a reload or a manual restart. It is not missing capacity (no
+ * finding, no alert, no escalation); a crash, an unhealthy or an alert restart is.
+ */
+function deliberatelyDown(r: HealthSource['replicas'][number]): boolean {
+  if (r.state.kind === 'stopped') return true;
+  if (r.state.kind !== 'stopping') return false;
+  const cause = r.stoppingFor;
+  return cause === undefined || cause?.kind === 'manual';
+}
+
+/**
  * Counts capacity by role. `verdictOf(id)` is a target's current verdict; an
  * unhealthy replica is up but not healthy capacity.
  */
@@ -34,6 +46,7 @@ export function capacityOf(src: HealthSource, verdictOf: (id: string) => Verdict
   const role = (r: string) => (capacity[r] ??= { configured: 0, up: 0, healthy: 0, busy: 0 });
   for (const r of src.replicas) {
     const c = role(r.role);
+    if (deliberatelyDown(r)) continue;
     const up = isReplicaUp(r.state.kind);
     c.configured++;
     if (up) c.up++;
@@ -42,6 +55,7 @@ export function capacityOf(src: HealthSource, verdictOf: (id: string) => Verdict
   }
   for (const p of src.perTask) {
     const c = role(p.role);
+    if (p.stopping) continue; // being stopped on purpose: not missing capacity
     const slots = p.config.max_concurrent;
     const unhealthy = [...p.runs.values()].filter((run) => verdictOf(run.slotId) === 'unhealthy').length;
     c.configured += slots;

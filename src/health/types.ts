@@ -46,6 +46,8 @@ export interface Finding {
   subject?: string | undefined;
   /** Whether a restart is a sensible remedy (it is not for a network outage or a CPU budget). */
   restart?: boolean | undefined;
+  /** With `restart`: let the agent finish its current task first (drain: it takes no new one), then restart. */
+  restartAfterTask?: boolean | undefined;
 }
 
 /** What one check concluded about one target in one round. */
@@ -63,6 +65,8 @@ export interface CheckResult {
 export interface CheckContext {
   /** Epoch ms of this round. */
   now: number;
+  /** The clock itself, for a check that waits (a ping) and must judge at the time it ends. */
+  clock?: (() => number) | undefined;
   /** The process state letter from /proc/<pid>/stat (R, S, D, T, t, Z), or undefined when gone. */
   procState(pid: number): string | undefined;
   /** The latest resource sample of the tree rooted at `pid`. */

@@ -4,7 +4,7 @@ import type { ExitCause } from '../recovery/RestartPolicy.js';
 import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
 import { fleetCounts } from '../supervisor/fleetCounts.js';
-import { agentStatuses } from '../supervisor/statusSnapshot.js';
+import { agentStatuses, lastProgressSeconds } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
 import { registerEventRoutes } from './eventRoutes.js';
@@ -115,12 +115,13 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
   );
 
   app.get<{ Querystring: { status?: TaskStatus; role?: string; correlation_id?: string; limit?: string } }>('/api/v1/tasks', { ...routeAuth('api'), schema: listSchema }, async (req) => ({
-    tasks: sup.queue.withHistories(sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 })),
+    tasks: sup.queue.withHistories(sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 }))
+      .map((t) => ({ ...t, last_progress_seconds: lastProgressSeconds(sup, t) })),
   }));
 
   app.get<{ Params: { id: string } }>('/api/v1/tasks/:id', routeAuth('api'), async (req, reply) => {
     const task = sup.queue.get(req.params.id);
-    return task ? { task: sup.queue.withHistory(task) } : sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
+    return task ? { task: { ...sup.queue.withHistory(task), last_progress_seconds: lastProgressSeconds(sup, task) } } : sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/tasks/:id/cancel', routeAuth('api'), async (req, reply) => {

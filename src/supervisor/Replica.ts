@@ -63,6 +63,8 @@ export class Replica extends EventEmitter<Events> {
   lastAssignedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pendingCause: ExitCause | undefined;
+  /** Draining: the restart that waits for the current task to end (the replica takes no new one). */
+  draining: ExitCause | undefined;
   /** Ids this process may still report on: tasks assigned to it and work it announced (`task.started` with `name`). */
   private readonly knownTaskIds = new Set<string>();
 
@@ -106,12 +108,13 @@ export class Replica extends EventEmitter<Events> {
 
   /** Running, speaks the protocol with `tasks`, and holds no task. */
   get isIdle(): boolean {
-    return this.state.kind === 'running' && this.task === undefined && this.capabilities.includes('tasks');
+    return this.state.kind === 'running' && this.task === undefined && this.draining === undefined && this.capabilities.includes('tasks');
   }
 
   start(): void {
     if (hasProcess(this.state) && !this.state.proc.hasExited) return;
     this.clearTimer();
+    this.draining = undefined;
     this.generation++;
     this.session.reset();
     this.knownTaskIds.clear();
@@ -164,6 +167,15 @@ export class Replica extends EventEmitter<Events> {
     this.start();
   }
 
+  /**
+   * Restarts for `cause` once the current task has ended (drain): until then the
+   * replica takes no new task. Without a task, or not running, it restarts at once.
+   */
+  async restartAfterTask(cause: ExitCause): Promise<void> {
+    if (!this.task || this.state.kind !== 'running') return this.restart(cause);
+    this.draining = cause;
+  }
+
   /** `background reset`: closes the breaker, clears the counters, and starts a failed or circuit-open replica. */
   reset(): void {
     this.host.policy.reset(this.slot);
@@ -196,6 +208,12 @@ export class Replica extends EventEmitter<Events> {
   /** Marks the current task done (called by the supervisor on finished/failed). */
   releaseTask(): void {
     this.task = undefined;
+    const drained = this.draining;
+    if (drained && this.state.kind === 'running') {
+      this.draining = undefined;
+      void this.restart(drained);
+      return;
+    }
     if (this.isIdle) this.emit('idle');
   }
 

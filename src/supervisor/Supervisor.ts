@@ -310,7 +310,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * their tasks go back to the queue without using an attempt and start again
    * (resumed) as slots free up. Resolves with the slots, once per_task runs have ended.
    */
-  async restart(nameOrSlot: string, cause: ExitCause = { kind: 'manual' }): Promise<string[]> {
+  async restart(nameOrSlot: string, cause: ExitCause = { kind: 'manual' }, opts: { afterTask?: boolean } = {}): Promise<string[]> {
     const per = perTaskTarget(this.perTask, nameOrSlot);
     if (per) {
       const detail = cause.kind === 'alert' ? `restarted by alert ${cause.alertname}` : 'restarted by the operator';
@@ -321,8 +321,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const targets = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
     if (!targets.length) throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
-    this.log.info({ agent: nameOrSlot, reason: causeText(cause) }, `restart requested for ${nameOrSlot}`);
-    await Promise.all(targets.map((r) => r.restart(cause)));
+    const draining = opts.afterTask ? targets.filter((r) => r.task && r.state.kind === 'running') : [];
+    this.log.info({ agent: nameOrSlot, reason: causeText(cause), drain: draining.length > 0 || undefined }, draining.length
+      ? `restart requested for ${nameOrSlot} after its current task: ${draining.map((r) => `${r.slot} finishes ${r.task!.id}`).join(', ')} and takes no new task`
+      : `restart requested for ${nameOrSlot}`);
+    await Promise.all(targets.map((r) => (opts.afterTask ? r.restartAfterTask(cause) : r.restart(cause))));
     return targets.map((r) => r.slot);
   }
 

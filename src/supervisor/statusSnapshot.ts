@@ -11,7 +11,8 @@ export interface AgentStatus {
   uptime_seconds: number | null;
   restarts: number;
   restarts_by_reason: Record<string, number>;
-  task: { id: string; progress: number | null; message: string | null; running_seconds: number } | null;
+  /** `last_progress_seconds`: since the last progress message (service) or output (per_task), or the start. */
+  task: { id: string; progress: number | null; message: string | null; running_seconds: number; last_progress_seconds?: number | undefined } | null;
   /** per_task: processes running now and the cap; `replicas` are the runs' slot ids (`deva_ts-0`), in the order of `tasks`. */
   concurrency?: { running: number; max: number; tasks: string[]; replicas?: string[] | undefined } | undefined;
   /** per_task: the runs in flight, by slot, with turns and tokens so far (cost is known only at the result). */
@@ -83,7 +84,7 @@ export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] 
       uptime_seconds: proc && s.kind !== 'stopping' ? secs(now - proc.startedAt) : null,
       restarts: Object.values(r.restarts).reduce((a, b) => a + b, 0),
       restarts_by_reason: { ...r.restarts },
-      task: r.task ? { id: r.task.id, progress: r.task.progress, message: r.task.message, running_seconds: secs(now - r.task.assignedAt) } : null,
+      task: r.task ? { id: r.task.id, progress: r.task.progress, message: r.task.message, running_seconds: secs(now - r.task.assignedAt), last_progress_seconds: secs(now - r.task.lastProgressAt) } : null,
       cpu_percent: sample ? Math.round(sample.cpuPercent * 10) / 10 : null,
       rss_bytes: sample?.rssBytes ?? null,
       last_heartbeat_age_seconds: r.lastHeartbeatAt !== undefined && proc ? secs(now - r.lastHeartbeatAt) : null,
@@ -115,7 +116,7 @@ export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] 
       uptime_seconds: first ? secs(now - first.startedAt) : null,
       restarts: 0,
       restarts_by_reason: {},
-      task: first ? { id: first.task.id, progress: null, message: first.lastMessage, running_seconds: secs(now - first.startedAt) } : null,
+      task: first ? { id: first.task.id, progress: null, message: first.lastMessage, running_seconds: secs(now - first.startedAt), last_progress_seconds: secs(now - (first.lastOutputAt ?? first.startedAt)) } : null,
       concurrency: { running: runs.length, max: p.config.max_concurrent, tasks: runs.map((r) => r.task.id), replicas: runs.map((r) => r.slotId) },
       ...runStatus(sup, p.config.name, now),
       cpu_percent: sampled ? Math.round(cpu * 10) / 10 : null,
@@ -146,4 +147,18 @@ function runStatus(sup: Supervisor, agent: string, now: number): { runs: RunStat
     duration_seconds: secs(l.finished_at - l.started_at), finished_at: new Date(l.finished_at).toISOString(),
   } : null;
   return { runs, last_run };
+}
+
+/**
+ * Seconds since the last progress of an in_progress task: its replica's last
+ * `task.progress` (service), its run's last output (per_task), else what the
+ * queue recorded (`last_activity_at`, the start). Null for a task not in progress.
+ */
+export function lastProgressSeconds(sup: Supervisor, task: { id: string; status: string; last_activity_at: number | null; started_at: number | null }, now = Date.now()): number | null {
+  if (task.status !== 'in_progress') return null;
+  let at: number | undefined;
+  for (const r of sup.replicas) if (r.task?.id === task.id) at = r.task.lastProgressAt;
+  for (const p of sup.perTask) for (const run of p.runs.values()) if (run.task.id === task.id) at = run.lastOutputAt ?? run.startedAt;
+  at ??= task.last_activity_at ?? task.started_at ?? undefined;
+  return at === undefined ? null : secs(now - at);
 }

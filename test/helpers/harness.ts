@@ -59,7 +59,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
  * is ready. `beforeStart` runs once the config is written, before the supervisor
  * starts (e.g. to mount a filesystem on the state directory).
  */
-export async function startSupervisor(bg: Record<string, unknown>, opts: { env?: NodeJS.ProcessEnv; beforeStart?: (p: { dir: string; stateDir: string }) => void } = {}): Promise<RunningSupervisor> {
+export async function startSupervisor(bg: Record<string, unknown>, opts: { env?: NodeJS.ProcessEnv; beforeStart?: (p: { dir: string; stateDir: string }) => void; readyTimeoutMs?: number } = {}): Promise<RunningSupervisor> {
   const { dir, file, stateDir } = writeConfig(bg);
   opts.beforeStart?.({ dir, stateDir });
   return launch(dir, file, stateDir, opts);
@@ -71,7 +71,7 @@ export function restartSupervisor(prev: RunningSupervisor, opts: { env?: NodeJS.
   return launch(prev.dir, path.join(prev.dir, 'config.yaml'), prev.stateDir, opts);
 }
 
-async function launch(dir: string, file: string, stateDir: string, opts: { env?: NodeJS.ProcessEnv }): Promise<RunningSupervisor> {
+async function launch(dir: string, file: string, stateDir: string, opts: { env?: NodeJS.ProcessEnv; readyTimeoutMs?: number }): Promise<RunningSupervisor> {
   const proc = spawn(process.execPath, [CLI, 'background', 'start', '--foreground', '--config', file], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d) => (out += d));
@@ -79,7 +79,11 @@ async function launch(dir: string, file: string, stateDir: string, opts: { env?:
   const endpoint = await waitFor('the supervisor endpoint', () => {
     if (proc.exitCode !== null) throw new Error(`supervisor exited with ${proc.exitCode}: ${out}`);
     return JSON.parse(readFileSync(path.join(stateDir, 'endpoint.json'), 'utf8')) as { url: string };
-  }, 60_000); // a bound, not a wait: a start takes 1-3 s, 20 s and more at a load average of 25
+  }, opts.readyTimeoutMs ?? 60_000).catch((err: unknown) => { // a bound, not a wait: a start takes 1-3 s, 20 s and more at a load average of 25
+    // Not ready in time: it must not outlive the test (nor its agents, in their own groups).
+    if (proc.exitCode === null) proc.kill('SIGTERM');
+    throw err;
+  });
   const token = readFileSync(path.join(stateDir, 'api.token'), 'utf8').trim();
   const sup: RunningSupervisor = {
     dir, stateDir, proc, url: endpoint.url, token,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthReportJson } from '../../src/health/report.js';
-import { FAULTS, MONITORING, faultStart, fixtureAgent, raisedAt, type FaultSpec } from '../fixtures/health/faults.js';
+import { FAULTS, MONITORING, SLOW_ROUNDS, faultStart, fixtureAgent, raisedAt, type FaultSpec } from '../fixtures/health/faults.js';
 import { cleanup, runCli, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 import { detect, refusedPort, type Detection } from '../helpers/health.js';
 
@@ -121,6 +121,18 @@ describe('health checks find injected faults in real processes', () => {
       expect(value('agentic_system_health')).toBe(2);
     });
 
+    it('says how long the stale task has gone without progress: health JSON and table, status, the tasks API', async () => {
+      const health = (await g.sup.api<HealthReportJson>('GET', '/api/v1/health?agent=waiter')).body.agents[0]!;
+      expect(health.last_progress_seconds).toBeGreaterThan(MONITORING.health_checks.task_progress.stale_task_threshold);
+      const task = (await g.sup.api<{ task: { status: string; last_progress_seconds: number | null } }>('GET', `/api/v1/tasks/${health.task_id}`)).body.task;
+      expect(task.status).toBe('in_progress');
+      expect(task.last_progress_seconds).toBeGreaterThan(MONITORING.health_checks.task_progress.stale_task_threshold);
+      const table = await g.sup.cli(['background', 'health', '--agent', 'waiter']);
+      expect(table.stdout).toMatch(new RegExp(`${health.task_id}, last progress \\d+s ago`));
+      const status = await g.sup.cli(['background', 'status']);
+      expect(status.stdout).toMatch(new RegExp(`${health.task_id}[^\\n]*, last progress \\d+s ago`));
+    });
+
     it('background health: exits 2 with a table that names each fault, 0 for the healthy agent, 64 for an unknown agent', async () => {
       const all = await g.sup.cli(['background', 'health']);
       expect(all.code).toBe(2);
@@ -138,6 +150,20 @@ describe('health checks find injected faults in real processes', () => {
       expect(unknown.code).toBe(64); // not 2: that is "unhealthy"
       expect(unknown.stdout).toBe('');
       expect(unknown.stderr).toMatch(/^No agent or replica named "nobody" in this supervisor \(known: healthy, crasher, .*hung-0.*\)\. Pass an agent name or a replica/);
+    });
+  });
+
+  describe('heartbeat loss with check rounds far apart (check_interval 5 s, ping timeout 2 s)', () => {
+    const faults = [FAULTS.heartbeat_loss!];
+    let g: Group;
+    beforeAll(async () => { g = await startGroup(faults, SLOW_ROUNDS); });
+    afterAll(() => cleanup(g?.sup));
+
+    for (const f of faults) it(`${f.fault}: ${f.check} reports ${f.kind} within ${f.boundText}, not a round later`, () => expectDetected(g, f, SLOW_ROUNDS));
+
+    it('gives the healthy agent next to it no finding, ever', async () => {
+      await Promise.allSettled(faults.map((f) => g.detections.get(f.fault)));
+      await expectHealthyUntouched(g);
     });
   });
 
@@ -181,7 +207,8 @@ describe('health checks find injected faults in real processes', () => {
         return a && a.pid && a.pid !== pid && a.restarts_by_reason.unhealthy ? a : undefined;
       }, 15_000);
       expect(restarted.restarts_by_reason).toEqual({ unhealthy: 1 });
-      expect(sup.output()).toMatch(/restarting hung-0 because it is unhealthy: hung: .*\d+ ping\(s\) in a row unanswered within 0\.5s \(max_failures 2\); process state T/);
+      // raised by the heartbeat budget (1.5 s) or by the pings (2 × 0.5 s + 0.5 s), whichever ran out first
+      expect(sup.output()).toMatch(/restarting hung-0 because it is unhealthy: hung: (no heartbeat for [^;]*|.*\d+ ping\(s\) in a row unanswered within 0\.5s \(max_failures 2\)); process state T/);
       await waitFor('the new process to be healthy', async () => (await sup.api<HealthReportJson>('GET', '/api/v1/health?agent=hung')).body.verdict === 'healthy', 10_000);
     });
 

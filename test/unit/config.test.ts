@@ -69,7 +69,7 @@ describe('the seed configuration', () => {
     expect(bg.logging.level).toBe('info');
     expect(bg.monitoring.sample_interval).toBe(5);
     expect(bg.monitoring.health_checks.agent_response).toEqual({ enabled: true, timeout: 10, max_failures: 3, heartbeat_miss_multiplier: 3 });
-    expect(bg.monitoring.health_checks.memory_leaks).toEqual({ enabled: true, window: 300, warmup: 60, min_growth_mb_per_min: 1, min_r_squared: 0.6 });
+    expect(bg.monitoring.health_checks.memory_leaks).toEqual({ enabled: true, window: 300, warmup: 60, min_growth_mb_per_min: 1, min_r_squared: 0.6, restart_horizon: 1800 });
     expect(bg.monitoring.alerts.console).toEqual({ enabled: true });
     expect(bg.monitoring.recovery).toMatchObject({ base_delay: 1, max_delay: 60, jitter: 0.2, restart_unhealthy: true });
     expect(bg.agents).toEqual([]);

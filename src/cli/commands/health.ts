@@ -1,3 +1,4 @@
+import { lastProgressText } from '../../health/format.js';
 import type { AgentHealthJson, CheckJson, FindingJson, HealthReportJson } from '../../health/report.js';
 import { CHECK_NAMES, type Verdict } from '../../health/types.js';
 import { fleetLine } from '../../supervisor/fleetCounts.js';
@@ -70,7 +71,7 @@ export function renderHealth(r: HealthReportJson, color: boolean, now = Date.now
   }
   for (const f of s.findings) out.push(findingLine(f, now, p));
   out.push('');
-  const rows = r.agents.map((a: AgentHealthJson) => [a.replica, a.state, verdictText(a.verdict, p), ...CHECK_NAMES.map((c) => checkCell(a.checks[c], p)), a.task_id ?? '-']);
+  const rows = r.agents.map((a: AgentHealthJson) => [a.replica, a.state, verdictText(a.verdict, p), ...CHECK_NAMES.map((c) => checkCell(a.checks[c], p)), a.task_id ? `${a.task_id}${typeof a.last_progress_seconds === 'number' ? `, ${lastProgressText(a.last_progress_seconds)}` : ''}` : '-']);
   out.push(table(['REPLICA', 'STATE', 'VERDICT', ...CHECK_NAMES.map((c) => HEADERS[c]), 'TASK'], rows));
   const findings = r.agents.flatMap((a) => a.findings);
   if (findings.length) {

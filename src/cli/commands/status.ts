@@ -1,3 +1,4 @@
+import { lastProgressText } from '../../health/format.js';
 import { fleetLine, type FleetCounts } from '../../supervisor/fleetCounts.js';
 import type { AgentStatus } from '../../supervisor/statusSnapshot.js';
 import { ApiClient } from '../client.js';
@@ -42,7 +43,7 @@ export async function statusCommand(flags: StateDirFlags & { json?: boolean }): 
     a.pid ? String(a.pid) : '-',
     fmtDuration(a.uptime_seconds),
     String(a.restarts),
-    a.task ? `${a.task.id}${a.task.progress !== null ? ` ${Math.round(a.task.progress * 100)}%` : ''}` : '-',
+    a.task ? `${a.task.id}${a.task.progress !== null ? ` ${Math.round(a.task.progress * 100)}%` : ''}${a.task.last_progress_seconds !== undefined ? `, ${lastProgressText(a.task.last_progress_seconds)}` : ''}` : '-',
     a.cpu_percent === null ? '-' : `${a.cpu_percent.toFixed(1)}%`,
     fmtBytes(a.rss_bytes),
   ]);

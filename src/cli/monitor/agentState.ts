@@ -1,3 +1,4 @@
+import { lastProgressText } from '../../health/format.js';
 import type { Tone } from './ansi.js';
 import type { AgentHealth, AgentStatus } from './model.js';
 
@@ -71,7 +72,8 @@ export function describeTask(a: AgentStatus): string {
   if (a.mode === 'per_task' && a.concurrency && a.concurrency.tasks.length > 1) return a.concurrency.tasks.join(', ');
   if (!a.task) return '-';
   const pct = a.task.progress !== null ? ` ${Math.round(a.task.progress * 100)}%` : '';
-  return `${a.task.id}${pct}${a.task.message ? ` ${a.task.message}` : ''}`;
+  const quiet = a.task.last_progress_seconds !== undefined ? ` (${lastProgressText(a.task.last_progress_seconds)})` : '';
+  return `${a.task.id}${pct}${a.task.message ? ` ${a.task.message}` : ''}${quiet}`;
 }
 
 /** `crash: killed by SIGKILL` from a last exit, without saying the same thing twice. */

@@ -29,7 +29,7 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
     checks: m.enabled ? undefined : [],
     system: new SystemResources([dir.root, dir.logDir], m.health_checks.resource_usage.max_disk_percent, sup.disk),
     systemFindings: (now) => llmHoldFindings(sup, now),
-    restart: m.recovery.restart_unhealthy ? (t, f) => sup.restart(t.id, { kind: 'unhealthy', finding: f.message }) : undefined,
+    restart: m.recovery.restart_unhealthy ? (t, f, when) => sup.restart(t.id, { kind: 'unhealthy', finding: f.message }, { afterTask: when === 'after_task' }) : undefined,
   });
   attachHealth(sup, checker);
 

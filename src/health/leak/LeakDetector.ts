@@ -64,7 +64,7 @@ export interface LeakDetectorOptions {
   readonly bucketSeconds?: number;
 }
 
-export type { LeakEvaluation, LeakStatus } from './judgeSpan.js';
+export type { LeakEvaluation, LeakGate, LeakStatus } from './judgeSpan.js';
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
@@ -130,11 +130,11 @@ export class LeakDetector {
   evaluate(nowMs: number): LeakEvaluation {
     const verdict = this.verdictAt(nowMs / 1000);
     if (verdict.status !== 'leak_suspected') return verdict;
-    const gap = this.bucket / PERSIST_STEPS;
+    const gap = this.bucket / 3;
     for (let k = 1; k < PERSIST_STEPS; k++) {
       if (this.verdictAt(nowMs / 1000 - k * gap).status !== 'leak_suspected') {
         const { projectedSecondsToLimit: _, ...rest } = verdict;
-        return { ...rest, status: 'ok', reason: `${verdict.reason}, but not yet for ${fmt((PERSIST_STEPS - 1) * gap)} s in a row` };
+        return { ...rest, status: 'ok', gate: 'persistence', reason: `${verdict.reason}, but not yet for ${fmt((PERSIST_STEPS - 1) * gap)} s in a row` };
       }
     }
     return verdict;
@@ -147,7 +147,7 @@ export class LeakDetector {
     const span = raw.length === 0 ? 0 : now - from;
     if (span < this.minSpan) {
       const have = this.start === undefined ? 'no samples yet' : `${fmt(span)} s of post-warm-up data`;
-      return idle('warming_up', `${have}; needs ${this.minSpan} s after a ${this.warmup} s warm-up`, span, raw.length);
+      return idle('warming_up', 'warming_up', `${have}; needs ${this.minSpan} s after a ${this.warmup} s warm-up`, span, raw.length);
     }
     const limits = { minSlope: this.minSlope, minR2: this.minR2, bucket: this.bucket, limitBytes: this.limitBytes };
     const whole = judgeSpan(raw, now, span, limits);
@@ -161,6 +161,6 @@ export class LeakDetector {
     const history = pointsToFit(this.buf.filter((s) => s.t >= hFrom && s.t <= now), hFrom, now, this.bucket);
     if (!isSaturating(history.points, now - hFrom, SATURATION_RATIO)) return verdict;
     const { projectedSecondsToLimit: _, ...rest } = verdict;
-    return { ...rest, status: 'ok', reason: `growth has slowed in each third of the last ${fmt(now - hFrom)} s: a warm-up saturating` };
+    return { ...rest, status: 'ok', gate: 'saturating', reason: `growth has slowed in each third of the last ${fmt(now - hFrom)} s: a warm-up saturating` };
   }
 }

@@ -1,5 +1,5 @@
 import { findSawtooth, floorsOfThirds, lowerEnvelope, noiseOf, type Sample } from './series.js';
-import { rSquared, theilSen, type Point } from './theilSen.js';
+import { medianInPlace, rSquared, theilSen, type Point } from './theilSen.js';
 
 const MiB = 1024 * 1024;
 /** The predicted rise must exceed this many noise σ (step 3). */
@@ -14,8 +14,24 @@ const MIN_HALF_SLOPE_RATIO = 0.5;
 const SLICE_PER_PERIOD = 1.5;
 /** Fewest fitted points a span needs to be judged. */
 const MIN_ENVELOPE_POINTS = 5;
+/** The first and the last third must each grow at least this fraction of the span's trend (step 6). */
+const MIN_THIRD_SLOPE_RATIO = 0.5;
+/** ... and fall short of it by more than this many standard errors of their own slope to count as flat (step 6). */
+const THIRD_SLOPE_SE = 2;
+/** Floors whose rise from the 2nd to the 3rd third exceeds the rise from the 1st to the 2nd by this fraction of it accelerate (step 6). */
+const FLOOR_ACCEL_FRACTION = 0.25;
+/** Fewest fitted points a third needs for step 6. */
+const MIN_THIRD_POINTS = 3;
 
 export type LeakStatus = 'warming_up' | 'ok' | 'leak_suspected';
+
+/**
+ * Which test decided the verdict: the gate that rejected a leak, or `leak` when
+ * every gate passed (see LeakDetector.ts for the steps).
+ */
+export type LeakGate =
+  | 'warming_up' | 'few_points' | 'min_growth' | 'min_r_squared' | 'noise' | 'floors' | 'levelling'
+  | 'stopped' | 'began_in_span' | 'saturating' | 'persistence' | 'leak';
 
 export interface LeakEvaluation {
   readonly status: LeakStatus;
@@ -33,6 +49,8 @@ export interface LeakEvaluation {
   readonly samples: number;
   /** Why this status, with the measured value and the threshold. */
   readonly reason: string;
+  /** The test that decided it (the gate that rejected a leak, or `leak`). */
+  readonly gate: LeakGate;
 }
 
 /** Thresholds of a span judgement, in bytes and seconds. */
@@ -46,15 +64,31 @@ export interface SpanLimits {
 
 export interface SpanVerdict {
   readonly result: LeakEvaluation;
-  /** The span levels off (step 5's ratio test) or its floor fell from one third to the next: its last part alone must not be judged. */
+  /** The span levels off (step 5's ratio test), its growth stopped (step 6) or its floor fell from one third to the next: its last part alone must not be judged. */
   readonly vetoRecent: boolean;
 }
 
 export const fmt = (x: number): string => x.toFixed(2);
 
 /** An evaluation that measured no trend. */
-export function idle(status: LeakStatus, reason: string, span: number, samples: number): LeakEvaluation {
-  return { status, slopeBytesPerSecond: 0, mbPerMinute: 0, rSquared: 0, windowSeconds: span, samples, reason };
+export function idle(status: LeakStatus, gate: LeakGate, reason: string, span: number, samples: number): LeakEvaluation {
+  return { status, slopeBytesPerSecond: 0, mbPerMinute: 0, rSquared: 0, windowSeconds: span, samples, reason, gate };
+}
+
+/**
+ * Theil–Sen slope of the points of one third of the span, and the standard
+ * error of that slope from the scatter about its own line (1.4826 × MAD of the
+ * residuals, as least squares would have it for that many points that far
+ * apart). Undefined with fewer than MIN_THIRD_POINTS points.
+ */
+function thirdSlope(points: readonly Point[]): { slope: number; se: number } | undefined {
+  if (points.length < MIN_THIRD_POINTS) return undefined;
+  const fit = theilSen(points);
+  const res = Float64Array.from(points, ([x, y]) => y - (fit.intercept + fit.slope * x));
+  const sd = 1.4826 * medianInPlace(res.map(Math.abs));
+  const mean = points.reduce((a, [x]) => a + x, 0) / points.length;
+  const sxx = points.reduce((a, [x]) => a + (x - mean) ** 2, 0);
+  return { slope: fit.slope, se: sxx > 0 ? sd / Math.sqrt(sxx) : Infinity };
 }
 
 /**
@@ -82,7 +116,7 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   const { points: env, noise, period, width } = pointsToFit(raw, t0, now, limits.bucket);
   if (env.length < MIN_ENVELOPE_POINTS) {
     const why = `only ${env.length} distinct envelope points in ${fmt(span)} s (slices of ${fmt(width)} s); a trend needs ${MIN_ENVELOPE_POINTS}`;
-    return { result: idle('ok', why, span, raw.length), vetoRecent: false };
+    return { result: idle('ok', 'few_points', why, span, raw.length), vetoRecent: false };
   }
   const fit = theilSen(env);
   const slope = fit.slope;
@@ -97,31 +131,49 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   // A floor lower than the previous third's, beyond noise (and trough aliasing), means memory was given back.
   const slack = MIN_RISE_TO_SIGMA * noise.sigma + (period > 0 ? noise.step : 0);
   const floorFell = floors[1] < floors[0] - slack || floors[2] < floors[1] - slack;
-  const result = (status: LeakStatus, reason: string, projectedSecondsToLimit?: number) => ({
+  // Step 6: the growth must hold at both ends of the span. A last third that is flat
+  // (well below the trend, beyond its own noise) means the growth stopped: a cache
+  // that filled. A flat first third means the growth began inside the span: it has
+  // lasted under `span`, and only the span since it began may be judged (the
+  // detector's recent span does that once it is long enough).
+  const thirds = [0, 2].map((k) => thirdSlope(env.filter(([x]) => Math.min(2, Math.floor((x * 3) / span)) === k)));
+  const flat = (t: { slope: number; se: number } | undefined) =>
+    t !== undefined && t.slope < MIN_THIRD_SLOPE_RATIO * slope && slope - t.slope > THIRD_SLOPE_SE * t.se;
+  const stopped = slope >= limits.minSlope && flat(thirds[1]);
+  // A rise of the floors that accelerates from one third to the next, beyond the noise,
+  // is a fill (a ramp or staircase) that began inside the span, too.
+  const accel = (floors[2] - floors[1]) - (floors[1] - floors[0]);
+  const began = slope >= limits.minSlope && (flat(thirds[0]) || (accel > FLOOR_ACCEL_FRACTION * (floors[2] - floors[1]) && accel > slack + noise.step));
+  const result = (status: LeakStatus, gate: LeakGate, reason: string, projectedSecondsToLimit?: number) => ({
     result: {
-      status, slopeBytesPerSecond: slope, mbPerMinute: (slope * 60) / MiB, rSquared: r2, windowSeconds: span, samples: raw.length, reason,
+      status, slopeBytesPerSecond: slope, mbPerMinute: (slope * 60) / MiB, rSquared: r2, windowSeconds: span, samples: raw.length, reason, gate,
       ...(projectedSecondsToLimit === undefined ? {} : { projectedSecondsToLimit }),
     },
-    vetoRecent: levelling || floorFell,
+    vetoRecent: levelling || floorFell || stopped,
   });
   const mb = (bytes: number): string => `${fmt(bytes / MiB)} MB`;
   const perMin = (bytesPerS: number): string => `${fmt((bytesPerS * 60) / MiB)} MB/min`;
-  if (!(slope >= limits.minSlope)) return result('ok', `growth ${perMin(slope)} is below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
-  if (r2 < limits.minR2) return result('ok', `trend R² ${fmt(r2)} is below min_r_squared ${limits.minR2}`);
+  if (!(slope >= limits.minSlope)) return result('ok', 'min_growth', `growth ${perMin(slope)} is below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
+  if (r2 < limits.minR2) return result('ok', 'min_r_squared', `trend R² ${fmt(r2)} is below min_r_squared ${limits.minR2}`);
   // The rise the trend shows between the first and last fitted point (sawtooth troughs may not reach the span's ends).
   const rise = slope * (env.at(-1)![0] - env[0]![0]);
   if (rise < MIN_RISE_TO_SIGMA * noise.sigma || rise < MIN_RISE_TO_STEP * noise.step) {
-    return result('ok', `rise ${mb(rise)} is within the noise (σ ${mb(noise.sigma)}, per-sample step ${mb(noise.step)})`);
+    return result('ok', 'noise', `rise ${mb(rise)} is within the noise (σ ${mb(noise.sigma)}, per-sample step ${mb(noise.step)})`);
   }
   // A sampled trough can sit up to one per-sample step above the true one (aliasing): allow half of it.
   const need = (FLOOR_RISE_FRACTION * slope * span) / 3 - (period > 0 ? noise.step / 2 : 0);
   if (!(floors[1] - floors[0] >= need && floors[2] - floors[1] >= need)) {
     const steps = `${mb(floors[1] - floors[0])} then ${mb(floors[2] - floors[1])}; needs ${mb(need)} each`;
-    return result('ok', `memory floor did not rise in every third of the span (${steps}): sawtooth or one-off step`);
+    return result('ok', 'floors', `memory floor did not rise in every third of the span (${steps}): sawtooth or one-off step`);
   }
-  if (halves && (levelling || !(s2 >= limits.minSlope))) return result('ok', `growth is levelling off (${perMin(s1)} then ${perMin(s2)}): warm-up or a cache filling`);
+  if (halves && (levelling || !(s2 >= limits.minSlope))) return result('ok', 'levelling', `growth is levelling off (${perMin(s1)} then ${perMin(s2)}): warm-up or a cache filling`);
+  if (stopped) return result('ok', 'stopped', `growth stopped: the last third of the span grows ${perMin(thirds[1]!.slope)} against ${perMin(slope)} over the span: a cache or warm-up that filled`);
+  if (began) {
+    const why = flat(thirds[0]) ? `its first third grows ${perMin(thirds[0]!.slope)} against ${perMin(slope)}` : `its floor rose ${mb(floors[1] - floors[0])} then ${mb(floors[2] - floors[1])}, accelerating`;
+    return result('ok', 'began_in_span', `growth began inside the span (${why}); judged once it has lasted a whole span`);
+  }
   const verdict = `growing ${perMin(slope)} (R² ${fmt(r2)}) for ${fmt(span)} s`;
-  if (limits.limitBytes === undefined) return result('leak_suspected', verdict);
+  if (limits.limitBytes === undefined) return result('leak_suspected', 'leak', verdict);
   const level = fit.intercept + slope * span;
-  return result('leak_suspected', verdict, Math.max(0, (limits.limitBytes - level) / slope));
+  return result('leak_suspected', 'leak', verdict, Math.max(0, (limits.limitBytes - level) / slope));
 }

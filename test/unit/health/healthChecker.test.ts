@@ -138,6 +138,23 @@ describe('HealthChecker', () => {
     expect(checker.system().findings.map((f) => f.message)).toContain('system: role saa has no healthy capacity (0/1 up, 0 healthy) — its tasks wait in the queue');
   });
 
+  it('does not call a deliberate stop or manual restart an outage: no capacity finding, no error line', async () => {
+    const { src, checker, log } = setup([{ name: 'qaa', command: ['x'] }, { name: 'saa', command: ['x'] }], [new ScriptedCheck('agent_response', 1000)]);
+    await vi.advanceTimersByTimeAsync(0);
+    checker.measureSystem();
+    const restarting = src.replica('qaa-0').restart({ kind: 'manual' });
+    checker.measureSystem(); // while it stops, on purpose
+    expect(checker.system().findings).toEqual([]);
+    await restarting;
+    const stops = [src.replica('qaa-0').stop('stop'), src.replica('saa-0').stop('stop')];
+    checker.measureSystem(); // while they stop
+    await Promise.all(stops);
+    checker.measureSystem(); // stopped
+    expect(checker.system().findings).toEqual([]);
+    expect(checker.system().verdict).toBe('healthy');
+    expect(log.lines.filter((l) => l.level === 'error' || /capacity/.test(l.msg))).toEqual([]);
+  });
+
   it('diagnoses a dependency outage shared by several agents once, at system level, and not as failing agents', async () => {
     const check = new ScriptedCheck('connectivity', 1000);
     const { checker } = setup([{ name: 'qaa', command: ['x'] }, { name: 'saa', command: ['x'] }, { name: 'sma', command: ['x'] }], [check]);

@@ -26,13 +26,14 @@ describe('memory_leaks', () => {
     const leak = (s: number) => 100 * MiB + s * 0.1 * MiB + noise(s);
     expect(feed(check, t, 8, leak)).toMatchObject({ status: 'healthy', summary: 'warming up', measurements: { growth_bytes_per_second: 0 } });
     const r = feed(check, t, 80, leak, 9);
-    expect(r.status).toBe('unhealthy');
+    // 1h08m to the limit is beyond restart_horizon (30 min): suspected, alerting, not restarted
+    expect(r.status).toBe('degraded');
     const f = r.findings[0]!;
-    expect(f).toMatchObject({ check: 'memory_leaks', kind: 'memory_leak', subject: 'rss', unit: 'MB/min', threshold: 2, restart: true });
+    expect(f).toMatchObject({ check: 'memory_leaks', kind: 'memory_leak', subject: 'rss', unit: 'MB/min', threshold: 2, restart: false, diagnosis: 'leak' });
     expect(f.value as number).toBeGreaterThan(5.5);
     expect(f.value as number).toBeLessThan(6.5);
     // 412 MB of headroom at 6 MB/min: about 1h08m to the limit.
-    expect(f.message).toMatch(/^qaa: resident memory \(RSS\) growing 6\.\d MB\/min \(R² (0\.9\d|1\.00)\) steadily for 1m00s \(min_growth_mb_per_min 2, window 60s\) — looks like a memory leak; at this rate it reaches max_memory_mb in 1h0[6-9]m$/);
+    expect(f.message).toMatch(/^qaa: resident memory \(RSS\) growing 6\.\d MB\/min \(R² (0\.9\d|1\.00)\) steadily for 1m00s \(min_growth_mb_per_min 2, window 60s\) — looks like a memory leak; at this rate it reaches max_memory_mb in 1h0[6-9]m \(restart_horizon 1800s: no restart yet\)$/);
     expect(r.measurements!.growth_bytes_per_second).toBeGreaterThan(0.09 * MiB);
   });
 
@@ -46,9 +47,52 @@ describe('memory_leaks', () => {
   it('starts the series again when the process restarts (warm-up again, no inherited trend)', () => {
     const check = new MemoryLeakCheck(hc.memory_leaks, 5000, 512);
     const leak = (s: number) => 100 * MiB + s * 0.2 * MiB + noise(s);
-    expect(feed(check, target(T0), 90, leak).status).toBe('unhealthy');
+    expect(feed(check, target(T0), 90, leak).status).toBe('degraded');
     const restarted = target(T0 + 91_000, { incarnation: 'next' });
-    expect(feed(check, restarted, 3, (s) => 60 * MiB + noise(s), 91)).toMatchObject({ status: 'healthy', summary: 'warming up' });
+    // the leak of the old process stays on record (degraded, no restart) while the new one warms up ...
+    const warming = feed(check, restarted, 3, (s) => 60 * MiB + noise(s), 91);
+    expect(warming).toMatchObject({ status: 'degraded', summary: 'warming up (leaked before the restart)' });
+    expect(warming.findings[0]).toMatchObject({ kind: 'memory_leak', restart: false });
+    expect(warming.findings[0]!.message).toMatch(/^qaa: the previous process's resident memory \(RSS\) grew \d+\.\d MB\/min .* the new process is warming up/);
+    expect(warming.measurements!.growth_bytes_per_second).toBe(0);
+    // ... and clears once the new process is judged and does not leak
+    expect(feed(check, restarted, 60, (s) => 60 * MiB + noise(s), 95)).toMatchObject({ status: 'healthy', findings: [] });
+  });
+
+  describe('restart_horizon: the action is proportional to the time left before max_memory_mb', () => {
+    const cfg = (horizon: number) => ({ ...hc.memory_leaks, restart_horizon: horizon });
+    // 12 MB/min from 100 MB with a 512 MB limit: about 30 min left once judged
+    const leak = (s: number) => 100 * MiB + s * 0.2 * MiB + noise(s);
+
+    it('only alerts (degraded) while the limit is further away than the horizon', () => {
+      const r = feed(new MemoryLeakCheck(cfg(600), 5000, 512), target(T0), 120, leak);
+      expect(r.status).toBe('degraded');
+      expect(r.findings[0]).toMatchObject({ severity: 'degraded', restart: false });
+    });
+
+    it('asks for a restart after the current task once confirmed within the horizon, and not before', () => {
+      const check = new MemoryLeakCheck(cfg(3600), 5000, 512);
+      const t = target(T0);
+      let suspectedAt: number | undefined;
+      let restartAt: number | undefined;
+      let r = feed(check, t, 0, leak);
+      for (let s = 1; s <= 150 && restartAt === undefined; s++) {
+        r = feed(check, t, 0, leak, s);
+        if (r.status === 'degraded') suspectedAt ??= s;
+        if (r.status === 'unhealthy') restartAt = s;
+      }
+      // suspected (degraded) first; a restart is asked for only after window / 5 = 12 s of unbroken suspicion
+      expect(suspectedAt).toBeDefined();
+      expect(restartAt! - suspectedAt!).toBeGreaterThanOrEqual(12);
+      expect(r.findings[0]).toMatchObject({ severity: 'unhealthy', restart: true, restartAfterTask: true, diagnosis: 'leak' });
+      expect(r.findings[0]!.message).toMatch(/under restart_horizon 3600s: restart once its current task is done$/);
+    });
+
+    it('restarts at once (leak_urgent) when the limit is under horizon / 6 away', () => {
+      const r = feed(new MemoryLeakCheck(cfg(6 * 3600), 5000, 512), target(T0), 120, leak);
+      expect(r.findings[0]).toMatchObject({ severity: 'unhealthy', restart: true, restartAfterTask: false, diagnosis: 'leak_urgent' });
+      expect(r.findings[0]!.message).toMatch(/restart_horizon \/ 6 \(3600s\): restart now$/);
+    });
   });
 
   it('watches heap after GC when the SDK reports it', () => {

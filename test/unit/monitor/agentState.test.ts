@@ -44,6 +44,10 @@ describe('task and exit cells', () => {
     expect(describeTask(agent({ agent: 'saa' }))).toBe('-');
   });
 
+  it('says how long the task has gone without progress', () => {
+    expect(describeTask(agent({ agent: 'saa', task: { id: 'STORY_42', progress: 0.5, message: 'halfway', running_seconds: 90, last_progress_seconds: 47 } }))).toBe('STORY_42 50% halfway (last progress 47s ago)');
+  });
+
   it('does not repeat the signal when the exit reason already names it', () => {
     expect(exitSummary({ at: '', code: null, signal: 'SIGKILL', reason: 'crash: killed by SIGKILL' })).toBe('crash: killed by SIGKILL');
     expect(exitSummary({ at: '', code: 3, signal: null, reason: 'crash' })).toBe('crash: exit code 3');

@@ -131,6 +131,37 @@ describe('Replica lifecycle', () => {
     expect(r.restarts).toEqual({ unhealthy: 1 });
   });
 
+  it('a restart after the task (drain) lets the task finish, takes no new one, then restarts', async () => {
+    const { r, last, procs } = setup(new FixedDelayRestartPolicy(0));
+    r.start();
+    await vi.advanceTimersByTimeAsync(0);
+    last().emit('message', { type: 'hello', protocol: 1, pid: 1, capabilities: ['tasks'] });
+    r.assign({ type: 'task.assign', task: { id: 'T1', role: 'qaa', title: 't', priority: 5, attempt: 1 }, correlation_id: 'c'.repeat(32) });
+    const idle = vi.fn();
+    r.on('idle', idle);
+    await r.restartAfterTask({ kind: 'unhealthy', finding: 'leak' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(procs).toHaveLength(1);
+    expect(r.state.kind).toBe('running');
+    expect(r.task?.id).toBe('T1');
+    r.releaseTask();
+    expect(r.isIdle).toBe(false); // draining: no new task for this process
+    expect(idle).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(procs).toHaveLength(2);
+    expect(r.draining).toBeUndefined();
+    expect(r.restarts).toEqual({ unhealthy: 1 });
+  });
+
+  it('a restart after the task restarts at once when there is no task', async () => {
+    const { r, procs } = setup(new FixedDelayRestartPolicy(0));
+    r.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await r.restartAfterTask({ kind: 'unhealthy', finding: 'leak' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(procs).toHaveLength(2);
+  });
+
   it('stop() ends in stopped and never restarts', async () => {
     const { r, procs } = setup();
     r.start();
