@@ -211,7 +211,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
     this.writePidFile();
     this.warnings.flush();
-    if (this.db) this.queue.flushDeferred();
+    if (this.db) {
+      this.queue.flushProgress();
+      this.queue.flushDeferred();
+    }
     this.disk.close();
     this.db?.close();
     this.db = undefined;
