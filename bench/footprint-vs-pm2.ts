@@ -110,12 +110,17 @@ async function measure(seconds: number, pids: number[]): Promise<{ cpu: number; 
 
 try {
   const want = AGENTS + (noFlood ? 0 : 1);
-  const deadline = Date.now() + 240_000;
+  const deadline = Date.now() + 600_000;
+  let told = Date.now();
   for (;;) {
-    if (Date.now() > deadline) throw new Error('the agents did not all start within 240 s');
     const up = await Promise.all(supervisors.map(agentsUp));
     const pm2Online = pm2 === undefined ? AGENTS : (JSON.parse(execFileSync(pm2Bin, ['jlist'], { env: pm2env, timeout: 30_000 }).toString()) as { pm2_env: { status: string } }[]).filter((p) => p.pm2_env.status === 'online').length;
     if (up.every((n) => n >= want) && pm2Online >= AGENTS) break;
+    if (Date.now() > deadline) throw new Error(`the agents did not all start within 600 s: ${supervisors.map((s, i) => `${s.name} ${up[i]}/${want}`).join(', ')}, pm2 ${pm2Online}/${AGENTS}`);
+    if (Date.now() - told > 15_000) {
+      told = Date.now();
+      console.error(`starting: ${supervisors.map((s, i) => `${s.name} ${up[i]}/${want}`).join(', ')}, pm2 ${pm2Online}/${AGENTS}`);
+    }
     await sleep(1000);
   }
   await sleep(10_000); // start-up work done (first full tree walks, JIT, first GCs)
