@@ -129,8 +129,8 @@ describe('ResourceSampler', () => {
     expect(p?.processes).toBe(3);
     expect(q?.processes).toBe(3);
     expect(Math.abs((p?.rssBytes ?? 0) - (q?.rssBytes ?? 0))).toBeLessThan(0.1 * (q?.rssBytes ?? 0));
-    // one busy shell: both see it, within a clock tick or two of each other over 0.5 s
-    expect(p?.cpuPercent).toBeGreaterThan(20);
+    // one busy shell: both see it (a core at most; a fraction of one on a loaded host), and agree
+    expect(p?.cpuPercent).toBeGreaterThan(5);
     expect(Math.abs((p?.cpuPercent ?? 0) - (q?.cpuPercent ?? 0))).toBeLessThan(30);
   });
 
