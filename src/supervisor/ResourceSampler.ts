@@ -80,11 +80,8 @@ export class ResourceSampler {
     const maxage = Math.min(120_000, Math.max(10_000, 3 * gap));
     this.lastRoundAt = started;
     const trees = this.walker.trees(rootPids);
-    const fromWalk = this.viaPidusage ? undefined : this.fromWalk(trees);
-    const usage = fromWalk ?? await this.fromPidusage(trees, maxage);
-    // The walk read the members' stat lines first thing (before probing new pids, which can
-    // take tens of ms on a busy host): time their CPU from then, not from after the probe.
-    const now = fromWalk ? started : Date.now();
+    const usage = (this.viaPidusage ? undefined : this.fromWalk(trees)) ?? await this.fromPidusage(trees, maxage);
+    const now = Date.now();
     const result = new Map<number, ResourceSample>();
     const nextCpu = new Map<number, { ctime: number; ts: number }>();
     let uptimeMs: number | undefined;
