@@ -5,6 +5,7 @@ import type { Db } from '../store/Database.js';
 import { DiskFullError } from '../store/DiskFullError.js';
 import { AttemptLog } from './AttemptLog.js';
 import { DeferredWrites } from './DeferredWrites.js';
+import { ProgressBatch, type ProgressEntry } from './ProgressBatch.js';
 import { taskStats, type RoleStats } from './taskStats.js';
 import {
   COUNTED_CAUSES, DuplicateTaskError, QueueFullError, TaskStateError, UnknownTaskError, priorityBand,
@@ -41,9 +42,14 @@ export interface QueueOptions {
 }
 
 /**
- * The durable task queue (SQLite, WAL, synchronous=FULL). Every state change is
- * one transaction, so a SIGKILL of the supervisor loses nothing acknowledged.
- * Tasks in progress when a supervisor died are re-queued by `recoverInProgress()`.
+ * The durable task queue (SQLite, WAL, synchronous=NORMAL: see docs/recovery.md,
+ * "What survives what"). Every state change is one transaction, committed before
+ * the call returns, so a crash or SIGKILL of the supervisor loses nothing
+ * acknowledged. Tasks in progress when a supervisor died are re-queued by
+ * `recoverInProgress()`. Statements and transaction functions are prepared once;
+ * writes return the row they wrote (`RETURNING`) instead of reading it again.
+ * Progress reports are batched: one transaction per event-loop turn
+ * ({@link ProgressBatch}), flushed before any read or state change.
  *
  * A full disk: `submit`, `take` and `cancel` throw {@link DiskFullError} (nothing
  * is changed; the API answers 507). An outcome (`complete`, `fail`, `release`) is
@@ -54,34 +60,109 @@ export interface QueueOptions {
 export class TaskQueue {
   private readonly now: () => number;
   private readonly stmts;
+  private readonly tx;
   private readonly deferred = new DeferredWrites();
+  private readonly progressBatch: ProgressBatch;
   /** Every attempt of every task, and the operator's retries. */
   readonly attemptLog: AttemptLog;
 
   constructor(private readonly db: Db, private readonly opts: QueueOptions) {
     this.now = opts.now ?? Date.now;
     this.attemptLog = new AttemptLog(db);
+    const due = "status = 'pending' AND role = ? AND (not_before IS NULL OR not_before <= ?)";
     this.stmts = {
       insert: db.prepare(`INSERT INTO tasks (id, role, title, prompt, payload, priority, status, attempts, created_at, updated_at, correlation_id, traceparent)
-        VALUES (@id, @role, @title, @prompt, @payload, @priority, 'pending', 0, @now, @now, @correlation_id, @traceparent)`),
+        VALUES (@id, @role, @title, @prompt, @payload, @priority, 'pending', 0, @now, @now, @correlation_id, @traceparent) RETURNING *`),
       get: db.prepare('SELECT * FROM tasks WHERE id = ?'),
       pendingCount: db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE status = 'pending'"),
-      next: db.prepare("SELECT * FROM tasks WHERE status = 'pending' AND role = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, created_at ASC, rowid ASC LIMIT 1"),
-      anyPending: db.prepare("SELECT 1 FROM tasks WHERE status = 'pending' AND role = ? AND (not_before IS NULL OR not_before <= ?) LIMIT 1"),
-      nextDue: db.prepare("SELECT MIN(not_before) AS at FROM tasks WHERE not_before > ? AND status = 'pending'"),
-      assign: db.prepare("UPDATE tasks SET status = 'in_progress', assigned_to = ?, attempts = attempts + 1, attempt = attempt + 1, not_before = NULL, started_at = ?, updated_at = ?, last_activity_at = ?, progress = NULL, progress_message = NULL WHERE id = ? AND status = 'pending'"),
+      anyPending: db.prepare(`SELECT 1 FROM tasks WHERE ${due} LIMIT 1`),
+      // tasks_waiting (migration 4) holds only the tasks waiting for their backoff: one seek, not a scan of every pending task.
+      nextDue: db.prepare("SELECT MIN(not_before) AS at FROM tasks INDEXED BY tasks_waiting WHERE not_before > ? AND status = 'pending'"),
+      // The dispatch query (served by tasks_pending: status, role, priority DESC, created_at, rowid) and the lease in one statement.
+      take: db.prepare(`UPDATE tasks SET status = 'in_progress', assigned_to = ?, attempts = attempts + 1, attempt = attempt + 1, not_before = NULL, started_at = ?, updated_at = ?, last_activity_at = ?, progress = NULL, progress_message = NULL
+        WHERE id = (SELECT id FROM tasks WHERE ${due} ORDER BY priority DESC, created_at ASC, rowid ASC LIMIT 1) AND status = 'pending' RETURNING *`),
       progress: db.prepare("UPDATE tasks SET progress = COALESCE(?, progress), progress_message = COALESCE(?, progress_message), last_activity_at = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
-      complete: db.prepare("UPDATE tasks SET status = 'completed', result = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ?, progress = 1 WHERE id = ? AND status = 'in_progress'"),
+      complete: db.prepare("UPDATE tasks SET status = 'completed', result = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ?, progress = 1 WHERE id = ? AND status = 'in_progress' RETURNING *"),
       requeue: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, error = ?, not_before = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       release: db.prepare("UPDATE tasks SET status = 'pending', assigned_to = NULL, attempts = MAX(attempts - 1, 0), not_before = NULL, error = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       deadLetter: db.prepare("UPDATE tasks SET status = 'failed', error = ?, llm = COALESCE(?, llm), finished_at = ?, updated_at = ? WHERE id = ? AND status = 'in_progress'"),
       cancel: db.prepare("UPDATE tasks SET status = 'cancelled', attempts = CASE status WHEN 'in_progress' THEN MAX(attempts - 1, 0) ELSE attempts END, not_before = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'in_progress')"),
-      retry: db.prepare("UPDATE tasks SET status = 'pending', attempts = 0, not_before = NULL, assigned_to = NULL, started_at = NULL, finished_at = NULL, result = NULL, error = NULL, llm = NULL, progress = NULL, progress_message = NULL, updated_at = ? WHERE id = ? AND status IN ('failed', 'cancelled')"),
+      retry: db.prepare("UPDATE tasks SET status = 'pending', attempts = 0, not_before = NULL, assigned_to = NULL, started_at = NULL, finished_at = NULL, result = NULL, error = NULL, llm = NULL, progress = NULL, progress_message = NULL, updated_at = ? WHERE id = ? AND status IN ('failed', 'cancelled') RETURNING *"),
       inProgress: db.prepare("SELECT * FROM tasks WHERE status = 'in_progress'"),
       depth: db.prepare("SELECT role, priority, COUNT(*) AS n, MIN(created_at) AS oldest FROM tasks WHERE status = 'pending' GROUP BY role, priority"),
       running: db.prepare("SELECT role, COUNT(*) AS n FROM tasks WHERE status = 'in_progress' GROUP BY role"),
       prune: db.prepare("DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE status IN ('completed','failed','cancelled') ORDER BY finished_at DESC LIMIT -1 OFFSET ?)"),
     };
+    const s = this.stmts;
+    /** The waiting progress reports, written inside the caller's transaction (no commit of their own). */
+    const writeProgress = () => {
+      if (!this.progressBatch.size) return;
+      for (const [id, e] of this.progressBatch.drain()) s.progress.run(e.fraction, e.message, e.at, e.at, id);
+    };
+    // Transaction functions, made once (each call of db.transaction() builds a new wrapper).
+    this.tx = {
+      submit: db.transaction((row: Record<string, unknown>): Row => {
+        const { n } = s.pendingCount.get() as { n: number };
+        if (n >= this.opts.maxDepth) throw new QueueFullError(n, this.opts.maxDepth);
+        return s.insert.get(row) as Row; // a duplicate id fails the primary key: see submit()
+      }),
+      take: db.transaction((role: string, agentId: string, agent: string, replica: string | null): Row | undefined => {
+        const now = this.now();
+        const r = s.take.get(agentId, now, now, now, role, now) as Row | undefined;
+        if (r) this.attemptLog.open(r.id, r.attempt, agent, replica, now);
+        return r;
+      }),
+      complete: db.transaction((id: string, result: string | null, llm: LlmUsage | undefined, detail: string | null, now: number): Row | undefined => {
+        writeProgress();
+        const r = s.complete.get(result, llm ? JSON.stringify(llm) : null, now, now, id) as Row | undefined;
+        if (r) this.attemptLog.close(id, now, 'completed', detail, true, llm);
+        return r;
+      }),
+      fail: db.transaction((id: string, error: string, retryable: boolean, llm: LlmUsage | undefined, cause: AttemptCause, now: number): FailOutcome | undefined => {
+        writeProgress();
+        const r = s.get.get(id) as Row | undefined;
+        if (!r || r.status !== 'in_progress') return undefined;
+        this.attemptLog.close(id, now, cause, error, true, llm);
+        if (retryable && r.attempts < this.opts.maxAttempts) {
+          s.requeue.run(error, now + this.retryDelay(r.attempts), now, id);
+          return 'retry';
+        }
+        const why = retryable ? `${error} (gave up after ${r.attempts} attempts)` : error;
+        s.deadLetter.run(why, llm ? JSON.stringify(llm) : null, now, now, id);
+        return 'dead_lettered';
+      }),
+      release: db.transaction((id: string, cause: ReleaseCause, detail: string, llm: LlmUsage | undefined, now: number): boolean => {
+        writeProgress();
+        const changed = s.release.run(`${cause}: ${detail}`, now, id).changes > 0;
+        if (changed) this.attemptLog.close(id, now, cause, detail, false, llm);
+        return changed;
+      }),
+      cancel: db.transaction((id: string, now: number): boolean => {
+        writeProgress();
+        const wasRunning = (s.get.get(id) as Row | undefined)?.status === 'in_progress';
+        const changed = s.cancel.run(now, now, id).changes > 0;
+        if (changed && wasRunning) this.attemptLog.close(id, now, 'cancelled', 'cancelled by the operator', false, undefined);
+        return changed;
+      }),
+      retry: db.transaction((id: string, detail: string, now: number): Row => {
+        const r = s.get.get(id) as Row | undefined;
+        if (!r) throw new UnknownTaskError(id);
+        if (r.status !== 'failed' && r.status !== 'cancelled') throw new TaskStateError(id, r.status, 'retry', ['failed', 'cancelled']);
+        this.attemptLog.recordRetry(id, { at: now, cause: 'operator_retry', detail, previous_status: r.status, attempts_before: r.attempts, after_attempt: r.attempt });
+        return s.retry.get(now, id) as Row;
+      }),
+      progress: db.transaction((entries: ReadonlyMap<string, ProgressEntry>): void => {
+        for (const [id, e] of entries) s.progress.run(e.fraction, e.message, e.at, e.at, id);
+      }),
+    };
+    this.progressBatch = new ProgressBatch((entries) => {
+      if (!this.db.open) return; // reports that came after the supervisor closed the store
+      try {
+        this.tx.progress.immediate(entries);
+      } catch (err) {
+        if (!this.refused(err, `record progress of ${entries.size} task(s)`)) throw err;
+      }
+    });
   }
 
   /**
@@ -91,26 +172,20 @@ export class TaskQueue {
    */
   submit(input: SubmitInput): Task {
     const id = input.id ?? `task_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-    const now = this.now();
-    const tx = this.db.transaction(() => {
-      const { n } = this.stmts.pendingCount.get() as { n: number };
-      if (n >= this.opts.maxDepth) throw new QueueFullError(n, this.opts.maxDepth);
-      if (this.stmts.get.get(id)) throw new DuplicateTaskError(id);
-      this.stmts.insert.run({
+    try {
+      return toTask(this.tx.submit.immediate({
         id, role: input.role, title: input.title, prompt: input.prompt ?? null,
         payload: input.payload === undefined ? null : JSON.stringify(input.payload),
-        priority: input.priority ?? 5, now, correlation_id: input.correlation_id, traceparent: input.traceparent ?? null,
-      });
-    });
-    try {
-      tx.immediate();
+        priority: input.priority ?? 5, now: this.now(), correlation_id: input.correlation_id, traceparent: input.traceparent ?? null,
+      }));
     } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateTaskError(id);
       throw this.refused(err, 'store the task') ?? err;
     }
-    return this.get(id) as Task;
   }
 
   get(id: string): Task | undefined {
+    this.settleProgress();
     const r = this.stmts.get.get(id) as Row | undefined;
     return r ? toTask(r) : undefined;
   }
@@ -136,45 +211,38 @@ export class TaskQueue {
    * @throws DiskFullError when the disk refuses the write (the task stays pending).
    */
   take(role: string, agentId: string, who: { agent?: string | undefined; replica?: string | undefined } = {}): Task | undefined {
-    const tx = this.db.transaction(() => {
-      const now = this.now();
-      const r = this.stmts.next.get(role, now) as Row | undefined;
-      if (!r) return undefined;
-      this.stmts.assign.run(agentId, now, now, now, r.id);
-      this.attemptLog.open(r.id, r.attempt + 1, who.agent ?? agentId, who.replica ?? null, now);
-      return r.id;
-    });
-    let id: string | undefined;
+    let r: Row | undefined;
     try {
-      id = tx.immediate();
+      r = this.tx.take.immediate(role, agentId, who.agent ?? agentId, who.replica ?? null);
     } catch (err) {
       throw this.refused(err, `lease a ${role} task`) ?? err;
     }
-    return id ? this.get(id) : undefined;
+    return r ? toTask(r) : undefined;
   }
 
+  /**
+   * Records a task's progress (kept when `fraction` or `message` is undefined) and
+   * activity. Written with the other reports of this event-loop turn on the next
+   * turn, in one transaction (skipped while the disk is full).
+   */
   progress(id: string, fraction: number | undefined, message: string | undefined): void {
-    const now = this.now();
-    try {
-      this.stmts.progress.run(fraction ?? null, message ?? null, now, now, id);
-    } catch (err) {
-      if (!this.refused(err, `record progress of task ${id}`)) throw err;
-    }
+    this.progressBatch.add(id, fraction, message, this.now());
+  }
+
+  /** Writes the progress reports still waiting for the next turn (before a read or a state change, and at stop). */
+  flushProgress(): number {
+    return this.progressBatch.flush();
   }
 
   /** Completes a task in progress; its attempt ends as `completed` with `llm` and `detail`. Undefined when it was not in progress (or the write is deferred: see the class). */
   complete(id: string, result: unknown, llm?: LlmUsage, detail?: string): Task | undefined {
-    const now = this.now();
-    const tx = this.db.transaction(() => {
-      const changed = this.stmts.complete.run(result === undefined ? null : JSON.stringify(result), llm ? JSON.stringify(llm) : null, now, now, id).changes;
-      if (changed) this.attemptLog.close(id, now, 'completed', detail ?? null, true, llm);
-      return changed;
-    });
+    const args = [id, result === undefined ? null : JSON.stringify(result), llm, detail ?? null, this.now()] as const;
     try {
-      return tx.immediate() ? this.get(id) : undefined;
+      const r = this.tx.complete.immediate(...args);
+      return r ? toTask(r) : undefined;
     } catch (err) {
       if (!this.refused(err, `record task ${id} as completed`)) throw err;
-      this.deferred.set(id, () => tx.immediate());
+      this.deferred.set(id, () => this.tx.complete.immediate(...args));
       return undefined;
     }
   }
@@ -188,24 +256,12 @@ export class TaskQueue {
    */
   fail(id: string, error: string, retryable: boolean, llm?: LlmUsage, cause: AttemptCause = 'agent_failed'): FailOutcome | undefined {
     if (!COUNTED_CAUSES.has(cause)) return this.release(id, cause as ReleaseCause, error, llm) ? 'retry' : undefined;
-    const now = this.now();
-    const tx = this.db.transaction((): FailOutcome | undefined => {
-      const r = this.stmts.get.get(id) as Row | undefined;
-      if (!r || r.status !== 'in_progress') return undefined;
-      this.attemptLog.close(id, now, cause, error, true, llm);
-      if (retryable && r.attempts < this.opts.maxAttempts) {
-        this.stmts.requeue.run(error, now + this.retryDelay(r.attempts), now, id);
-        return 'retry';
-      }
-      const why = retryable ? `${error} (gave up after ${r.attempts} attempts)` : error;
-      this.stmts.deadLetter.run(why, llm ? JSON.stringify(llm) : null, now, now, id);
-      return 'dead_lettered';
-    });
+    const args = [id, error, retryable, llm, cause, this.now()] as const;
     try {
-      return tx.immediate();
+      return this.tx.fail.immediate(...args);
     } catch (err) {
       if (!this.refused(err, `record the failure of task ${id}`)) throw err;
-      this.deferred.set(id, () => tx.immediate());
+      this.deferred.set(id, () => this.tx.fail.immediate(...args));
       // The outcome the deferred write will have (nothing else changes an in-progress task meanwhile).
       const r = this.stmts.get.get(id) as Row | undefined;
       if (!r || r.status !== 'in_progress') return undefined;
@@ -224,17 +280,12 @@ export class TaskQueue {
    * is not in `COUNTED_CAUSES`). Returns false when the task was not in progress.
    */
   release(id: string, cause: ReleaseCause, detail: string, llm?: LlmUsage): boolean {
-    const now = this.now();
-    const tx = this.db.transaction(() => {
-      const changed = this.stmts.release.run(`${cause}: ${detail}`, now, id).changes > 0;
-      if (changed) this.attemptLog.close(id, now, cause, detail, false, llm);
-      return changed;
-    });
+    const args = [id, cause, detail, llm, this.now()] as const;
     try {
-      return tx.immediate();
+      return this.tx.release.immediate(...args);
     } catch (err) {
       if (!this.refused(err, `give task ${id} back to the queue`)) throw err;
-      this.deferred.set(id, () => tx.immediate());
+      this.deferred.set(id, () => this.tx.release.immediate(...args));
       return (this.stmts.get.get(id) as Row | undefined)?.status === 'in_progress';
     }
   }
@@ -244,15 +295,8 @@ export class TaskQueue {
    * @throws DiskFullError when the disk refuses the write (nothing changed).
    */
   cancel(id: string): boolean {
-    const now = this.now();
-    const tx = this.db.transaction(() => {
-      const wasRunning = (this.stmts.get.get(id) as Row | undefined)?.status === 'in_progress';
-      const changed = this.stmts.cancel.run(now, now, id).changes > 0;
-      if (changed && wasRunning) this.attemptLog.close(id, now, 'cancelled', 'cancelled by the operator', false, undefined);
-      return changed;
-    });
     try {
-      return tx.immediate();
+      return this.tx.cancel.immediate(id, this.now());
     } catch (err) {
       throw this.refused(err, `cancel task ${id}`) ?? err;
     }
@@ -266,15 +310,7 @@ export class TaskQueue {
    * @throws TaskStateError when the task is pending, in progress or completed.
    */
   retry(id: string, detail = 'retried by the operator'): Task {
-    const now = this.now();
-    this.db.transaction(() => {
-      const r = this.stmts.get.get(id) as Row | undefined;
-      if (!r) throw new UnknownTaskError(id);
-      if (r.status !== 'failed' && r.status !== 'cancelled') throw new TaskStateError(id, r.status, 'retry', ['failed', 'cancelled']);
-      this.attemptLog.recordRetry(id, { at: now, cause: 'operator_retry', detail, previous_status: r.status, attempts_before: r.attempts, after_attempt: r.attempt });
-      this.stmts.retry.run(now, id);
-    }).immediate();
-    return this.get(id) as Task;
+    return toTask(this.tx.retry.immediate(id, detail, this.now()));
   }
 
   /** The task's last attempt (running or ended), if it ever started. */
@@ -300,10 +336,12 @@ export class TaskQueue {
 
   /** Tasks that were in progress (e.g. when a previous supervisor was killed). */
   inProgress(): Task[] {
+    this.settleProgress();
     return (this.stmts.inProgress.all() as Row[]).map(toTask);
   }
 
   list(filter: { status?: TaskStatus | undefined; role?: string | undefined; correlationId?: string | undefined; limit?: number | undefined } = {}): Task[] {
+    this.settleProgress();
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.status) { where.push('status = ?'); args.push(filter.status); }
@@ -364,6 +402,11 @@ export class TaskQueue {
       if (!this.refused(err, 'write the task outcomes kept while the disk was full')) throw err;
       return 0;
     }
+  }
+
+  /** Writes the waiting progress reports first, so that a read or a state change sees them. */
+  private settleProgress(): void {
+    if (this.progressBatch.size) this.progressBatch.flush();
   }
 
   /** `err` as a DiskFullError (told to `onDiskFull`) when the disk refused a write; else undefined. */

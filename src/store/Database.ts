@@ -95,6 +95,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX IF NOT EXISTS task_runs_finished ON task_runs(finished_at);
    CREATE INDEX IF NOT EXISTS task_runs_agent ON task_runs(agent, finished_at);
    CREATE INDEX IF NOT EXISTS task_runs_task ON task_runs(task_id);`,
+  // 4: the tasks waiting for their retry backoff, for the dispatcher's "when is the next one due" (one seek,
+  // where tasks_pending made it read every pending task's row); it replaces tasks_not_before, which nothing used.
+  `CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
+   DROP INDEX IF EXISTS tasks_not_before;`,
 ];
 
 /**
@@ -137,15 +141,18 @@ function pinStatements(db: Db): Db {
 }
 
 /**
- * Opens the state database in WAL mode with synchronous=NORMAL... except that a
- * SIGKILL of the supervisor must lose nothing it acknowledged, so we use FULL:
- * a commit is durable when the call returns. Migrations are idempotent.
+ * Opens the state database in WAL mode with synchronous=NORMAL: a commit has
+ * written its pages to the write-ahead log (in the OS's page cache) when the call
+ * returns, so a crash or SIGKILL of this process loses nothing it committed; the
+ * log is fsynced at each checkpoint, so only a power cut or kernel crash can lose
+ * the transactions since the last one (the database stays consistent). See
+ * docs/recovery.md, "What survives what". Migrations are idempotent.
  * Pragmas go through `exec` (no statement object) rather than `db.pragma()`,
  * whose throwaway statements would be collected (see {@link keepAlive}).
  */
 export function openDatabase(file: string): Db {
   const db = pinStatements(new BetterSqlite3(file));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
   const version = db.prepare('PRAGMA user_version').pluck().get() as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
     // One transaction per step: a step that fails half-way (e.g. a full disk) is not half-applied.

@@ -1,4 +1,6 @@
 import pidusage from 'pidusage';
+import { readOnce } from './procFiles.js';
+import { CLOCK_TICKS, pageSize } from './procfs.js';
 import { ProcessTreeWalker, type ProcessTreeWalkerOptions } from './processTrees.js';
 
 export interface ResourceSample {
@@ -15,11 +17,21 @@ export interface ResourceSample {
 const CPU_HISTORY = 120;
 
 /**
+ * What one round knows of one process: CPU time used since it started and RSS; for
+ * a first sample, its age (pidusage) or its start time since boot (/proc), all ms.
+ */
+interface ProcUsage { ctime: number; memory: number; elapsed?: number; startMs?: number }
+
+/**
  * Samples CPU and RSS of each agent's whole process tree (agents spawn children:
  * claude, shells): the trees come from {@link ProcessTreeWalker}, which reads the
  * agents' own /proc entries and those of processes created since the last round,
- * not every process on the host; then one batched pidusage call per round over
- * every pid of every tree.
+ * not every process on the host. The walker reads every member's /proc/<pid>/stat
+ * in that round anyway (state, parent, start time), and the same line holds its
+ * CPU times and RSS: they are taken from there, with no second pass. Where the
+ * walker could not read them (no /proc children files: it scanned the host, or no
+ * /proc at all, macOS), one batched pidusage call per round over every pid of every
+ * tree instead.
  *
  * pidusage keeps a descriptor on each pid's stat file and re-reads it next round;
  * entries it was not asked for expire after `maxage` and their descriptors close.
@@ -40,8 +52,12 @@ export class ResourceSampler {
   private lastRoundMs = 0;
   private lastRoundAt: number | undefined;
 
-  constructor(opts: ProcessTreeWalkerOptions = {}) {
+  private readonly viaPidusage: boolean;
+
+  /** `pidusage: true` reads CPU and RSS through pidusage even where the walk read them (the fallback's path, for tests). */
+  constructor(opts: ProcessTreeWalkerOptions & { pidusage?: boolean } = {}) {
     this.walker = new ProcessTreeWalker(opts);
+    this.viaPidusage = opts.pidusage ?? false;
   }
 
   /** Duration of the last sampling round, ms. */
@@ -64,28 +80,17 @@ export class ResourceSampler {
     const maxage = Math.min(120_000, Math.max(10_000, 3 * gap));
     this.lastRoundAt = started;
     const trees = this.walker.trees(rootPids);
-    const all = [...new Set([...trees.values()].flat())];
-    let stats: Record<string, pidusage.Status | undefined> = {};
-    if (all.length) {
-      try {
-        // Batched and graceful: a pid that exited since the walk is just missing from the result.
-        stats = await pidusage(all, { maxage });
-      } catch {
-        // a single pid that vanished rejects the whole call: sample one by one
-        stats = {};
-        await Promise.all(all.map(async (p) => {
-          try { stats[p] = await pidusage(p, { maxage }); } catch { /* gone */ }
-        }));
-      }
-    }
+    const usage = (this.viaPidusage ? undefined : this.fromWalk(trees)) ?? await this.fromPidusage(trees, maxage);
     const now = Date.now();
     const result = new Map<number, ResourceSample>();
     const nextCpu = new Map<number, { ctime: number; ts: number }>();
-    const cpuOf = (pid: number, s: pidusage.Status): number => {
-      nextCpu.set(pid, { ctime: s.ctime, ts: s.timestamp });
+    let uptimeMs: number | undefined;
+    const cpuOf = (pid: number, u: ProcUsage): number => {
+      nextCpu.set(pid, { ctime: u.ctime, ts: now });
       const prev = this.prevCpu.get(pid);
-      if (prev && s.timestamp > prev.ts) return Math.max(0, ((s.ctime - prev.ctime) / (s.timestamp - prev.ts)) * 100);
-      return s.elapsed > 0 ? (s.ctime / s.elapsed) * 100 : 0; // first sample: lifetime average
+      if (prev && now > prev.ts) return Math.max(0, ((u.ctime - prev.ctime) / (now - prev.ts)) * 100);
+      const elapsed = u.elapsed ?? (uptimeMs ??= readUptimeMs()) - (u.startMs ?? 0);
+      return elapsed > 0 ? (u.ctime / elapsed) * 100 : 0; // first sample: lifetime average
     };
     const history = new Map<number, { at: number; cpuMs: number }[]>();
     for (const [root, pids] of trees) {
@@ -95,7 +100,7 @@ export class ResourceSampler {
       let rss = 0;
       let n = 0;
       for (const p of pids) {
-        const s = stats[p];
+        const s = usage.get(p);
         if (!s) continue;
         const prev = this.prevCpu.get(p);
         // a process new to a known tree ran all of its ctime since the last round
@@ -120,6 +125,43 @@ export class ResourceSampler {
     return result;
   }
 
+  /** Every member's CPU time and RSS from the stat lines the walk just read; undefined when the walk read none (see the class). */
+  private fromWalk(trees: Map<number, number[]>): Map<number, ProcUsage> | undefined {
+    if (!this.walker.readsStats) return undefined;
+    const out = new Map<number, ProcUsage>();
+    const page = pageSize();
+    for (const pids of trees.values()) {
+      for (const p of pids) {
+        const st = this.walker.statOf(p);
+        if (st) out.set(p, { ctime: ((st.utime + st.stime) * 1000) / CLOCK_TICKS, memory: st.rssPages * page, startMs: (st.startTime * 1000) / CLOCK_TICKS });
+      }
+    }
+    return out;
+  }
+
+  private async fromPidusage(trees: Map<number, number[]>, maxage: number): Promise<Map<number, ProcUsage>> {
+    const all = [...new Set([...trees.values()].flat())];
+    let stats: Record<string, pidusage.Status | undefined> = {};
+    if (all.length) {
+      try {
+        // Batched and graceful: a pid that exited since the walk is just missing from the result.
+        stats = await pidusage(all, { maxage });
+      } catch {
+        // a single pid that vanished rejects the whole call: sample one by one
+        stats = {};
+        await Promise.all(all.map(async (p) => {
+          try { stats[p] = await pidusage(p, { maxage }); } catch { /* gone */ }
+        }));
+      }
+    }
+    const out = new Map<number, ProcUsage>();
+    for (const p of all) {
+      const s = stats[p];
+      if (s) out.set(p, { ctime: s.ctime, memory: s.memory, elapsed: s.elapsed });
+    }
+    return out;
+  }
+
   get(pid: number | undefined): ResourceSample | undefined {
     return pid === undefined ? undefined : this.latest.get(pid);
   }
@@ -142,4 +184,10 @@ export class ResourceSampler {
   close(): void {
     this.walker.close();
   }
+}
+
+/** Time since boot, ms (/proc/uptime); 0 when unreadable (a first sample then reads as 0 %). */
+function readUptimeMs(): number {
+  const s = Number(readOnce('/proc/uptime')?.split(' ')[0]);
+  return Number.isFinite(s) ? s * 1000 : 0;
 }

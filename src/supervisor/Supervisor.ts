@@ -237,6 +237,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.writePidFile();
     this.warnings.flush();
     if (this.db) {
+      this.queue.flushProgress();
       this.events.record(null, 'supervisor', { message: `stopped (${reason})`, pid: process.pid });
       this.queue.flushDeferred();
     }

@@ -95,6 +95,11 @@ export class ProcessTreeWalker {
   private readonly resyncEvery: number;
   private readonly probeLimit: number | undefined;
   private prev = new Map<number, Member[]>();
+  /** The stat of every member, as read this round; with the text it was parsed from (a text equal to last round's is not parsed again). */
+  private round = new Map<number, { text: string; stat: ProcStat }>();
+  private last = new Map<number, { text: string; stat: ProcStat }>();
+  /** Whether the last round read every member's stat (false after a whole-host scan: no children files). */
+  private statsRead = false;
   private lastPid: number | undefined;
   private pidMax: number | undefined;
   private sinceWalk = 0;
@@ -113,11 +118,29 @@ export class ProcessTreeWalker {
     return this.stats.size;
   }
 
+  /**
+   * The stat of a member of the trees of the last {@link trees} round, read during
+   * that round (CPU times and RSS included: the sampler needs no second read); undefined
+   * when it is not a member or the round scanned the host instead.
+   */
+  statOf(pid: number): ProcStat | undefined {
+    return this.statsRead ? this.round.get(pid)?.stat : undefined;
+  }
+
+  /** Whether the last round read the stat of every member ({@link statOf}); false after a whole-host scan. */
+  get readsStats(): boolean {
+    return this.statsRead;
+  }
+
   trees(roots: readonly number[]): Map<number, number[]> {
+    this.last = this.round;
+    this.round = new Map();
     if (!hasChildrenFiles()) {
       this.counts.scans++;
+      this.statsRead = false;
       return processTreesByScan(roots);
     }
+    this.statsRead = true;
     // Read before looking, so a task created while we look is in the next round's range.
     const last = this.incremental ? readLastPid() : undefined;
     const from = this.lastPid;
@@ -148,6 +171,8 @@ export class ProcessTreeWalker {
       for (const m of list) members.add(m.pid);
     }
     this.stats.retain(members);
+    for (const pid of this.round.keys()) if (!members.has(pid)) this.round.delete(pid);
+    this.last = new Map();
     return out;
   }
 
@@ -155,6 +180,8 @@ export class ProcessTreeWalker {
   close(): void {
     this.stats.closeAll();
     this.prev.clear();
+    this.round.clear();
+    this.last.clear();
     this.lastPid = undefined;
   }
 
@@ -209,6 +236,7 @@ export class ProcessTreeWalker {
       const text = readOnce(`/proc/${pid}/stat`);
       if (text === undefined) continue; // already gone
       const st = parseStat(pid, text);
+      this.round.set(pid, { text, stat: st });
       const root = st.state === 'Z' || st.state === 'X' ? undefined : rootOf.get(st.ppid);
       if (root === undefined) continue;
       // A thread has a pid too, and its stat names its process's parent: keep processes only.
@@ -223,7 +251,11 @@ export class ProcessTreeWalker {
 
   private stat(pid: number): ProcStat | undefined {
     const text = this.stats.read(pid);
-    return text === undefined ? undefined : parseStat(pid, text);
+    if (text === undefined) return undefined;
+    const before = this.round.get(pid) ?? this.last.get(pid);
+    const stat = before?.text === text ? before.stat : parseStat(pid, text);
+    this.round.set(pid, { text, stat });
+    return stat;
   }
 }
 

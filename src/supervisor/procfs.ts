@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 
 /** Fields of /proc/<pid>/stat we use. `state` is R, S, D, T (stopped), Z, … */
 export interface ProcStat {
@@ -8,6 +8,39 @@ export interface ProcStat {
   pgid: number;
   /** Start time in clock ticks since boot: with the pid, it identifies a process across pid reuse. */
   startTime: number;
+  /** CPU time in user and kernel mode, clock ticks ({@link CLOCK_TICKS} a second). */
+  utime: number;
+  stime: number;
+  /** Resident set size, pages ({@link pageSize} bytes). */
+  rssPages: number;
+}
+
+/**
+ * USER_HZ: the unit of the times in /proc/<pid>/stat. The kernel reports them in
+ * USER_HZ whatever its own tick rate, and USER_HZ is 100 on every architecture
+ * Node runs on (`getconf CLK_TCK`); pidusage assumes the same when getconf fails.
+ */
+export const CLOCK_TICKS = 100;
+
+let pageBytes: number | undefined;
+/** The kernel's page size in bytes (the unit of the rss field): from this process's first mapping in /proc/self/smaps; 4096 when unreadable. */
+export function pageSize(): number {
+  if (pageBytes === undefined) {
+    pageBytes = 4096;
+    let fd: number | undefined;
+    try {
+      fd = openSync('/proc/self/smaps', 'r');
+      const buf = Buffer.alloc(4096);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      const kb = Number(/KernelPageSize:\s+(\d+) kB/.exec(buf.toString('latin1', 0, n))?.[1]);
+      if (Number.isInteger(kb) && kb > 0) pageBytes = kb * 1024;
+    } catch {
+      // not Linux: the default
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+  return pageBytes;
 }
 
 export function readProcStat(pid: number): ProcStat | undefined {
@@ -23,13 +56,16 @@ export function readProcStat(pid: number): ProcStat | undefined {
 export function parseStat(pid: number, text: string): ProcStat {
   // comm may contain spaces and parentheses: split after the last ')'.
   const close = text.lastIndexOf(')');
-  const rest = text.slice(close + 2).split(' ');
+  const rest = text.slice(close + 2).split(' ', 22);
   return {
     pid,
     state: rest[0] ?? '?',
     ppid: Number(rest[1]),
     pgid: Number(rest[2]),
     startTime: Number(rest[19]),
+    utime: Number(rest[11]),
+    stime: Number(rest[12]),
+    rssPages: Number(rest[21]),
   };
 }
 

@@ -12,8 +12,10 @@ export type { LineContext };
 /**
  * Above this many bytes per stream, waiting to be written (queued here and in the
  * stream's own buffer), we drop lines (and count them) rather than grow memory.
+ * 1 MiB (was 8 MiB): a stdout flood held up to 8 MiB of queued lines, and their
+ * copies, per flooding agent; a disk that keeps up never fills even 1 MiB.
  */
-export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
 /**
  * Largest chunk handed to the stream in one write: an eighth of `max_file_size_mb`,
  * within these bounds. rotating-file-stream checks the size after each chunk, so
@@ -23,7 +25,7 @@ export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
  * lines read (a 64 KiB cap stored about 35,000 lines/s, see docs/benchmarks.md).
  */
 const MIN_CHUNK_BYTES = 4 * 1024;
-const MAX_CHUNK_BYTES = 1024 * 1024;
+const MAX_CHUNK_BYTES = 256 * 1024;
 
 /** Lines of one stream written and dropped since the store was created. */
 export interface StreamCounts {

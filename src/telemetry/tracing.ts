@@ -1,6 +1,6 @@
 import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { createRequire } from 'node:module';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 
@@ -22,7 +22,7 @@ const propagator = new W3CTraceContextPropagator();
 export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, extra: SpanProcessor[] = []): Tracing {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const processors: SpanProcessor[] = [...extra];
-  if (endpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  if (endpoint) processors.push(new BatchSpanProcessor(new (loadOtlpExporter())()));
   const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors: processors });
   provider.register();
   let done = false;
@@ -35,6 +35,17 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
       await provider.shutdown().catch(() => undefined);
     },
   };
+}
+
+/**
+ * The OTLP/HTTP exporter, loaded only when an endpoint is configured: about 3 MB
+ * of RSS (its transport, the protobuf-free JSON serializer and their dependencies)
+ * that a supervisor exporting nothing does not need. Synchronous (its CommonJS build)
+ * so that `initTracing` stays synchronous.
+ */
+function loadOtlpExporter(): typeof import('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter {
+  const mod = createRequire(import.meta.url)('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  return mod.OTLPTraceExporter;
 }
 
 /** The W3C `traceparent` of a span. */

@@ -10,15 +10,15 @@ describe('openDatabase (real SQLite file)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'agentic-db-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('sets WAL, synchronous=FULL, a busy timeout and foreign keys, and migrates once', () => {
+  it('sets WAL, synchronous=NORMAL, a busy timeout and foreign keys, and migrates once', () => {
     const file = path.join(dir, 'state.db');
     const db = openDatabase(file);
     const one = (sql: string) => db.prepare(sql).pluck().get();
     expect(one('PRAGMA journal_mode')).toBe('wal');
-    expect(one('PRAGMA synchronous')).toBe(2); // FULL
+    expect(one('PRAGMA synchronous')).toBe(1); // NORMAL: commits survive a crash of the process (docs/recovery.md)
     expect(one('PRAGMA busy_timeout')).toBe(5000);
     expect(one('PRAGMA foreign_keys')).toBe(1);
-    expect(one('PRAGMA user_version')).toBe(3); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs
+    expect(one('PRAGMA user_version')).toBe(4); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs; 4: tasks_waiting
     db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)').run(1, 'qaa', 'started', null);
     db.close();
     const again = openDatabase(file); // migrations are not re-run, data stays
@@ -40,13 +40,38 @@ describe('openDatabase (real SQLite file)', () => {
       PRAGMA user_version = 1;`);
     old.close();
     const db = openDatabase(file);
-    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(3);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(4);
     const q = new TaskQueue(db, { maxDepth: 10, maxAttempts: 3, historyRetention: 10 });
     expect(q.get('T1')).toMatchObject({ attempts: 2, attempt: 2, not_before: null });
     expect(q.withHistory(q.get('T1')!).attempt_history).toEqual([]);
     expect(q.release('T1', 'supervisor_lost', 'upgrade')).toBe(true);
     expect(q.take('w', 'w-0')).toMatchObject({ id: 'T1', attempts: 2, attempt: 3 });
     expect(q.withHistory(q.get('T1')!).attempt_history.map((a) => a.n)).toEqual([3]);
+    db.close();
+  });
+
+  it('migration 4: the dispatcher finds the next task due after its backoff through tasks_waiting (one seek), on a version 3 database', () => {
+    const file = path.join(dir, 'v3.db');
+    const v3 = openDatabase(file);
+    v3.exec('DROP INDEX tasks_waiting; CREATE INDEX tasks_not_before ON tasks(not_before) WHERE not_before IS NOT NULL; PRAGMA user_version = 3;');
+    v3.close();
+    const db = openDatabase(file);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(4);
+    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+    expect(indexes).toEqual(['tasks_correlation', 'tasks_finished', 'tasks_pending', 'tasks_waiting']);
+    let now = 1_000;
+    const q = new TaskQueue(db, { maxDepth: 100, maxAttempts: 5, historyRetention: 100, retryBackoff: { baseDelayMs: 1000, multiplier: 2, jitter: 0 }, now: () => now });
+    for (let i = 0; i < 20; i++) q.submit({ role: 'w', title: `t${i}`, correlation_id: 'c' });
+    expect(q.nextDueAt()).toBeUndefined();
+    const t = q.take('w', 'w-0')!;
+    q.fail(t.id, 'boom', true);
+    expect(q.nextDueAt()).toBe(2_000);
+    now = 1_500;
+    const u = q.take('w', 'w-0')!;
+    q.fail(u.id, 'boom', true);
+    expect(q.nextDueAt()).toBe(2_000); // the earliest of 2,000 and 2,500
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT MIN(not_before) AS at FROM tasks INDEXED BY tasks_waiting WHERE not_before > ? AND status = 'pending'").all(0) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX tasks_waiting/);
     db.close();
   });
 

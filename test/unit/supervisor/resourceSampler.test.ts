@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pageSize, parseStat } from '../../../src/supervisor/procfs.js';
 import { processTreesByScan } from '../../../src/supervisor/processTrees.js';
 import { ResourceSampler } from '../../../src/supervisor/ResourceSampler.js';
 
@@ -21,8 +22,8 @@ function tree(script: string): number {
   return c.pid as number;
 }
 
-function sampler(): ResourceSampler {
-  const s = new ResourceSampler();
+function sampler(opts: ConstructorParameters<typeof ResourceSampler>[0] = {}): ResourceSampler {
+  const s = new ResourceSampler(opts);
   samplers.push(s);
   return s;
 }
@@ -110,10 +111,38 @@ describe('ResourceSampler', () => {
     const before = statFds();
     for (let i = 0; i < 3; i++) await sm.sample([root]);
     const steady = statFds();
-    // One kept by the tree walk and one by pidusage per process, at most.
-    expect(steady - before).toBeLessThanOrEqual(6);
+    // One kept by the tree walk per process, at most (pidusage is not called where the walk read the stats).
+    expect(steady - before).toBeLessThanOrEqual(3);
     for (let i = 0; i < 20; i++) await sm.sample([root]);
     expect(statFds()).toBe(steady);
     expect(sm.treeRounds.walks + sm.treeRounds.incremental).toBe(23);
+  });
+
+  it('takes CPU and RSS from the stat lines the tree walk read, and agrees with the pidusage fallback', async () => {
+    const root = tree('sh -c "while :; do :; done" & sleep 30 & wait');
+    await settled(root, 3);
+    const fromProc = sampler();
+    const viaPidusage = sampler({ pidusage: true });
+    await Promise.all([fromProc.sample([root]), viaPidusage.sample([root])]);
+    await sleep(500);
+    const [a, b] = await Promise.all([fromProc.sample([root]), viaPidusage.sample([root])]);
+    const p = a.get(root);
+    const q = b.get(root);
+    expect(p?.processes).toBe(3);
+    expect(q?.processes).toBe(3);
+    expect(Math.abs((p?.rssBytes ?? 0) - (q?.rssBytes ?? 0))).toBeLessThan(0.1 * (q?.rssBytes ?? 0));
+    // one busy shell: both see it (a core at most; a fraction of one on a loaded host), and agree
+    expect(p?.cpuPercent).toBeGreaterThan(5);
+    expect(Math.abs((p?.cpuPercent ?? 0) - (q?.cpuPercent ?? 0))).toBeLessThan(30);
+  });
+
+  it('reads the stat fields in the units the kernel reports (USER_HZ ticks, pages of getconf PAGESIZE)', () => {
+    expect(pageSize()).toBe(Number(execFileSync('getconf', ['PAGESIZE']).toString().trim()));
+    expect(Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())).toBe(100);
+    const st = parseStat(process.pid, readFileSync('/proc/self/stat', 'utf8'));
+    const vmRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024;
+    expect(Math.abs(st.rssPages * pageSize() - vmRss)).toBeLessThan(0.1 * vmRss);
+    const cpu = process.cpuUsage();
+    expect(Math.abs((st.utime + st.stime) * 10 - (cpu.user + cpu.system) / 1000)).toBeLessThan(200); // ms, ±20 ticks
   });
 });

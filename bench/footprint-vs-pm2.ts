@@ -1,0 +1,148 @@
+/**
+ * The supervisor's own footprint beside PM2's, on the same 50 idle agents, in one
+ * run: the daemons run at the same time (so they see the same machine load), each
+ * with 50 copies of bench/fixtures/idle-agent.mjs (the Node SDK's connect(): a
+ * protocol agent under ours, standalone under PM2). Ours samples every agent's
+ * process tree every `sample_interval` (1 s here) and runs the default health
+ * checks; PM2 7 (devDependency, defaults) samples nothing. With `--baseline <tree>`
+ * a third daemon runs the same config from another build (`<tree>/dist`, e.g. main
+ * built in a scratch checkout), for before/after in the same run.
+ *
+ * After the start-up settles, each daemon's CPU (utime + stime from /proc/<pid>/stat,
+ * % of one core) and RSS (VmRSS, once a second) are measured over the same window.
+ * Then, unless --no-flood, one more agent of each of ours (same fixture, FLOOD_FILE)
+ * floods its stdout for `--flood` seconds, and the growth of each one's RSS over its
+ * idle median is printed (PM2's log path is not the measure).
+ *
+ *   npm run build && npx tsx bench/footprint-vs-pm2.ts [seconds=60] [--agents 50] [--sample 1] [--flood 20] [--no-flood] [--no-pm2] [--baseline <tree>]
+ *   SUP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/footprint-vs-pm2.ts 30 --no-pm2 --no-flood   # profile ours
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => { const i = args.indexOf(name); if (i >= 0) args.splice(i, 1); return i >= 0; };
+const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args.splice(i, 2)[1] : undefined; };
+const AGENTS = Number(opt('--agents') ?? 50);
+const SAMPLE = Number(opt('--sample') ?? 1);
+const FLOOD = Number(opt('--flood') ?? 20);
+const baseline = opt('--baseline');
+const noFlood = flag('--no-flood');
+const noPm2 = flag('--no-pm2');
+const SECONDS = Number(args[0] ?? 60);
+const root = path.resolve(import.meta.dirname, '..');
+const AGENT = path.join(root, 'bench/fixtures/idle-agent.mjs');
+const tmp = mkdtempSync(path.join(tmpdir(), 'bench-footprint-'));
+const FLOOD_FILE = path.join(tmp, 'flood-now');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ticks = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8'); const r = f.slice(f.lastIndexOf(')') + 2).split(' '); return Number(r[11]) + Number(r[12]); };
+const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+interface Ours { name: string; proc: ChildProcess; stateDir: string }
+function startOurs(name: string, tree: string): Ours {
+  const cli = path.join(tree, 'dist/cli/main.js');
+  if (!existsSync(cli)) throw new Error(`no ${cli}: build it first (npm run build)`);
+  const dir = path.join(tmp, name);
+  mkdirSync(dir);
+  const stateDir = path.join(dir, 'state');
+  const agents: Record<string, unknown>[] = Array.from({ length: AGENTS }, (_, i) => ({ name: `idle${i}`, command: [process.execPath, AGENT], stop_timeout: 2 }));
+  if (!noFlood) agents.push({ name: 'flood', command: [process.execPath, AGENT], stop_timeout: 2, env: { FLOOD_FILE, FLOOD_SECONDS: String(FLOOD) } });
+  writeFileSync(path.join(dir, 'config.yaml'), stringify({ background: { state_dir: stateDir, server: { port: 0 }, monitoring: { sample_interval: SAMPLE }, agents } }));
+  const nodeArgs = name === 'ours' ? (process.env.SUP_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
+  return { name, proc, stateDir };
+}
+
+async function agentsUp(s: Ours): Promise<number> {
+  if (s.proc.exitCode !== null) throw new Error(`${s.name}: the supervisor exited with ${s.proc.exitCode}`);
+  const endpoint = path.join(s.stateDir, 'endpoint.json');
+  if (!existsSync(endpoint)) return 0;
+  const { url } = JSON.parse(readFileSync(endpoint, 'utf8')) as { url: string };
+  const token = readFileSync(path.join(s.stateDir, 'api.token'), 'utf8').trim();
+  const r = await fetch(`${url}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } }).then((x) => x.json() as Promise<{ system?: { replicas?: { up: number } } }>).catch(() => undefined);
+  return r?.system?.replicas?.up ?? 0;
+}
+
+const supervisors = [startOurs('ours', root), ...(baseline ? [startOurs('baseline', path.resolve(baseline))] : [])];
+const pm2Bin = path.join(root, 'node_modules/.bin/pm2');
+const pm2env = { ...process.env, PM2_HOME: path.join(tmp, 'pm2') };
+let pm2: number | undefined;
+if (!noPm2) {
+  const apps = Array.from({ length: AGENTS }, (_, i) => ({ name: `idle${i}`, script: AGENT }));
+  writeFileSync(path.join(tmp, 'pm2.config.cjs'), `module.exports = ${JSON.stringify({ apps })};`);
+  execFileSync(pm2Bin, ['start', path.join(tmp, 'pm2.config.cjs')], { env: pm2env, stdio: 'ignore', timeout: 120_000 });
+  pm2 = Number(readFileSync(path.join(tmp, 'pm2', 'pm2.pid'), 'utf8'));
+}
+
+async function stopAll(): Promise<void> {
+  if (pm2 !== undefined) try { execFileSync(pm2Bin, ['kill'], { env: pm2env, stdio: 'ignore', timeout: 60_000 }); } catch { /* gone */ }
+  await Promise.all(supervisors.map(async (s) => {
+    if (s.proc.exitCode === null) {
+      s.proc.kill('SIGTERM');
+      await Promise.race([new Promise((r) => s.proc.once('exit', r)), sleep(30_000)]);
+      if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+    }
+    try {
+      const pids = JSON.parse(readFileSync(path.join(s.stateDir, 'agents.pid.json'), 'utf8')) as { agents?: { pid: number }[] };
+      for (const a of pids.agents ?? []) try { process.kill(-a.pid, 'SIGKILL'); } catch { /* gone */ }
+    } catch { /* no pid file */ }
+  }));
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on('SIGINT', () => { void stopAll().then(() => process.exit(130)); });
+
+async function measure(seconds: number, pids: number[]): Promise<{ cpu: number; rss: number[] }[]> {
+  const t0 = pids.map(ticks);
+  const w0 = Date.now();
+  const samples = pids.map(() => [] as number[]);
+  while (Date.now() - w0 < seconds * 1000) {
+    pids.forEach((p, i) => samples[i]?.push(rss(p)));
+    await sleep(1000);
+  }
+  const wall = (Date.now() - w0) / 1000;
+  return pids.map((p, i) => ({ cpu: ((ticks(p) - (t0[i] as number)) / 100 / wall) * 100, rss: samples[i] as number[] }));
+}
+
+try {
+  const want = AGENTS + (noFlood ? 0 : 1);
+  const deadline = Date.now() + 600_000;
+  let told = Date.now();
+  for (;;) {
+    const up = await Promise.all(supervisors.map(agentsUp));
+    const pm2Online = pm2 === undefined ? AGENTS : (JSON.parse(execFileSync(pm2Bin, ['jlist'], { env: pm2env, timeout: 30_000 }).toString()) as { pm2_env: { status: string } }[]).filter((p) => p.pm2_env.status === 'online').length;
+    if (up.every((n) => n >= want) && pm2Online >= AGENTS) break;
+    if (Date.now() > deadline) throw new Error(`the agents did not all start within 600 s: ${supervisors.map((s, i) => `${s.name} ${up[i]}/${want}`).join(', ')}, pm2 ${pm2Online}/${AGENTS}`);
+    if (Date.now() - told > 15_000) {
+      told = Date.now();
+      console.error(`starting: ${supervisors.map((s, i) => `${s.name} ${up[i]}/${want}`).join(', ')}, pm2 ${pm2Online}/${AGENTS}`);
+    }
+    await sleep(1000);
+  }
+  await sleep(10_000); // start-up work done (first full tree walks, JIT, first GCs)
+
+  const names = [...supervisors.map((s) => s.name), ...(pm2 === undefined ? [] : ['pm2'])];
+  const pids = [...supervisors.map((s) => s.proc.pid as number), ...(pm2 === undefined ? [] : [pm2])];
+  const idle = await measure(SECONDS, pids);
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`footprint, ${AGENTS} idle agents each, ${SECONDS} s, sample_interval ${SAMPLE} s, default checks; load average ${load}`);
+  idle.forEach((r, i) => console.log(`  ${(names[i] as string).padEnd(8)} CPU ${r.cpu.toFixed(2)}% of one core; RSS median ${mb(median(r.rss))} MB (min ${mb(Math.min(...r.rss))}, max ${mb(Math.max(...r.rss))})`));
+  const by = (n: string) => idle[names.indexOf(n)] as { cpu: number; rss: number[] };
+  const ratio = (a: string, b: string) => `  ${a}/${b}: CPU ${(by(a).cpu / Math.max(by(b).cpu, 0.01)).toFixed(2)}×, RSS ${(median(by(a).rss) / median(by(b).rss)).toFixed(2)}×`;
+  if (names.includes('pm2')) for (const s of supervisors) console.log(ratio(s.name, 'pm2'));
+  if (baseline) console.log(ratio('ours', 'baseline'));
+  if (!noFlood) {
+    writeFileSync(FLOOD_FILE, '');
+    const flood = await measure(FLOOD, supervisors.map((s) => s.proc.pid as number));
+    flood.forEach((f, i) => {
+      const base = median((idle[i] as { rss: number[] }).rss);
+      console.log(`  ${(names[i] as string).padEnd(8)} during a ${FLOOD} s stdout flood by one agent: CPU ${f.cpu.toFixed(1)}%; RSS max ${mb(Math.max(...f.rss))} MB, +${mb(Math.max(...f.rss) - base)} MB over the idle median`);
+    });
+  }
+} finally {
+  await stopAll();
+}
