@@ -135,6 +135,8 @@ describe('dashboard queries on a real Prometheus scraping a real supervisor', ()
   beforeAll(async () => {
     sup = await startSupervisor({
       monitoring: { check_interval: 1, sample_interval: 1, recovery: { restart_attempts: 2, base_delay: 0.2, jitter: 0 } },
+      // a budget for the per_task role, so the LLM budget panels have a series to read
+      llm: { budgets: { roles: [{ role: 'deva_ts', per_hour_usd: 50, per_day_usd: 500 }] } },
       agents: [
         { name: 'worker', command: ['node', path.join(ROOT, 'test/fixtures/agents/worker.mjs')], replicas: 2, heartbeat_interval: 1 },
         // crashes at once, every time: restarts, then an escalation
