@@ -54,13 +54,34 @@ async function startGroup(faults: FaultSpec[], monitoring: Record<string, unknow
       injectedAt = Date.now();
     }
     if (f.task) expect((await sup.api('POST', '/api/v1/tasks', { role: f.agent, title: `trigger ${f.fault}` })).status).toBe(201);
-    const p = detect(sup.api.bind(sup), f, () => injectedAt ?? faultStart(faultFile, f.agent));
+    const p = detect(sup.api.bind(sup), f, () => injectedAt ?? faultStart(faultFile, f.agent)).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await whatTheSupervisorSaw(sup, f.agent, faultStart(faultFile, f.agent))}`);
+    });
     p.catch(() => undefined); // awaited by its own test
     detections.set(f.fault, p);
   }
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
   sup.proc.once('exit', cleanupDir);
   return { sup, detections };
+}
+
+/**
+ * What to print when a detection never came: the agent's health report, its task and
+ * replica as the API shows them, and the supervisor's lines about it (a fault that was
+ * injected but never judged must be explainable from the CI log alone).
+ */
+async function whatTheSupervisorSaw(sup: RunningSupervisor, agent: string, faultAt: number | undefined): Promise<string> {
+  const get = async (url: string) => {
+    try { return JSON.stringify((await sup.api('GET', url)).body); } catch (e) { return `(${(e as Error).message})`; }
+  };
+  const lines = sup.output().split('\n').filter((l) => l.includes(agent)).slice(-40);
+  return [
+    `fault began: ${faultAt === undefined ? 'never recorded (the agent got no task?)' : new Date(faultAt).toISOString()}`,
+    `health: ${await get(`/api/v1/health?agent=${agent}`)}`,
+    `tasks: ${await get(`/api/v1/tasks?role=${agent}`)}`,
+    `agents: ${await get('/api/v1/agents')}`,
+    `supervisor lines about ${agent}:`, ...lines,
+  ].join('\n');
 }
 
 async function expectDetected(g: Group, spec: FaultSpec, monitoring: typeof MONITORING): Promise<void> {
