@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,10 +166,12 @@ describe('a running supervisor against hostile agents and readers', () => {
     ['status --json | a reader that closes at once', ['background', 'status', '--json'], 'true'],
     ['tasks --json | a reader that closes at once', ['background', 'tasks', '--json'], 'true'],
   ])('%s: ends quietly, exit 0, no stack trace', async (_name, args, reader) => {
-    await waitFor('20,000 chatty lines in the store', () => {
-      const f = path.join(sup.stateDir, 'logs', 'chatty.log');
-      return existsSync(f) && readFileSync(f, 'utf8').includes('line 19999');
-    });
+    // The burst is over once a tick line is stored. Under load the store may drop part of
+    // the burst (its queue is bounded, the drops counted); what the readers need is far
+    // more than a pipe's 64 KiB buffer, so that the CLI is still writing when they go away.
+    const f = path.join(sup.stateDir, 'logs', 'chatty.log');
+    await waitFor('the chatty burst in the store', () => existsSync(f) && /tick \d{13}/.test(readFileSync(f, 'utf8')));
+    expect(statSync(f).size).toBeGreaterThan(512 * 1024);
     const r = await piped([...args, '--state-dir', sup.stateDir], reader);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
