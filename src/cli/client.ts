@@ -39,10 +39,13 @@ export class ApiClient {
     return { status: res.status, body: parsed as T };
   }
 
-  /** Like request(), but a non-2xx answer becomes a CliError carrying the server's reason. */
+  /** Like request(), but a non-2xx answer becomes a CliError carrying the server's reason (and its `error` as the code). */
   async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
     const r = await this.request<T & { error?: string; reason?: string }>(method, path, body, timeoutMs);
-    if (r.status >= 400) throw new CliError(`${r.body.reason ?? r.body.error ?? `HTTP ${r.status}`}`, r.status === 400 || r.status === 404 || r.status === 409 || r.status === 429 ? EXIT.USAGE : EXIT.FAILED);
+    if (r.status >= 400) {
+      const exit = r.status === 400 || r.status === 404 || r.status === 409 || r.status === 429 ? EXIT.USAGE : EXIT.FAILED;
+      throw new CliError(`${r.body.reason ?? r.body.error ?? `HTTP ${r.status}`}`, exit, typeof r.body.error === 'string' ? r.body.error : undefined);
+    }
     return r.body;
   }
 }

@@ -123,7 +123,7 @@ describe('the CLI imports only what a command uses', () => {
   it('background status --json with no supervisor (exit 3) loads no more than status does', async () => {
     const r = await recordCli(['background', 'status', '--json', '--state-dir', path.join(tmp, 'nothing-here')]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^No supervisor is running for state directory /);
+    expect(JSON.parse(r.stderr)).toEqual({ ok: false, error: { code: 'not_running', message: expect.stringMatching(/^No supervisor is running for state directory /) } });
     expect(heavyIn(packagesOf(r.modules))).toEqual([]);
   });
 });

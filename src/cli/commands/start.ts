@@ -7,6 +7,7 @@ import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js'
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
 import { CliError, EXIT } from '../CliError.js';
 import { httpRequest } from '../httpRequest.js';
+import { printJson } from '../jsonOutput.js';
 
 export interface StartFlags {
   config?: string;
@@ -16,6 +17,8 @@ export interface StartFlags {
   port?: string;
   logLevel?: string;
   readyTimeout?: string;
+  /** Print the running supervisor as JSON once it is ready (errors as JSON on stderr). */
+  json?: boolean;
   /** Internal: set by `start` on the daemon it spawns (the file its stdout and stderr go to). */
   daemonOut?: string;
 }
@@ -59,7 +62,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
   let exitCode: number | null = null;
   child.on('exit', (code) => { exitCode = code ?? 1; });
   child.unref();
-  const tty = process.stderr.isTTY;
+  const tty = process.stderr.isTTY && !flags.json;
   if (tty) process.stderr.write('Starting supervisor');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -72,7 +75,8 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
       const ok = await httpRequest(`${ep.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status >= 200 && r.status < 300, () => false);
       if (ok) {
         if (tty) process.stderr.write(' ready\n');
-        process.stdout.write(`Supervisor running (pid ${ep.pid})\n  endpoint:  ${ep.url}  (metrics: ${ep.url}/metrics)\n  state dir: ${dir.root}\n  logs:      ${dir.logDir}\nCheck it with: agentic-scrum-setup background status --state-dir ${dir.root}\n`);
+        if (flags.json) printJson({ ok: true, action: 'start', pid: ep.pid, url: ep.url, metrics_url: `${ep.url}/metrics`, state_dir: dir.root, log_dir: dir.logDir });
+        else process.stdout.write(`Supervisor running (pid ${ep.pid})\n  endpoint:  ${ep.url}  (metrics: ${ep.url}/metrics)\n  state dir: ${dir.root}\n  logs:      ${dir.logDir}\nCheck it with: agentic-scrum-setup background status --state-dir ${dir.root}\n`);
         return EXIT.OK;
       }
     }
