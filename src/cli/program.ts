@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { lazyAction } from './lazyAction.js';
 
 /**
@@ -124,6 +124,10 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'machine-readable output (the GET /api/v1/health body)')
     .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')
     .action(lazyAction(() => import('./commands/health.js'), 'healthCommand'));
+
+  bg.command('completion').description('Print a shell completion script: commands, options, and agent names (e.g. source <(agentic-scrum-setup background completion bash))')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(['bash', 'zsh', 'fish']))
+    .action(lazyAction(() => import('./commands/completion.js'), 'completionCommand'));
 
   bg.command('conformance').description('Check an agent against the protocol spec (docs/protocol.md) under a scripted supervisor; prints a pass/fail row per check, exits 1 if one fails').argument('<command...>', 'the agent command, after --').option('--json', 'the rows as JSON').option('--transcript <file>', 'write every line both ways to <file>').option('--heartbeat-ms <ms>', 'welcome heartbeat_interval_ms (default 500)').option('--task-timeout <s>', 'seconds a task may take (default 30)').option('--shutdown-deadline-ms <ms>', 'shutdown deadline_ms (default 3000)').action(lazyAction(() => import('../conformance/command.js'), 'conformanceCommand'));
   return bg;

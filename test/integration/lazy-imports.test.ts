@@ -97,7 +97,7 @@ describe('the CLI imports only what a command uses', () => {
   it('background --help lists every command without importing any of them', async () => {
     const r = await recordCli(['background', '--help']);
     expect(r.code).toBe(0);
-    for (const c of ['start', 'stop', 'status', 'restart', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'monitor', 'alerts', 'controller', 'health']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['start', 'stop', 'status', 'restart', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'monitor', 'alerts', 'controller', 'health', 'completion']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(heavyIn(packagesOf(r.modules))).toEqual([]);
     expect(ownModules(r.modules).filter((m) => m.startsWith('cli/commands/'))).toEqual([]);
   });
@@ -118,6 +118,14 @@ describe('the CLI imports only what a command uses', () => {
     // Besides the CLI: where the state is, the token, and the two pure formatters status shares with health (fleet line, last progress).
     expect(own.filter((m) => !m.startsWith('cli/') && m !== 'version.js').sort()).toEqual(['health/format.js', 'supervisor/StateDir.js', 'supervisor/fleetCounts.js', 'supervisor/tokenFiles.js']);
     expect([...r.modules]).not.toContain('node:https');
+  });
+
+  it('background completion bash loads its own modules and commander, nothing else', async () => {
+    const r = await recordCli(['background', 'completion', 'bash']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('complete -F _agentic_scrum_setup agentic-scrum-setup');
+    expect([...packagesOf(r.modules)]).toEqual(['commander']);
+    expect(ownModules(r.modules).filter((m) => !['cli/CliError.js', 'cli/brokenPipe.js', 'cli/lazyAction.js', 'cli/main.js', 'cli/program.js', 'version.js'].includes(m))).toEqual(['cli/commands/completion.js', 'cli/completion/commandTree.js', 'cli/completion/fishScript.js', 'cli/completion/posixScripts.js']);
   });
 
   it('background status --json with no supervisor (exit 3) loads no more than status does', async () => {
