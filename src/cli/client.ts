@@ -4,6 +4,7 @@ import { CliError, EXIT } from './CliError.js';
 import { failureCause, httpRequest, type HttpAnswer } from './httpRequest.js';
 
 const START_HINT = 'Start one with: agentic-scrum-setup background start --config <file>';
+const WHERE_HINT = 'If one was started with a config that sets background.state_dir, pass that --config <file> (or --state-dir <dir>).';
 
 /** Talks to a running supervisor's control API, found through its state directory. */
 export class ApiClient {
@@ -13,7 +14,7 @@ export class ApiClient {
   static fromStateDir(dir: StateDir): ApiClient {
     const endpoint = readJson<Endpoint>(dir.endpointFile);
     const token = dir.readToken();
-    if (!endpoint || !token) throw new CliError(`No supervisor is running for state directory ${dir.root}. ${START_HINT}`, EXIT.NOT_RUNNING);
+    if (!endpoint || !token) throw new CliError(`No supervisor is running for state directory ${dir.root}. ${WHERE_HINT} ${START_HINT}`, EXIT.NOT_RUNNING);
     return new ApiClient(endpoint, token);
   }
 

@@ -8,6 +8,7 @@ import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
 import { CliError, EXIT } from '../CliError.js';
 import { httpRequest } from '../httpRequest.js';
 import { printJson } from '../jsonOutput.js';
+import { recordStart } from '../lastStart.js';
 
 export interface StartFlags {
   config?: string;
@@ -41,6 +42,7 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   const owner = new SupervisorLock(dir.lockFile).owner();
   if (owner) throw new CliError(`A supervisor is already running for ${dir.root} (pid ${owner}). Stop it with "agentic-scrum-setup background stop --state-dir ${dir.root}" or choose another --state-dir.`, EXIT.USAGE);
   if (flags.foreground) {
+    recordStart(dir.root, flags.config); // a plain `status` from anywhere finds this supervisor (the daemon passes here too)
     // Only the supervisor itself loads its runtime (fastify, OTel, SQLite…); the parent that daemonizes just spawns it.
     const { runSupervisor } = await import('../runSupervisor.js');
     return runSupervisor(config, { console: true, daemonOut: flags.daemonOut });
