@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBackgroundCommands } from '../../src/cli/program.js';
-import { ROOT, runCli, waitFor, writeConfig } from '../helpers/harness.js';
+import { CLI, ROOT, runCli, TEST_STATE_HOME, waitFor, writeConfig } from '../helpers/harness.js';
 
 /**
  * `--json` on every `background` command: a real supervisor, started daemonized with
@@ -46,6 +47,7 @@ describe('--json against a real supervisor', () => {
     agents: [
       { name: 'qaa', command: ['sleep', '600'], replicas: 2 },
       { name: 'saa', command: ['sleep', '600'] },
+      { name: 'deva', mode: 'per_task', command: ['sleep', '600'] },
     ],
   });
   const cli = (...args: string[]) => runCli(['background', ...args, '--state-dir', stateDir, '--json']);
@@ -100,8 +102,24 @@ describe('--json against a real supervisor', () => {
     const snap = parse(mon.stdout);
     expect(snap).toMatchObject({ connected: true, error: null });
     expect(Object.keys(snap)).toEqual(['at', 'connected', 'answered_at', 'error', 'status', 'health', 'completed_per_min', 'events']);
-    expect((snap.status as Json).agents).toHaveLength(3);
+    expect((snap.status as Json).agents).toHaveLength(4);
   });
+
+  it('monitor --json without --once prints one snapshot per line until interrupted, then exits 0', async () => {
+    const p = spawn(process.execPath, [CLI, 'background', 'monitor', '--json', '--interval', '0.2', '--state-dir', stateDir], { env: { ...process.env, XDG_STATE_HOME: TEST_STATE_HOME } });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    try {
+      await waitFor('two snapshot lines', () => out.split('\n').length > 2, 60_000);
+    } finally {
+      p.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const l of lines) expect(parse(l)).toMatchObject({ connected: true, status: { agents: expect.any(Array) } });
+  }, 120_000);
 
   it('restart and reset answer {ok, action, target, replicas}; an unknown agent exits 2 with code unknown_agent', async () => {
     const restart = await cli('restart', 'qaa');
@@ -109,6 +127,9 @@ describe('--json against a real supervisor', () => {
     expect(parse(restart.stdout)).toEqual({ ok: true, action: 'restart', target: 'qaa', replicas: ['qaa-0', 'qaa-1'] });
     const one = parse((await cli('restart', 'saa-0')).stdout);
     expect(one).toEqual({ ok: true, action: 'restart', target: 'saa-0', replicas: ['saa-0'] });
+    const perTask = await cli('restart', 'deva');
+    expect(perTask.code, perTask.stderr).toBe(0);
+    expect(parse(perTask.stdout)).toEqual({ ok: true, action: 'restart', target: 'deva', replicas: [], runs: [] });
     const reset = await cli('reset', 'qaa');
     expect(reset.code, reset.stderr).toBe(0);
     expect(parse(reset.stdout)).toMatchObject({ ok: true, action: 'reset', target: 'qaa', replicas: ['qaa-0', 'qaa-1'] });
