@@ -123,14 +123,16 @@ describe('agent names from a running supervisor', () => {
 
   it('bash completes agents and replicas for restart, roles for submit, with the line\'s --state-dir', () => {
     const s = (sup as RunningSupervisor).stateDir;
-    const [agents, roles, none] = bashComplete([
+    const [agents, roles, none, option] = bashComplete([
       ['agentic-scrum-setup', 'background', 'restart', '--state-dir', s, 'q'],
       ['agentic-scrum-setup', 'background', 'submit', '--state-dir', s, ''],
       ['agentic-scrum-setup', 'background', 'restart', '--state-dir', path.join(tmp, 'no-supervisor'), ''],
+      ['agentic-scrum-setup', 'background', 'health', '--state-dir', s, '--agent', 's'],
     ]);
     expect(agents).toEqual(['qaa', 'qaa-0', 'qaa-1']);
     expect(roles).toEqual(['qaa', 'security']);
     expect(none).toEqual([]);
+    expect(option).toEqual(['saa', 'saa-0']);
   });
 
   it.skipIf(!has('fish'))('fish completes them too', () => {
