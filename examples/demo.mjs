@@ -34,7 +34,7 @@ const timer = setInterval(async () => {
     return; // not ready yet
   }
   if (n === 0) {
-    process.stderr.write(`\n  Demo supervisor ready at ${endpoint.url}. Feeding it a story every ${everyMs / 1000}s.\n  In another terminal try:\n    npx agentic-scrum-setup background status --state-dir .agentic/demo\n    npx agentic-scrum-setup background health --state-dir .agentic/demo\n    npx agentic-scrum-setup background monitor --state-dir .agentic/demo\n    curl -s ${endpoint.url}/metrics | grep agentic_agent_up\n  Ctrl-C stops everything.\n\n`);
+    process.stderr.write(`\n  Demo supervisor ready at ${endpoint.url}. Feeding it a story every ${everyMs / 1000}s.\n  In another terminal try (after npm install -g . in the clone; else node dist/cli/main.js):\n    agentic-scrum-setup background status --state-dir ${stateDir}\n    agentic-scrum-setup background health --state-dir ${stateDir}\n    agentic-scrum-setup background monitor --state-dir ${stateDir}\n    curl -s ${endpoint.url}/metrics | grep agentic_agent_up\n  Ctrl-C stops everything.\n\n`);
   }
   const role = roles[n % roles.length];
   const title = titles[n % titles.length];

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { lazyAction } from './lazyAction.js';
 
 /**
@@ -21,20 +21,22 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--port <n>', 'HTTP port (overrides background.server.port)')
     .option('--log-level <level>', 'trace|debug|info|warn|error')
     .option('--ready-timeout <seconds>', 'how long to wait for readiness when daemonizing', '30')
+    .option('--json', 'print the running supervisor (pid, url, state dir) as JSON once ready')
     .addOption(new Option('--daemon-out <file>', 'internal: the daemon\'s stdout file, left once ready').hideHelp())
     .action(lazyAction(() => import('./commands/start.js'), 'startCommand'));
 
   stateDirOpts(bg.command('stop').description('Stop the supervisor and every agent gracefully'))
     .option('--timeout <seconds>', 'how long to wait for the supervisor to exit', '60')
+    .option('--json', 'machine-readable output')
     .action(lazyAction(() => import('./commands/stop.js'), 'stopCommand'));
 
   stateDirOpts(bg.command('status').description('Show every agent: state, pid, uptime, restarts, task, CPU, RSS'))
     .option('--json', 'machine-readable output')
     .action(lazyAction(() => import('./commands/status.js'), 'statusCommand'));
 
-  stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0); for a per_task agent, end its runs (or one, e.g. deva_ts-1): their tasks go back to the queue')).action(lazyAction(() => import('./commands/restart.js'), 'restartCommand'));
+  stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0); for a per_task agent, end its runs (or one, e.g. deva_ts-1): their tasks go back to the queue')).option('--json', 'machine-readable output').action(lazyAction(() => import('./commands/restart.js'), 'restartCommand'));
 
-  stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).action(lazyAction(() => import('./commands/restart.js'), 'resetCommand'));
+  stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).option('--json', 'machine-readable output').action(lazyAction(() => import('./commands/restart.js'), 'resetCommand'));
 
   stateDirOpts(bg.command('submit <role>').description('Queue a task for a role'))
     .option('--title <text>', 'task title (required)')
@@ -81,6 +83,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--interval <seconds>', 'refresh period', '1')
     .option('--once', 'print one frame and exit')
     .option('--plain', 'plain refreshed table even on a terminal (the default when output is not a TTY)')
+    .option('--json', 'a JSON snapshot per refresh, one per line (with --once: one document)')
     .action(lazyAction(() => import('./commands/monitor.js'), 'monitorCommand'));
 
   // Recovery controller and Alertmanager config (issue 6).
@@ -102,6 +105,7 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--max-restarts-per-minute <n>', 'global limit on alert-driven restarts (env AGENTIC_CONTROLLER_MAX_RESTARTS_PER_MINUTE; default 6)')
     .option('--cooldown <seconds>', 'least time between two alert restarts of one replica (env AGENTIC_CONTROLLER_COOLDOWN_SECONDS; default 300)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--json', 'start-up errors as JSON on stderr (the log is JSON lines already)')
     .action(lazyAction(() => import('./commands/controller.js'), 'controllerCommand'));
 
   bg.command('alerting').description('Alertmanager configuration generated from the YAML config')
@@ -113,12 +117,17 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--credentials-file <path>', 'reference this webhook token file as is, instead of copying the token into --out')
     .option('--webhook-token-file <file>', 'copy the webhook token from here (default <state_dir>/webhook.token)')
     .option('--deadman-url <url>', 'dead-man\'s-switch service that receives the Watchdog alert')
+    .option('--json', 'machine-readable output')
     .action(lazyAction(() => import('./commands/alerting.js'), 'alertingRenderCommand'));
 
   stateDirOpts(bg.command('health').description('Health of every agent and of the system, with the diagnosis; exits 0 healthy, 1 degraded, 2 unhealthy, 3 no supervisor, 64 unknown --agent'))
     .option('--json', 'machine-readable output (the GET /api/v1/health body)')
     .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')
     .action(lazyAction(() => import('./commands/health.js'), 'healthCommand'));
+
+  bg.command('completion').description('Print a shell completion script: commands, options, and agent names (e.g. source <(agentic-scrum-setup background completion bash))')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(['bash', 'zsh', 'fish']))
+    .action(lazyAction(() => import('./commands/completion.js'), 'completionCommand'));
 
   bg.command('conformance').description('Check an agent against the protocol spec (docs/protocol.md) under a scripted supervisor; prints a pass/fail row per check, exits 1 if one fails').argument('<command...>', 'the agent command, after --').option('--json', 'the rows as JSON').option('--transcript <file>', 'write every line both ways to <file>').option('--heartbeat-ms <ms>', 'welcome heartbeat_interval_ms (default 500)').option('--task-timeout <s>', 'seconds a task may take (default 30)').option('--shutdown-deadline-ms <ms>', 'shutdown deadline_ms (default 3000)').action(lazyAction(() => import('../conformance/command.js'), 'conformanceCommand'));
   return bg;

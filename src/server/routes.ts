@@ -81,7 +81,9 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     try {
       let timer: NodeJS.Timeout | undefined;
       const slots = await Promise.race([restarting, new Promise<string[]>((r) => { timer = setTimeout(() => r([]), 50); })]).finally(() => clearTimeout(timer));
-      return reply.code(202).send({ agent: req.params.name, accepted: true, replicas: runs ? runs.map((r) => r.replica) : slots, ...(runs ? { runs } : {}) });
+      // A restart still stopping its replicas after 50 ms has not said which: they are the agent's (or the one named).
+      const replicas = runs ? runs.map((r) => r.replica) : slots.length ? slots : agentStatuses(sup).filter((a) => a.agent === req.params.name || a.replica === req.params.name).map((a) => a.replica);
+      return reply.code(202).send({ agent: req.params.name, accepted: true, replicas, ...(runs ? { runs } : {}) });
     } catch (err) {
       if (err instanceof UnknownAgentError) return sendError(reply, 404, 'unknown_agent', err.message);
       throw err;

@@ -6,6 +6,11 @@ import { stringify } from 'yaml';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'dist/cli/main.js');
+/**
+ * XDG_STATE_HOME of every CLI a test runs: `start` notes its state directory there
+ * (src/cli/lastStart.ts), and a test must not write to the home of whoever runs it.
+ */
+export const TEST_STATE_HOME = path.join(tmpdir(), `agentic-test-xdg-${process.pid}`);
 
 export interface RunningSupervisor {
   dir: string;
@@ -45,7 +50,7 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
 
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env } });
+    const p = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: TEST_STATE_HOME, ...opts.env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -72,7 +77,7 @@ export function restartSupervisor(prev: RunningSupervisor, opts: { env?: NodeJS.
 }
 
 async function launch(dir: string, file: string, stateDir: string, opts: { env?: NodeJS.ProcessEnv; readyTimeoutMs?: number }): Promise<RunningSupervisor> {
-  const proc = spawn(process.execPath, [CLI, 'background', 'start', '--foreground', '--config', file], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'background', 'start', '--foreground', '--config', file], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: TEST_STATE_HOME, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (d) => (out += d));
   proc.stderr?.on('data', (d) => (out += d));

@@ -97,7 +97,7 @@ describe('the CLI imports only what a command uses', () => {
   it('background --help lists every command without importing any of them', async () => {
     const r = await recordCli(['background', '--help']);
     expect(r.code).toBe(0);
-    for (const c of ['start', 'stop', 'status', 'restart', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'monitor', 'alerts', 'controller', 'health']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['start', 'stop', 'status', 'restart', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'monitor', 'alerts', 'controller', 'health', 'completion']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(heavyIn(packagesOf(r.modules))).toEqual([]);
     expect(ownModules(r.modules).filter((m) => m.startsWith('cli/commands/'))).toEqual([]);
   });
@@ -120,10 +120,18 @@ describe('the CLI imports only what a command uses', () => {
     expect([...r.modules]).not.toContain('node:https');
   });
 
+  it('background completion bash loads its own modules and commander, nothing else', async () => {
+    const r = await recordCli(['background', 'completion', 'bash']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('complete -F _agentic_scrum_setup agentic-scrum-setup');
+    expect([...packagesOf(r.modules)]).toEqual(['commander']);
+    expect(ownModules(r.modules).filter((m) => !['cli/CliError.js', 'cli/brokenPipe.js', 'cli/lazyAction.js', 'cli/main.js', 'cli/program.js', 'version.js'].includes(m))).toEqual(['cli/commands/completion.js', 'cli/completion/commandTree.js', 'cli/completion/fishScript.js', 'cli/completion/posixScripts.js']);
+  });
+
   it('background status --json with no supervisor (exit 3) loads no more than status does', async () => {
     const r = await recordCli(['background', 'status', '--json', '--state-dir', path.join(tmp, 'nothing-here')]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^No supervisor is running for state directory /);
+    expect(JSON.parse(r.stderr)).toEqual({ ok: false, error: { code: 'not_running', message: expect.stringMatching(/^No supervisor is running for state directory /) } });
     expect(heavyIn(packagesOf(r.modules))).toEqual([]);
   });
 });

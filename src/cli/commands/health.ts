@@ -98,6 +98,7 @@ export async function healthCommand(flags: StateDirFlags & { json?: boolean; age
       `No agent or replica named "${flags.agent}" in this supervisor${known ? ` (known: ${known})` : ''}. ` +
       'Pass an agent name or a replica such as qaa-0; `agentic-scrum-setup background status` lists them.',
       HEALTH_EXIT_NO_SUCH_AGENT,
+      'unknown_agent',
     );
   }
   if (res.status === 404) throw new CliError('This supervisor has no health endpoint (it predates health checks): restart it with the current version.', EXIT.FAILED);

@@ -5,6 +5,7 @@ import { renderFrame } from '../monitor/frame.js';
 import { MonitorApp } from '../monitor/MonitorApp.js';
 import { renderPlain } from '../monitor/plain.js';
 import { Poller } from '../monitor/Poller.js';
+import type { Snapshot } from '../monitor/model.js';
 import { Screen } from '../monitor/Screen.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 
@@ -14,6 +15,23 @@ export interface MonitorFlags extends StateDirFlags {
   once?: boolean;
   /** Force the plain table even on a terminal. */
   plain?: boolean;
+  /** One JSON snapshot per refresh (one line each; with --once, one indented document). */
+  json?: boolean;
+}
+
+/** The snapshot `monitor --json` prints: what a frame shows, as data (times as ISO strings). */
+export function snapshotJson(s: Snapshot): Record<string, unknown> {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    at: iso(s.at),
+    connected: s.connected,
+    answered_at: iso(s.okAt),
+    error: s.error ?? null,
+    status: s.status ?? null,
+    health: s.health ? { verdict: s.health.verdict, source: s.health.source, agents: Object.fromEntries(s.health.agents) } : null,
+    completed_per_min: s.ratePerMin ?? null,
+    events: s.events.map((e) => ({ at: iso(e.at), kind: e.kind, agent: e.agent, text: e.text })),
+  };
 }
 
 /** Parses --interval: seconds, 0.2 to 3600. @throws CliError (exit 2) otherwise. */
@@ -40,6 +58,12 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
     poller.close();
     throw new CliError(first.error ?? `No supervisor answered for ${dir.root}.`, EXIT.NOT_RUNNING);
   }
+  if (flags.json) {
+    if (!flags.once) return plainLoop(poller, intervalMs, (s) => `${JSON.stringify(snapshotJson(s))}\n`);
+    poller.close();
+    process.stdout.write(`${JSON.stringify(snapshotJson(first), null, 2)}\n`);
+    return EXIT.OK;
+  }
   const tty = Boolean(process.stdout.isTTY) && !flags.plain;
 
   if (flags.once) {
@@ -56,13 +80,13 @@ export async function monitorCommand(flags: MonitorFlags): Promise<number> {
     return EXIT.OK;
   }
 
-  if (!tty) return plainLoop(poller, intervalMs);
+  if (!tty) return plainLoop(poller, intervalMs, (s) => `${renderPlain(s, Date.now())}\n`);
   const app = new MonitorApp({ poller, screen: new Screen(process.stdout, process.stdin), logDir: dir.logDir, intervalMs, color: useColor() });
   return app.run();
 }
 
-/** Prints a plain block every interval until SIGINT, SIGTERM or SIGHUP. */
-async function plainLoop(poller: Poller, intervalMs: number): Promise<number> {
+/** Prints a block (plain text, or a JSON line) every interval until SIGINT, SIGTERM or SIGHUP. */
+async function plainLoop(poller: Poller, intervalMs: number, render: (s: Snapshot) => string): Promise<number> {
   let stop: (() => void) | undefined;
   const stopped = new Promise<void>((r) => { stop = r; });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -71,7 +95,7 @@ async function plainLoop(poller: Poller, intervalMs: number): Promise<number> {
   let snap = poller.snapshot;
   try {
     for (;;) {
-      process.stdout.write(`${renderPlain(snap, Date.now())}\n`);
+      process.stdout.write(render(snap));
       let timer: NodeJS.Timeout | undefined;
       const tick = new Promise<'tick'>((r) => { timer = setTimeout(() => r('tick'), intervalMs); });
       const next = await Promise.race([tick, stopped.then(() => 'stop' as const)]);

@@ -1,5 +1,6 @@
 import { ApiClient } from '../client.js';
 import { EXIT } from '../CliError.js';
+import { printJson } from '../jsonOutput.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 
 interface RestartAnswer {
@@ -11,10 +12,18 @@ interface RestartAnswer {
 /** Longest wait for per_task runs to end (their stop_timeout, then SIGKILL), ms. */
 const RUN_END_WAIT_MS = 5 * 60_000;
 
-export async function restartCommand(agent: string, flags: StateDirFlags): Promise<number> {
+/**
+ * `background restart <agent|replica>`; with --json prints
+ * `{"ok":true,"action":"restart","target":…,"replicas":[…]}` (and `runs` for a per_task agent).
+ */
+export async function restartCommand(agent: string, flags: StateDirFlags & { json?: boolean }): Promise<number> {
   const client = ApiClient.fromStateDir(await resolveStateDir(flags));
-  if (process.stderr.isTTY) process.stderr.write(`Restarting ${agent}…\n`);
+  if (process.stderr.isTTY && !flags.json) process.stderr.write(`Restarting ${agent}…\n`);
   const r = await client.call<RestartAnswer>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/restart?wait=1`, {}, RUN_END_WAIT_MS);
+  if (flags.json) {
+    printJson({ ok: true, action: 'restart', target: agent, replicas: r.replicas, ...(r.runs ? { runs: r.runs } : {}) });
+    return EXIT.OK;
+  }
   if (r.runs) {
     process.stdout.write(`${perTaskSummary(agent, r.runs)}\n`);
     return EXIT.OK;
@@ -33,9 +42,14 @@ export function perTaskSummary(agent: string, runs: NonNullable<RestartAnswer['r
   return `Ended ${runs.length} run${runs.length === 1 ? '' : 's'} of ${agent} (${which}); their tasks are pending again, with no attempt used${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
-export async function resetCommand(agent: string, flags: StateDirFlags): Promise<number> {
+/** `background reset <agent>`; with --json prints `{"ok":true,"action":"reset","target":…,"replicas":[…]}`. */
+export async function resetCommand(agent: string, flags: StateDirFlags & { json?: boolean }): Promise<number> {
   const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const r = await client.call<{ replicas: string[] }>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/reset`, {});
+  if (flags.json) {
+    printJson({ ok: true, action: 'reset', target: agent, replicas: r.replicas });
+    return EXIT.OK;
+  }
   process.stdout.write(`Circuit breaker closed for ${r.replicas.join(', ')}; failed or circuit-open replicas are starting\n`);
   return EXIT.OK;
 }

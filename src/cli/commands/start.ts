@@ -7,6 +7,8 @@ import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js'
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
 import { CliError, EXIT } from '../CliError.js';
 import { httpRequest } from '../httpRequest.js';
+import { printJson } from '../jsonOutput.js';
+import { recordStart } from '../lastStart.js';
 
 export interface StartFlags {
   config?: string;
@@ -16,6 +18,8 @@ export interface StartFlags {
   port?: string;
   logLevel?: string;
   readyTimeout?: string;
+  /** Print the running supervisor as JSON once it is ready (errors as JSON on stderr). */
+  json?: boolean;
   /** Internal: set by `start` on the daemon it spawns (the file its stdout and stderr go to). */
   daemonOut?: string;
 }
@@ -38,6 +42,7 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   const owner = new SupervisorLock(dir.lockFile).owner();
   if (owner) throw new CliError(`A supervisor is already running for ${dir.root} (pid ${owner}). Stop it with "agentic-scrum-setup background stop --state-dir ${dir.root}" or choose another --state-dir.`, EXIT.USAGE);
   if (flags.foreground) {
+    recordStart(dir.root, flags.config); // a plain `status` from anywhere finds this supervisor (the daemon passes here too)
     // Only the supervisor itself loads its runtime (fastify, OTel, SQLite…); the parent that daemonizes just spawns it.
     const { runSupervisor } = await import('../runSupervisor.js');
     return runSupervisor(config, { console: true, daemonOut: flags.daemonOut });
@@ -59,7 +64,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
   let exitCode: number | null = null;
   child.on('exit', (code) => { exitCode = code ?? 1; });
   child.unref();
-  const tty = process.stderr.isTTY;
+  const tty = process.stderr.isTTY && !flags.json;
   if (tty) process.stderr.write('Starting supervisor');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -72,7 +77,8 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
       const ok = await httpRequest(`${ep.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status >= 200 && r.status < 300, () => false);
       if (ok) {
         if (tty) process.stderr.write(' ready\n');
-        process.stdout.write(`Supervisor running (pid ${ep.pid})\n  endpoint:  ${ep.url}  (metrics: ${ep.url}/metrics)\n  state dir: ${dir.root}\n  logs:      ${dir.logDir}\nCheck it with: agentic-scrum-setup background status --state-dir ${dir.root}\n`);
+        if (flags.json) printJson({ ok: true, action: 'start', pid: ep.pid, url: ep.url, metrics_url: `${ep.url}/metrics`, state_dir: dir.root, log_dir: dir.logDir });
+        else process.stdout.write(`Supervisor running (pid ${ep.pid})\n  endpoint:  ${ep.url}  (metrics: ${ep.url}/metrics)\n  state dir: ${dir.root}\n  logs:      ${dir.logDir}\nCheck it with: agentic-scrum-setup background status --state-dir ${dir.root}\n`);
         return EXIT.OK;
       }
     }

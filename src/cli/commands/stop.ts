@@ -1,21 +1,26 @@
 import { isAlive } from '../../supervisor/procfs.js';
 import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
+import { printJson } from '../jsonOutput.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 
-/** Graceful stop: the supervisor stops every agent group (SIGTERM, then SIGKILL), then exits. */
-export async function stopCommand(flags: StateDirFlags & { timeout?: string }): Promise<number> {
+/**
+ * Graceful stop: the supervisor stops every agent group (SIGTERM, then SIGKILL), then exits.
+ * With --json prints `{"ok":true,"action":"stop","pid":…,"state_dir":…}` once it has exited.
+ */
+export async function stopCommand(flags: StateDirFlags & { timeout?: string; json?: boolean }): Promise<number> {
   const dir = await resolveStateDir(flags);
   const client = ApiClient.fromStateDir(dir);
   await client.call('POST', '/api/v1/shutdown', {});
   const pid = client.endpoint.pid;
   const timeoutMs = Number(flags.timeout ?? 60) * 1000;
   const deadline = Date.now() + timeoutMs;
-  const tty = process.stderr.isTTY;
+  const tty = process.stderr.isTTY && !flags.json;
   if (tty) process.stderr.write(`Stopping supervisor (pid ${pid})`);
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
-      if (tty) process.stderr.write(' stopped\n');
+      if (flags.json) printJson({ ok: true, action: 'stop', pid, state_dir: dir.root });
+      else if (tty) process.stderr.write(' stopped\n');
       else process.stdout.write(`Supervisor (pid ${pid}) stopped\n`);
       return EXIT.OK;
     }
