@@ -14,6 +14,7 @@ export function registerBackgroundCommands(program: Command): Command {
 
   bg.command('start')
     .description('Start the supervisor (daemonizes unless --foreground)')
+    .argument('[agent]', 'instead, start one agent or replica (e.g. qaa-1) that `stop <agent>` stopped, in the running supervisor')
     .option('--config <file>', 'YAML config file')
     .option('--foreground', 'stay attached; Ctrl-C stops everything')
     .option('--state-dir <dir>', 'state directory (overrides background.state_dir)')
@@ -22,9 +23,13 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--log-level <level>', 'trace|debug|info|warn|error')
     .option('--ready-timeout <seconds>', 'how long to wait for readiness when daemonizing', '30')
     .addOption(new Option('--daemon-out <file>', 'internal: the daemon\'s stdout file, left once ready').hideHelp())
+    .option('--json', 'with <agent>: print {"ok":true,"action":"start","target":…} (what changed)')
     .action(lazyAction(() => import('./commands/start.js'), 'startCommand'));
 
   stateDirOpts(bg.command('stop').description('Stop the supervisor and every agent gracefully'))
+    .argument('[agent]', 'instead, stop one agent or replica (e.g. qaa-1) gracefully; it stays stopped, across supervisor restarts, until `start <agent>`')
+    .option('--reason <text>', 'with <agent>: why, recorded in the event history')
+    .option('--json', 'with <agent>: print {"ok":true,"action":"stop","target":…} (what changed)')
     .option('--timeout <seconds>', 'how long to wait for the supervisor to exit', '60')
     .action(lazyAction(() => import('./commands/stop.js'), 'stopCommand'));
 

@@ -99,6 +99,15 @@ const MIGRATIONS: readonly string[] = [
   // where tasks_pending made it read every pending task's row); it replaces tasks_not_before, which nothing used.
   `CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
    DROP INDEX IF EXISTS tasks_not_before;`,
+  // 5: agents and replicas an operator stopped (`background stop <agent>`): they stay stopped across supervisor
+  // restarts until `background start <agent>`. `replica` is the replica index ("1" for qaa-1), or '' for the whole agent.
+  `CREATE TABLE IF NOT EXISTS agent_desired_state (
+     agent TEXT NOT NULL,
+     replica TEXT NOT NULL DEFAULT '',
+     stopped_at INTEGER NOT NULL,
+     reason TEXT,
+     PRIMARY KEY (agent, replica)
+   );`,
 ];
 
 /**

@@ -129,7 +129,7 @@ describe('the CLI imports only what a command uses', () => {
 });
 
 describe('every command that talks to a supervisor loads no runtime package', () => {
-  const commands = [['health'], ['tasks'], ['metrics'], ['submit', 'qaa', '--title', 'x'], ['monitor', '--once'], ['logs'], ['stop'], ['restart', 'qaa'], ['reset', 'qaa'], ['cancel', 'T1'], ['retry', 'T1'], ['alerts']];
+  const commands = [['health'], ['tasks'], ['metrics'], ['submit', 'qaa', '--title', 'x'], ['monitor', '--once'], ['logs'], ['stop'], ['stop', 'qaa'], ['start', 'qaa'], ['restart', 'qaa'], ['reset', 'qaa'], ['cancel', 'T1'], ['retry', 'T1'], ['alerts']];
   it.each(commands.map((c) => [c.join(' '), c]))('background %s', async (_, args) => {
     const r = await recordCli(['background', ...(args as string[]), '--state-dir', path.join(tmp, 'no-supervisor')]);
     expect(r.stderr).not.toMatch(/Unexpected error/);

@@ -3,8 +3,12 @@ import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 
-/** Graceful stop: the supervisor stops every agent group (SIGTERM, then SIGKILL), then exits. */
-export async function stopCommand(flags: StateDirFlags & { timeout?: string }): Promise<number> {
+/**
+ * Graceful stop: the supervisor stops every agent group (SIGTERM, then SIGKILL), then exits.
+ * With an agent (`stop qaa`, `stop qaa-1`): only that agent or replica, which stays stopped until started.
+ */
+export async function stopCommand(agent: string | undefined, flags: StateDirFlags & { timeout?: string; json?: boolean }): Promise<number> {
+  if (agent !== undefined) return (await import('../agentControl.js')).agentControlCommand('stop', agent, flags);
   const dir = await resolveStateDir(flags);
   const client = ApiClient.fromStateDir(dir);
   await client.call('POST', '/api/v1/shutdown', {});
