@@ -39,6 +39,10 @@ export function registerBackgroundCommands(program: Command): Command {
 
   stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0); for a per_task agent, end its runs (or one, e.g. deva_ts-1): their tasks go back to the queue')).action(lazyAction(() => import('./commands/restart.js'), 'restartCommand'));
 
+  stateDirOpts(bg.command('scale <agent> <replicas>').description('Start or stop replicas of a service agent until it has <replicas> (highest index stops first, gracefully); kept across supervisor restarts until the config\'s replicas changes'))
+    .option('--json', 'print {"ok":true,"action":"scale","target":…,"from":…,"to":…} (what changed)')
+    .action(lazyAction(() => import('./commands/scale.js'), 'scaleCommand'));
+
   stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).action(lazyAction(() => import('./commands/restart.js'), 'resetCommand'));
 
   stateDirOpts(bg.command('submit <role>').description('Queue a task for a role'))

@@ -108,6 +108,14 @@ const MIGRATIONS: readonly string[] = [
      reason TEXT,
      PRIMARY KEY (agent, replica)
    );`,
+  // 6: replica counts set by `background scale <agent> <n>`; `config_replicas` is the config's `replicas` at that
+  // moment: the row holds while the config still says that, and a changed config wins.
+  `CREATE TABLE IF NOT EXISTS agent_scale (
+     agent TEXT PRIMARY KEY,
+     replicas INTEGER NOT NULL,
+     config_replicas INTEGER NOT NULL,
+     scaled_at INTEGER NOT NULL
+   );`,
 ];
 
 /**

@@ -1,4 +1,6 @@
+import type { AgentConfig } from '../config/schema.js';
 import { DesiredStateStore } from '../store/DesiredStateStore.js';
+import { AgentScale, type ScaleResult } from './AgentScale.js';
 import type { Db } from '../store/Database.js';
 import type { PerTaskAgent } from './PerTaskAgent.js';
 import type { Replica } from './Replica.js';
@@ -35,9 +37,21 @@ type Target =
  */
 export class AgentControl {
   private readonly store: DesiredStateStore;
+  private readonly scaler: AgentScale;
 
   constructor(private readonly sup: Supervisor, db: Db) {
     this.store = new DesiredStateStore(db);
+    this.scaler = new AgentScale(sup, this.store, (agent, index) => this.isStopped(agent, index));
+  }
+
+  /** How many replicas of service agent `a` to run at start (`background scale` overrides the config's `replicas` until the config changes it). */
+  replicaCount(a: AgentConfig): number {
+    return this.scaler.replicaCount(a);
+  }
+
+  /** `background scale <agent> <n>` (see AgentScale). */
+  scale(name: string, n: number): Promise<ScaleResult> {
+    return this.scaler.scale(name, n);
   }
 
   /** Whether an operator stopped the agent (`index` undefined: the whole agent, or a per_task one) or its replica `index`. */

@@ -202,7 +202,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
     for (const a of this.bg.agents) {
       if (a.mode === 'per_task') this.perTask.push(this.createPerTask(a));
-      else for (let i = 0; i < a.replicas; i++) this.replicas.push(this.createReplica(a, i));
+      else for (let i = 0, n = this.control.replicaCount(a); i < n; i++) this.replicas.push(this.createReplica(a, i));
     }
     this.control.startFleet(); // what an operator stopped stays stopped
     this.writePidFile();
@@ -503,7 +503,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     span.end();
   }
 
-  private createReplica(a: AgentConfig, index: number): Replica {
+  /** @internal */
+  createReplica(a: AgentConfig, index: number): Replica {
     return createServiceReplica(this, a, index, this.opts.logStore);
   }
 

@@ -146,7 +146,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
     expect(routes.map((r) => [r.method, r.url, r.auth])).toEqual(routes.map((r) => [r.method, r.url, expected(r)]));
     // the routes this test walks: the whole control API, the webhook and /metrics
     expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining([
-      'POST /api/v1/shutdown', 'POST /api/v1/agents/:name/restart', 'POST /api/v1/agents/:name/reset', 'POST /api/v1/agents/:name/stop', 'POST /api/v1/agents/:name/start', 'POST /api/v1/tasks',
+      'POST /api/v1/shutdown', 'POST /api/v1/agents/:name/restart', 'POST /api/v1/agents/:name/reset', 'POST /api/v1/agents/:name/stop', 'POST /api/v1/agents/:name/start', 'POST /api/v1/agents/:name/scale', 'POST /api/v1/tasks',
       'GET /api/v1/agents', 'GET /api/v1/tasks/:id', 'POST /api/v1/tasks/:id/cancel', 'GET /api/v1/status', 'GET /api/v1/stats', 'GET /api/v1/events',
       'GET /api/v1/health', 'POST /api/v1/alerts', 'GET /api/v1/alerts/decisions', 'GET /metrics', 'HEAD /metrics',
     ]));

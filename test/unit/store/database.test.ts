@@ -8,7 +8,7 @@ import { openDatabase } from '../../../src/store/Database.js';
 import { DesiredStateStore } from '../../../src/store/DesiredStateStore.js';
 
 /** The newest migration (Database.ts MIGRATIONS). */
-const LATEST = 5;
+const LATEST = 6;
 
 describe('openDatabase (real SQLite file)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'agentic-db-'));
@@ -22,7 +22,7 @@ describe('openDatabase (real SQLite file)', () => {
     expect(one('PRAGMA synchronous')).toBe(1); // NORMAL: commits survive a crash of the process (docs/recovery.md)
     expect(one('PRAGMA busy_timeout')).toBe(5000);
     expect(one('PRAGMA foreign_keys')).toBe(1);
-    expect(one('PRAGMA user_version')).toBe(LATEST); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs; 4: tasks_waiting; 5: agent_desired_state
+    expect(one('PRAGMA user_version')).toBe(LATEST); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs; 4: tasks_waiting; 5: agent_desired_state; 6: agent_scale
     db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)').run(1, 'qaa', 'started', null);
     db.close();
     const again = openDatabase(file); // migrations are not re-run, data stays
@@ -102,6 +102,30 @@ describe('openDatabase (real SQLite file)', () => {
     reopened.stop('qaa', '2', 4_000, null);
     reopened.start('qaa'); // the whole agent: its rows, whole and per replica
     expect(reopened.stopped()).toEqual([]);
+  });
+
+  it('migration 6: a version 5 database gets agent_scale; a scale survives a reopen, undefined forgets it, and scale-down forgets the removed replicas\' stops', () => {
+    const file = path.join(dir, 'v5.db');
+    const v5 = openDatabase(file);
+    v5.exec('DROP TABLE agent_scale; PRAGMA user_version = 5;');
+    v5.close();
+    const db = openDatabase(file);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(LATEST);
+    const store = new DesiredStateStore(db);
+    expect(store.scaleOf('qaa')).toBeUndefined();
+    store.setScale('qaa', { replicas: 4, configReplicas: 2, at: 1_000 });
+    store.setScale('qaa', { replicas: 3, configReplicas: 2, at: 2_000 });
+    store.stop('qaa', '1', 1_000, null);
+    store.stop('qaa', '2', 1_000, null);
+    store.stop('qaa', '10', 1_000, null);
+    store.stop('qaa', undefined, 1_000, null);
+    db.close();
+    const reopened = new DesiredStateStore(openDatabase(file));
+    expect(reopened.scaleOf('qaa')).toEqual({ replicas: 3, configReplicas: 2, scaledAt: 2_000 });
+    reopened.forgetReplicasFrom('qaa', 2); // indexes compare as numbers ("10" ≥ 2), the whole-agent row stays
+    expect(reopened.stopped().map((e) => e.replica)).toEqual([undefined, '1']);
+    reopened.setScale('qaa', undefined);
+    expect(reopened.scaleOf('qaa')).toBeUndefined();
   });
 
   it('hands out one statement per SQL text, so no statement is ever garbage (the Node 24 abort)', () => {
