@@ -32,7 +32,7 @@ import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
 import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
-import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { AgentControlError, UnknownAgentError, UnknownRoleError } from './errors.js';
 import { LlmReportQueries, type LlmReport } from '../store/llmReport.js';
 import { BudgetGate, limitsOf, type Hold } from './BudgetGate.js';
 import { RoleBackoff } from './RoleBackoff.js';
@@ -314,6 +314,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * per_task agent (`deva_ts`, or one slot `deva_ts-1`) it ends the running runs:
    * their tasks go back to the queue without using an attempt and start again
    * (resumed) as slots free up. Resolves with the slots, once per_task runs have ended.
+   * Replicas an operator stopped are left stopped.
+   * @throws UnknownAgentError; AgentControlError (`agent_stopped`) when every replica named is stopped by an operator
    */
   async restart(nameOrSlot: string, cause: ExitCause = { kind: 'manual' }, opts: { afterTask?: boolean } = {}): Promise<string[]> {
     const per = perTaskTarget(this.perTask, nameOrSlot);
@@ -328,7 +330,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!named.length) throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
     // An operator's stop stands: no restart (manual, alert or health) starts a stopped replica; `background start` does.
     const targets = named.filter((r) => !this.control.holds(r));
-    if (!targets.length) return [];
+    if (!targets.length) throw new AgentControlError('agent_stopped', `${nameOrSlot} is stopped (background stop), and a restart does not start it: start it with background start ${nameOrSlot}`);
     const draining = opts.afterTask ? targets.filter((r) => r.task && r.state.kind === 'running') : [];
     this.log.info({ agent: nameOrSlot, reason: causeText(cause), drain: draining.length > 0 || undefined }, draining.length
       ? `restart requested for ${nameOrSlot} after its current task: ${draining.map((r) => `${r.slot} finishes ${r.task!.id}`).join(', ')} and takes no new task`

@@ -172,7 +172,10 @@ describe('background stop <agent> and start <agent>', () => {
     expect(processesWith(`worker-${marker}`)).toEqual([]);
     expect((await rows()).fleet.agents).toEqual({ configured: 2, up: 1, down: [], stopped: ['w'] });
     const id = await submit('w', 'waits for w');
-    expect((await sup.api('POST', '/api/v1/agents/w/restart', {})).status).toBe(202);
+    const restart = await sup.cli(['background', 'restart', 'w']);
+    expect(restart.code).toBe(2);
+    expect(restart.stderr).toMatch(/w is stopped \(background stop\), and a restart does not start it: start it with background start w/);
+    expect((await sup.api('POST', '/api/v1/agents/w-0/restart', { reason: 'alert', alertname: 'AgentDown' })).status).toBe(409);
     const h = await healthAfter(Date.now());
     expect(h.verdict).toBe('healthy');
     expect((await task(id)).status).toBe('pending');
