@@ -14,6 +14,7 @@ export function registerBackgroundCommands(program: Command): Command {
 
   bg.command('start')
     .description('Start the supervisor (daemonizes unless --foreground)')
+    .argument('[agent]', 'instead, start one agent or replica (e.g. qaa-1) that `stop <agent>` stopped, in the running supervisor')
     .option('--config <file>', 'YAML config file')
     .option('--foreground', 'stay attached; Ctrl-C stops everything')
     .option('--state-dir <dir>', 'state directory (overrides background.state_dir)')
@@ -21,13 +22,15 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--port <n>', 'HTTP port (overrides background.server.port)')
     .option('--log-level <level>', 'trace|debug|info|warn|error')
     .option('--ready-timeout <seconds>', 'how long to wait for readiness when daemonizing', '30')
-    .option('--json', 'print the running supervisor (pid, url, state dir) as JSON once ready')
+    .option('--json', 'print the running supervisor (pid, url, state dir) as JSON once ready; with <agent>, {"ok":true,"action":"start","target":…} (what changed)')
     .addOption(new Option('--daemon-out <file>', 'internal: the daemon\'s stdout file, left once ready').hideHelp())
     .action(lazyAction(() => import('./commands/start.js'), 'startCommand'));
 
   stateDirOpts(bg.command('stop').description('Stop the supervisor and every agent gracefully'))
+    .argument('[agent]', 'instead, stop one agent or replica (e.g. qaa-1) gracefully; it stays stopped, across supervisor restarts, until `start <agent>`')
+    .option('--reason <text>', 'with <agent>: why, recorded in the event history')
     .option('--timeout <seconds>', 'how long to wait for the supervisor to exit', '60')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'machine-readable output (with <agent>: {"ok":true,"action":"stop","target":…}, what changed)')
     .action(lazyAction(() => import('./commands/stop.js'), 'stopCommand'));
 
   stateDirOpts(bg.command('status').description('Show every agent: state, pid, uptime, restarts, task, CPU, RSS'))
@@ -35,6 +38,10 @@ export function registerBackgroundCommands(program: Command): Command {
     .action(lazyAction(() => import('./commands/status.js'), 'statusCommand'));
 
   stateDirOpts(bg.command('restart <agent>').description('Restart an agent (all replicas) or one replica (e.g. qaa-0); for a per_task agent, end its runs (or one, e.g. deva_ts-1): their tasks go back to the queue')).option('--json', 'machine-readable output').action(lazyAction(() => import('./commands/restart.js'), 'restartCommand'));
+
+  stateDirOpts(bg.command('scale <agent> <replicas>').description('Start or stop replicas of a service agent until it has <replicas> (highest index stops first, gracefully); kept across supervisor restarts until the config\'s replicas changes'))
+    .option('--json', 'print {"ok":true,"action":"scale","target":…,"from":…,"to":…} (what changed)')
+    .action(lazyAction(() => import('./commands/scale.js'), 'scaleCommand'));
 
   stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).option('--json', 'machine-readable output').action(lazyAction(() => import('./commands/restart.js'), 'resetCommand'));
 

@@ -15,6 +15,7 @@ import { gateUntilReady } from '../server/startingGate.js';
 import { DiskFullError, isDiskFull } from '../store/DiskFullError.js';
 import { DiskWatch } from '../store/DiskWatch.js';
 import { registerTaskRoutes } from '../server/taskRoutes.js';
+import { registerAgentControlRoutes } from '../server/agentControlRoutes.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
@@ -90,6 +91,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   registerStatsRoute(app, sup);
   registerLlmReportRoute(app, (since, until) => sup.llmReport(since, until));
   registerTaskRoutes(app, sup);
+  registerAgentControlRoutes(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);
   if (metrics) {

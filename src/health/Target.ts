@@ -54,9 +54,9 @@ export interface HealthSource {
   readonly perTask: readonly PerTaskAgent[];
 }
 
-/** A short name for messages: the agent name when it has one process, else the slot. */
+/** A short name for messages: the agent name when it has one process (its replica 0, unless scaled), else the slot. */
 export const labelOf = (t: Pick<Target, 'id' | 'agent' | 'mode' | 'config'>): string =>
-  t.mode === 'per_task' || t.config.replicas <= 1 ? t.agent : t.id;
+  t.mode === 'per_task' || (t.config.replicas <= 1 && t.id === `${t.agent}-0`) ? t.agent : t.id;
 
 export function replicaTarget(r: Replica): Target {
   const s = r.state;

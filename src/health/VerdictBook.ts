@@ -28,7 +28,7 @@ export interface VerdictBookOptions {
 export class VerdictBook {
   private readonly ledger = new FindingLedger();
   private health = new Map<string, TargetHealth>();
-  private sys: SystemSnapshot = { verdict: 'healthy', agents: { configured: 0, up: 0, down: [] }, replicas: { configured: 0, up: 0 }, slots: { configured: 0, busy: 0 }, capacity: {}, findings: [], resources: undefined, checked_at: 0 };
+  private sys: SystemSnapshot = { verdict: 'healthy', agents: { configured: 0, up: 0, down: [], stopped: [] }, replicas: { configured: 0, up: 0, stopped: 0 }, slots: { configured: 0, busy: 0 }, capacity: {}, findings: [], resources: undefined, checked_at: 0 };
 
   constructor(private readonly o: VerdictBookOptions) {}
 

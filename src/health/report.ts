@@ -72,7 +72,7 @@ export function healthReport(checker: HealthChecker, src: HealthSource, agent?: 
     if (p.runs.size > 0) continue;
     const idle: CheckJson = { status: 'skipped', summary: 'no process running', checked_at: null };
     agents.push({
-      agent: p.config.name, role: p.role, replica: p.config.name, mode: 'per_task', state: p.stopping ? 'stopping' : 'idle', pid: null, task_id: null, last_progress_seconds: null, verdict: 'healthy', findings: [],
+      agent: p.config.name, role: p.role, replica: p.config.name, mode: 'per_task', state: p.stopping ? 'stopping' : p.stopped ? 'stopped' : 'idle', pid: null, task_id: null, last_progress_seconds: null, verdict: 'healthy', findings: [],
       checks: Object.fromEntries(CHECK_NAMES.map((n) => [n, enabled.has(n) ? idle : { ...idle, status: 'disabled', summary: 'disabled in the config' }])) as Record<CheckName, CheckJson>,
     });
   }

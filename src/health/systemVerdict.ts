@@ -55,7 +55,7 @@ export function capacityOf(src: HealthSource, verdictOf: (id: string) => Verdict
   }
   for (const p of src.perTask) {
     const c = role(p.role);
-    if (p.stopping) continue; // being stopped on purpose: not missing capacity
+    if (p.stopping || p.stopped) continue; // being stopped, or stopped by an operator, on purpose: not missing capacity
     const slots = p.config.max_concurrent;
     const unhealthy = [...p.runs.values()].filter((run) => verdictOf(run.slotId) === 'unhealthy').length;
     c.configured += slots;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Task.js';
 import type { ExitCause } from '../recovery/RestartPolicy.js';
-import { UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
+import { AgentControlError, UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
 import { fleetCounts } from '../supervisor/fleetCounts.js';
 import { agentStatuses, lastProgressSeconds } from '../supervisor/statusSnapshot.js';
@@ -71,7 +71,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     // never left as an unhandled rejection (which would end the supervisor).
     const restarting = sup.restart(req.params.name, cause);
     restarting.catch((err: unknown) => {
-      if (!(err instanceof UnknownAgentError)) sup.log.error({ agent: req.params.name, err: (err as Error).message }, `restart of ${req.params.name} failed`);
+      if (!(err instanceof UnknownAgentError) && !(err instanceof AgentControlError)) sup.log.error({ agent: req.params.name, err: (err as Error).message }, `restart of ${req.params.name} failed`);
     });
     if (runs && (req.query as { wait?: string }).wait === '1') {
       // `?wait=1` (the CLI): answer once the runs have ended, with where their tasks are now.
@@ -86,6 +86,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
       return reply.code(202).send({ agent: req.params.name, accepted: true, replicas, ...(runs ? { runs } : {}) });
     } catch (err) {
       if (err instanceof UnknownAgentError) return sendError(reply, 404, 'unknown_agent', err.message);
+      if (err instanceof AgentControlError) return sendError(reply, 409, err.reason, err.message);
       throw err;
     }
   });

@@ -99,6 +99,23 @@ const MIGRATIONS: readonly string[] = [
   // where tasks_pending made it read every pending task's row); it replaces tasks_not_before, which nothing used.
   `CREATE INDEX IF NOT EXISTS tasks_waiting ON tasks(not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
    DROP INDEX IF EXISTS tasks_not_before;`,
+  // 5: agents and replicas an operator stopped (`background stop <agent>`): they stay stopped across supervisor
+  // restarts until `background start <agent>`. `replica` is the replica index ("1" for qaa-1), or '' for the whole agent.
+  `CREATE TABLE IF NOT EXISTS agent_desired_state (
+     agent TEXT NOT NULL,
+     replica TEXT NOT NULL DEFAULT '',
+     stopped_at INTEGER NOT NULL,
+     reason TEXT,
+     PRIMARY KEY (agent, replica)
+   );`,
+  // 6: replica counts set by `background scale <agent> <n>`; `config_replicas` is the config's `replicas` at that
+  // moment: the row holds while the config still says that, and a changed config wins.
+  `CREATE TABLE IF NOT EXISTS agent_scale (
+     agent TEXT PRIMARY KEY,
+     replicas INTEGER NOT NULL,
+     config_replicas INTEGER NOT NULL,
+     scaled_at INTEGER NOT NULL
+   );`,
 ];
 
 /**

@@ -45,6 +45,8 @@ export class PerTaskAgent extends EventEmitter<Events> {
   /** Running runs by task id. */
   readonly runs = new Map<string, PerTaskRun>();
   stopping = false;
+  /** Stopped by an operator (`background stop <agent>`): starts no run until started again; its tasks wait in the queue. */
+  stopped = false;
 
   constructor(readonly config: AgentConfig, private readonly host: PerTaskHost) {
     super();
@@ -55,7 +57,7 @@ export class PerTaskAgent extends EventEmitter<Events> {
   }
 
   get hasCapacity(): boolean {
-    return !this.stopping && this.runs.size < this.config.max_concurrent;
+    return !this.stopping && !this.stopped && this.runs.size < this.config.max_concurrent;
   }
 
   /** The command a first run of `task` would get: undefined when it can be spawned, else why not. */
@@ -102,6 +104,17 @@ export class PerTaskAgent extends EventEmitter<Events> {
     this.stopping = true;
     const detail = `the supervisor is stopping (${reason})`;
     await Promise.all([...this.runs.values()].map((r) => r.stop({ cause: 'supervisor_stopped', detail })));
+  }
+
+  /**
+   * `background stop <agent>`: starts no new run and ends the running ones as a graceful
+   * supervisor stop does (their tasks go back to the queue, no attempt used). Resolves once they have ended.
+   */
+  async stopRuns(detail: string): Promise<string[]> {
+    this.stopped = true;
+    const runs = [...this.runs.values()];
+    await Promise.all(runs.map((r) => r.stop({ cause: 'supervisor_stopped', detail })));
+    return runs.map((r) => r.slotId);
   }
 
   /** Ends the run of a cancelled task (its process group is killed). */

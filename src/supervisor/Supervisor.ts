@@ -32,11 +32,12 @@ import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
 import { RunBook } from './RunBook.js';
 import type { StateDir } from './StateDir.js';
-import { UnknownAgentError, UnknownRoleError } from './errors.js';
+import { AgentControlError, UnknownAgentError, UnknownRoleError } from './errors.js';
 import { LlmReportQueries, type LlmReport } from '../store/llmReport.js';
 import { BudgetGate, limitsOf, type Hold } from './BudgetGate.js';
 import { RoleBackoff } from './RoleBackoff.js';
 import { WakeTimer } from './WakeTimer.js';
+import { AgentControl } from './AgentControl.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
@@ -126,6 +127,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   events!: EventLog;
   /** per_task runs: in flight (from the run events) and finished (durable). */
   runBook!: RunBook;
+  /** Per-agent stop and start by an operator, kept across supervisor restarts. */
+  control!: AgentControl;
   private db: Db | undefined;
   private reportQueries: LlmReportQueries | undefined;
   private readonly reaper: OrphanReaper;
@@ -185,6 +188,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints'));
     this.events = new EventLog(this.db, undefined, Date.now, refused('events'));
     this.runBook = new RunBook(this, new RunLedger(this.db, Math.max(1000, q.history_retention * 5), refused('runs')));
+    this.control = new AgentControl(this, this.db);
     if (this.budgets.enabled) {
       // A restart does not reset a rolling budget: the last day's spending comes back from the ledger.
       for (const r of this.runBook.ledger.costsSince(Date.now() - 86_400_000)) this.budgets.spend(r.role, r.finished_at, r.cost_usd);
@@ -198,9 +202,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
     for (const a of this.bg.agents) {
       if (a.mode === 'per_task') this.perTask.push(this.createPerTask(a));
-      else for (let i = 0; i < a.replicas; i++) this.replicas.push(this.createReplica(a, i));
+      else for (let i = 0, n = this.control.replicaCount(a); i < n; i++) this.replicas.push(this.createReplica(a, i));
     }
-    for (const r of this.replicas) r.start();
+    this.control.startFleet(); // what an operator stopped stays stopped
     this.writePidFile();
 
     const sampleMs = this.bg.monitoring.sample_interval * 1000;
@@ -310,6 +314,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * per_task agent (`deva_ts`, or one slot `deva_ts-1`) it ends the running runs:
    * their tasks go back to the queue without using an attempt and start again
    * (resumed) as slots free up. Resolves with the slots, once per_task runs have ended.
+   * Replicas an operator stopped are left stopped.
+   * @throws UnknownAgentError; AgentControlError (`agent_stopped`) when every replica named is stopped by an operator
    */
   async restart(nameOrSlot: string, cause: ExitCause = { kind: 'manual' }, opts: { afterTask?: boolean } = {}): Promise<string[]> {
     const per = perTaskTarget(this.perTask, nameOrSlot);
@@ -320,8 +326,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await Promise.all(runs.map((r) => r.ended));
       return runs.map((r) => r.slotId);
     }
-    const targets = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
-    if (!targets.length) throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
+    const named = this.replicas.filter((r) => r.slot === nameOrSlot || r.config.name === nameOrSlot);
+    if (!named.length) throw new UnknownAgentError(nameOrSlot, [...this.bg.agents.map((a) => a.name), ...this.replicas.map((r) => r.slot)]);
+    // An operator's stop stands: no restart (manual, alert or health) starts a stopped replica; `background start` does.
+    const targets = named.filter((r) => !this.control.holds(r));
+    if (!targets.length) throw new AgentControlError('agent_stopped', `${nameOrSlot} is stopped (background stop), and a restart does not start it: start it with background start ${nameOrSlot}`);
     const draining = opts.afterTask ? targets.filter((r) => r.task && r.state.kind === 'running') : [];
     this.log.info({ agent: nameOrSlot, reason: causeText(cause), drain: draining.length > 0 || undefined }, draining.length
       ? `restart requested for ${nameOrSlot} after its current task: ${draining.map((r) => `${r.slot} finishes ${r.task!.id}`).join(', ')} and takes no new task`
@@ -496,7 +505,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     span.end();
   }
 
-  private createReplica(a: AgentConfig, index: number): Replica {
+  /** @internal */
+  createReplica(a: AgentConfig, index: number): Replica {
     return createServiceReplica(this, a, index, this.opts.logStore);
   }
 

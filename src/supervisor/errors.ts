@@ -17,3 +17,12 @@ export class UnknownAgentError extends Error {
     this.name = 'UnknownAgentError';
   }
 }
+
+/** A control request the target cannot take (a per_task slot to stop, a scale of a per_task agent, …): a 400, exit 2. */
+export class AgentControlError extends Error {
+  readonly code = 'ERR_AGENT_CONTROL';
+  constructor(readonly reason: string, message: string) {
+    super(message);
+    this.name = 'AgentControlError';
+  }
+}

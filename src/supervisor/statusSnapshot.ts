@@ -111,7 +111,7 @@ export function agentStatuses(sup: Supervisor, now = Date.now()): AgentStatus[] 
       role: p.role,
       replica: p.config.name,
       mode: 'per_task',
-      state: p.stopping ? 'stopping' : runs.length ? 'running' : 'idle',
+      state: p.stopping || (p.stopped && runs.length) ? 'stopping' : p.stopped ? 'stopped' : runs.length ? 'running' : 'idle',
       pid: first?.proc.pid ?? null,
       uptime_seconds: first ? secs(now - first.startedAt) : null,
       restarts: 0,

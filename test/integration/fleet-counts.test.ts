@@ -13,9 +13,9 @@ import { cleanup, ROOT, startSupervisor, waitFor, type RunningSupervisor } from 
 
 const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
 
-interface Fleet { agents: { configured: number; up: number; down: string[] }; replicas: { configured: number; up: number }; slots: { configured: number; busy: number } }
+interface Fleet { agents: { configured: number; up: number; down: string[]; stopped: string[] }; replicas: { configured: number; up: number; stopped: number }; slots: { configured: number; busy: number } }
 
-const EXPECTED: Fleet = { agents: { configured: 3, up: 2, down: ['crasher'] }, replicas: { configured: 3, up: 2 }, slots: { configured: 2, busy: 1 } };
+const EXPECTED: Fleet = { agents: { configured: 3, up: 2, down: ['crasher'], stopped: [] }, replicas: { configured: 3, up: 2, stopped: 0 }, slots: { configured: 2, busy: 1 } };
 const LINE = '2/3 agents up (replicas 2/3, slots 1/2 busy)';
 
 describe('status, health, metrics, the monitor and /metrics count the same fleet the same way', () => {
@@ -58,8 +58,11 @@ describe('status, health, metrics, the monitor and /metrics count the same fleet
     const p = parseExposition(await (await fetch(`${sup.url}/metrics`)).text(), 'prometheus');
     const sum = (name: string) => p.series(name).reduce((n, s) => n + s.value, 0);
     expect({
-      agents: { configured: sum('agentic_agents_configured'), up: sum('agentic_agents_up'), down: p.series('agentic_agents_up').filter((s) => s.value === 0).map((s) => s.labels.role) },
-      replicas: { configured: sum('agentic_replicas_configured'), up: sum('agentic_replicas_up') },
+      agents: {
+        configured: sum('agentic_agents_configured'), up: sum('agentic_agents_up'),
+        down: p.series('agentic_agents_up').filter((s) => s.value === 0).map((s) => s.labels.role), stopped: p.series('agentic_agents_stopped').filter((s) => s.value > 0).map((s) => s.labels.role),
+      },
+      replicas: { configured: sum('agentic_replicas_configured'), up: sum('agentic_replicas_up'), stopped: sum('agentic_replicas_stopped') },
       slots: { configured: sum('agentic_slots_configured'), busy: sum('agentic_slots_busy') },
     }).toEqual(EXPECTED);
     expect(p.value('agentic_agent_circuit_state', { agent: 'crasher', role: 'crasher', replica: '0' })).toBe(2);

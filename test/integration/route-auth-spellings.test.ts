@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/config/loadConfig.js';
 import { createServer } from '../../src/server/createServer.js';
 import { ROUTE_AUTHS, type RouteAuth } from '../../src/server/routeAuth.js';
 import { registerRoutes } from '../../src/server/routes.js';
+import { registerAgentControlRoutes } from '../../src/server/agentControlRoutes.js';
 import { registerStatsRoute } from '../../src/server/statsRoute.js';
 import { StateDir } from '../../src/supervisor/StateDir.js';
 import { Supervisor } from '../../src/supervisor/Supervisor.js';
@@ -113,6 +114,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
     });
     registerRoutes(app, { sup, version: 'test', onShutdown: () => { shutdowns++; } });
     registerStatsRoute(app, sup);
+    registerAgentControlRoutes(app, sup);
     const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
     await sup.start();
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -144,7 +146,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
     expect(routes.map((r) => [r.method, r.url, r.auth])).toEqual(routes.map((r) => [r.method, r.url, expected(r)]));
     // the routes this test walks: the whole control API, the webhook and /metrics
     expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining([
-      'POST /api/v1/shutdown', 'POST /api/v1/agents/:name/restart', 'POST /api/v1/agents/:name/reset', 'POST /api/v1/tasks',
+      'POST /api/v1/shutdown', 'POST /api/v1/agents/:name/restart', 'POST /api/v1/agents/:name/reset', 'POST /api/v1/agents/:name/stop', 'POST /api/v1/agents/:name/start', 'POST /api/v1/agents/:name/scale', 'POST /api/v1/tasks',
       'GET /api/v1/agents', 'GET /api/v1/tasks/:id', 'POST /api/v1/tasks/:id/cancel', 'GET /api/v1/status', 'GET /api/v1/stats', 'GET /api/v1/events',
       'GET /api/v1/health', 'POST /api/v1/alerts', 'GET /api/v1/alerts/decisions', 'GET /metrics', 'HEAD /metrics',
     ]));

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, overridesFromEnv, type ConfigOverrides } from '../../config/loadConfig.js';
+import type { ConfigOverrides, overridesFromEnv } from '../../config/loadConfig.js';
 import { requireAgents } from '../../config/requireAgents.js';
 import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js';
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
@@ -25,8 +25,8 @@ export interface StartFlags {
 }
 
 /** flags > environment > file > defaults */
-export function overridesFrom(flags: StartFlags): ConfigOverrides {
-  const o: ConfigOverrides = { ...overridesFromEnv(process.env) };
+export function overridesFrom(flags: StartFlags, fromEnv: typeof overridesFromEnv): ConfigOverrides {
+  const o: ConfigOverrides = { ...fromEnv(process.env) };
   if (flags.stateDir !== undefined) o.stateDir = flags.stateDir;
   if (flags.host !== undefined) o.host = flags.host;
   if (flags.port !== undefined) o.port = flags.port;
@@ -34,9 +34,15 @@ export function overridesFrom(flags: StartFlags): ConfigOverrides {
   return o;
 }
 
-export async function startCommand(flags: StartFlags): Promise<number> {
+/**
+ * Starts the supervisor; with an agent (`start qaa`, `start qaa-1`), starts that agent or
+ * replica in the running supervisor (what `stop <agent>` stopped), loading no config.
+ */
+export async function startCommand(agent: string | undefined, flags: StartFlags): Promise<number> {
+  if (agent !== undefined) return (await import('../agentControl.js')).agentControlCommand('start', agent, flags);
   if (!flags.config) throw new CliError('Missing --config <file>. Try: agentic-scrum-setup background start --config examples/demo.yaml', EXIT.USAGE);
-  const config = loadConfig(flags.config, overridesFrom(flags)); // ConfigError → exit 2
+  const { loadConfig, overridesFromEnv } = await import('../../config/loadConfig.js');
+  const config = loadConfig(flags.config, overridesFrom(flags, overridesFromEnv)); // ConfigError → exit 2
   requireAgents(config, flags.config);
   const dir = new StateDir(config.background.state_dir);
   const owner = new SupervisorLock(dir.lockFile).owner();

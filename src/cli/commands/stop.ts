@@ -7,8 +7,10 @@ import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
 /**
  * Graceful stop: the supervisor stops every agent group (SIGTERM, then SIGKILL), then exits.
  * With --json prints `{"ok":true,"action":"stop","pid":…,"state_dir":…}` once it has exited.
+ * With an agent (`stop qaa`, `stop qaa-1`): only that agent or replica, which stays stopped until started.
  */
-export async function stopCommand(flags: StateDirFlags & { timeout?: string; json?: boolean }): Promise<number> {
+export async function stopCommand(agent: string | undefined, flags: StateDirFlags & { timeout?: string; json?: boolean }): Promise<number> {
+  if (agent !== undefined) return (await import('../agentControl.js')).agentControlCommand('stop', agent, flags);
   const dir = await resolveStateDir(flags);
   const client = ApiClient.fromStateDir(dir);
   await client.call('POST', '/api/v1/shutdown', {});

@@ -18,7 +18,7 @@ export function fleetOfRows(agents: readonly AgentStatus[]): FleetCounts {
   return fleetCounts({
     replicas: agents.filter((a) => a.mode === 'service').map((a) => ({ config: { name: a.agent }, role: a.role, state: { kind: a.state as ReplicaStateKind } })),
     perTask: agents.filter((a) => a.mode === 'per_task').map((a) => ({
-      config: { name: a.agent, max_concurrent: a.concurrency?.max ?? 1 }, role: a.role, stopping: a.state === 'stopping', runs: { size: a.concurrency?.running ?? 0 },
+      config: { name: a.agent, max_concurrent: a.concurrency?.max ?? 1 }, role: a.role, stopping: a.state === 'stopping', stopped: a.state === 'stopped', runs: { size: a.concurrency?.running ?? 0 },
     })),
   });
 }

@@ -70,7 +70,9 @@ export class SlotMap {
 
   /** The service replica with this slot id. */
   replica(slot: string): ReplicaView | undefined {
-    if (this.bySlot.size !== this.sup.replicas.length) this.bySlot = new Map(this.sup.replicas.map((x) => [x.slot, x]));
+    const known = this.bySlot.get(slot);
+    // Rebuilt when replicas came or went (background scale can replace one with a new object of the same id).
+    if (this.bySlot.size !== this.sup.replicas.length || !known || !this.sup.replicas.includes(known)) this.bySlot = new Map(this.sup.replicas.map((x) => [x.slot, x]));
     return this.bySlot.get(slot);
   }
 

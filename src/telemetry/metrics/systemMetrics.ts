@@ -27,8 +27,10 @@ export class SystemMetrics implements MetricGroup {
     };
     stateGauge(register, 'agentic_agents_configured', 'Agents (config entries) of the role.', ['role'], perRole((f) => f.agents.configured));
     stateGauge(register, 'agentic_agents_up', 'Agents of the role that are up: a service agent with a replica starting or running, a per_task agent able to start runs.', ['role'], perRole((f) => f.agents.up));
+    stateGauge(register, 'agentic_agents_stopped', 'Agents of the role stopped on purpose (background stop <agent>, or every replica ended for good): not counted as down.', ['role'], perRole((f) => f.agents.stopped.length));
     stateGauge(register, 'agentic_replicas_configured', 'Service replicas configured for the role.', ['role'], perRole((f) => f.replicas.configured));
     stateGauge(register, 'agentic_replicas_up', 'Service replicas of the role starting or running (not in backoff, circuit open, failed or stopped).', ['role'], perRole((f) => f.replicas.up));
+    stateGauge(register, 'agentic_replicas_stopped', 'Service replicas of the role in state stopped (by an operator, or ended for good by restart: never).', ['role'], perRole((f) => f.replicas.stopped));
     stateGauge(register, 'agentic_slots_configured', 'per_task slots of the role (max_concurrent of its per_task agents).', ['role'], perRole((f) => f.slots.configured));
     stateGauge(register, 'agentic_slots_busy', 'per_task slots of the role holding a run.', ['role'], perRole((f) => f.slots.busy));
 

@@ -18,7 +18,7 @@ const agent = (replica: string, over: Partial<AgentHealthJson> = {}): AgentHealt
 const report: HealthReportJson = {
   verdict: 'unhealthy', checked_at: '2025-06-20T10:00:08Z',
   system: {
-    verdict: 'unhealthy', agents: { configured: 2, up: 2, down: [] }, replicas: { configured: 2, up: 2 }, slots: { configured: 0, busy: 0 },
+    verdict: 'unhealthy', agents: { configured: 2, up: 2, down: [], stopped: [] }, replicas: { configured: 2, up: 2, stopped: 0 }, slots: { configured: 0, busy: 0 },
     capacity: { qaa: { configured: 1, up: 1, healthy: 0, busy: 1 }, saa: { configured: 1, up: 1, healthy: 1, busy: 0 } },
     findings: [{ check: 'system', kind: 'capacity', severity: 'unhealthy', value: 0, threshold: 1, message: 'system: role qaa has no healthy capacity', since: '2025-06-20T10:00:05Z', detected_at: '2025-06-20T10:00:05Z' }],
     resources: null,

@@ -5,6 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { TaskQueue } from '../../../src/queue/TaskQueue.js';
 import { openDatabase } from '../../../src/store/Database.js';
+import { DesiredStateStore } from '../../../src/store/DesiredStateStore.js';
+
+/** The newest migration (Database.ts MIGRATIONS). */
+const LATEST = 6;
 
 describe('openDatabase (real SQLite file)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'agentic-db-'));
@@ -18,7 +22,7 @@ describe('openDatabase (real SQLite file)', () => {
     expect(one('PRAGMA synchronous')).toBe(1); // NORMAL: commits survive a crash of the process (docs/recovery.md)
     expect(one('PRAGMA busy_timeout')).toBe(5000);
     expect(one('PRAGMA foreign_keys')).toBe(1);
-    expect(one('PRAGMA user_version')).toBe(4); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs; 4: tasks_waiting
+    expect(one('PRAGMA user_version')).toBe(LATEST); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs; 4: tasks_waiting; 5: agent_desired_state; 6: agent_scale
     db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)').run(1, 'qaa', 'started', null);
     db.close();
     const again = openDatabase(file); // migrations are not re-run, data stays
@@ -40,7 +44,7 @@ describe('openDatabase (real SQLite file)', () => {
       PRAGMA user_version = 1;`);
     old.close();
     const db = openDatabase(file);
-    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(4);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(LATEST);
     const q = new TaskQueue(db, { maxDepth: 10, maxAttempts: 3, historyRetention: 10 });
     expect(q.get('T1')).toMatchObject({ attempts: 2, attempt: 2, not_before: null });
     expect(q.withHistory(q.get('T1')!).attempt_history).toEqual([]);
@@ -56,7 +60,7 @@ describe('openDatabase (real SQLite file)', () => {
     v3.exec('DROP INDEX tasks_waiting; CREATE INDEX tasks_not_before ON tasks(not_before) WHERE not_before IS NOT NULL; PRAGMA user_version = 3;');
     v3.close();
     const db = openDatabase(file);
-    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(4);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(LATEST);
     const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
     expect(indexes).toEqual(['tasks_correlation', 'tasks_finished', 'tasks_pending', 'tasks_waiting']);
     let now = 1_000;
@@ -73,6 +77,55 @@ describe('openDatabase (real SQLite file)', () => {
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT MIN(not_before) AS at FROM tasks INDEXED BY tasks_waiting WHERE not_before > ? AND status = 'pending'").all(0) as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/COVERING INDEX tasks_waiting/);
     db.close();
+  });
+
+  it('migration 5: a version 4 database gets agent_desired_state; stops by agent and by replica survive a reopen, start forgets them', () => {
+    const file = path.join(dir, 'v4.db');
+    const v4 = openDatabase(file);
+    v4.exec('DROP TABLE agent_desired_state; PRAGMA user_version = 4;');
+    v4.close();
+    const db = openDatabase(file);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(LATEST);
+    const store = new DesiredStateStore(db);
+    expect(store.stopped()).toEqual([]);
+    store.stop('qaa', undefined, 1_000, 'maintenance');
+    store.stop('qaa', undefined, 2_000, 'again'); // an existing stop keeps its time and reason
+    store.stop('saa', '1', 3_000, null);
+    db.close();
+    const reopened = new DesiredStateStore(openDatabase(file));
+    expect(reopened.stopped()).toEqual([
+      { agent: 'qaa', replica: undefined, stoppedAt: 1_000, reason: 'maintenance' },
+      { agent: 'saa', replica: '1', stoppedAt: 3_000, reason: null },
+    ]);
+    reopened.start('saa', '0'); // not stopped: nothing to forget
+    reopened.start('saa', '1');
+    reopened.stop('qaa', '2', 4_000, null);
+    reopened.start('qaa'); // the whole agent: its rows, whole and per replica
+    expect(reopened.stopped()).toEqual([]);
+  });
+
+  it('migration 6: a version 5 database gets agent_scale; a scale survives a reopen, undefined forgets it, and scale-down forgets the removed replicas\' stops', () => {
+    const file = path.join(dir, 'v5.db');
+    const v5 = openDatabase(file);
+    v5.exec('DROP TABLE agent_scale; PRAGMA user_version = 5;');
+    v5.close();
+    const db = openDatabase(file);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(LATEST);
+    const store = new DesiredStateStore(db);
+    expect(store.scaleOf('qaa')).toBeUndefined();
+    store.setScale('qaa', { replicas: 4, configReplicas: 2, at: 1_000 });
+    store.setScale('qaa', { replicas: 3, configReplicas: 2, at: 2_000 });
+    store.stop('qaa', '1', 1_000, null);
+    store.stop('qaa', '2', 1_000, null);
+    store.stop('qaa', '10', 1_000, null);
+    store.stop('qaa', undefined, 1_000, null);
+    db.close();
+    const reopened = new DesiredStateStore(openDatabase(file));
+    expect(reopened.scaleOf('qaa')).toEqual({ replicas: 3, configReplicas: 2, scaledAt: 2_000 });
+    reopened.forgetReplicasFrom('qaa', 2); // indexes compare as numbers ("10" ≥ 2), the whole-agent row stays
+    expect(reopened.stopped().map((e) => e.replica)).toEqual([undefined, '1']);
+    reopened.setScale('qaa', undefined);
+    expect(reopened.scaleOf('qaa')).toBeUndefined();
   });
 
   it('hands out one statement per SQL text, so no statement is ever garbage (the Node 24 abort)', () => {
