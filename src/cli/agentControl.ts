@@ -1,17 +1,7 @@
 import { ApiClient } from './client.js';
 import { EXIT } from './CliError.js';
 import { resolveStateDir, type StateDirFlags } from './stateDirOption.js';
-
-/** The body of POST /api/v1/agents/:name/stop|start (src/server/agentControlRoutes.ts). */
-export interface ControlAnswer {
-  action: 'stop' | 'start';
-  target: string;
-  agent: string;
-  mode: 'service' | 'per_task';
-  changed: string[];
-  unchanged: string[];
-  state_changed: boolean;
-}
+import type { ControlBody } from '../server/agentControlRoutes.js'; // the body of POST /api/v1/agents/:name/stop|start; a type only, nothing is loaded
 
 export type ControlFlags = StateDirFlags & { json?: boolean | undefined; reason?: string | undefined };
 
@@ -27,7 +17,7 @@ export async function agentControlCommand(action: 'stop' | 'start', target: stri
   const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   if (action === 'stop' && process.stderr.isTTY && !flags.json) process.stderr.write(`Stopping ${target}…\n`);
   const body = action === 'stop' && flags.reason ? { reason: flags.reason } : {};
-  const r = await client.call<ControlAnswer>('POST', `/api/v1/agents/${encodeURIComponent(target)}/${action}`, body, action === 'stop' ? STOP_WAIT_MS : undefined);
+  const r = await client.call<ControlBody>('POST', `/api/v1/agents/${encodeURIComponent(target)}/${action}`, body, action === 'stop' ? STOP_WAIT_MS : undefined);
   process.stdout.write(flags.json ? `${JSON.stringify({ ok: true, ...r })}\n` : `${controlSummary(r)}\n`);
   return EXIT.OK;
 }
@@ -36,7 +26,7 @@ const list = (xs: string[]) => xs.join(', ');
 const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
 
 /** One sentence: what changed, and what holds from now on. */
-export function controlSummary(r: ControlAnswer): string {
+export function controlSummary(r: ControlBody): string {
   if (r.action === 'stop') {
     if (r.mode === 'per_task') {
       const ended = r.changed.length ? `; ended ${runs(r.changed.length)} (${list(r.changed)}), their tasks are pending again with no attempt used` : '';

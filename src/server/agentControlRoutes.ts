@@ -23,8 +23,11 @@ const scaleSchema = {
   body: { type: 'object', additionalProperties: false, required: ['replicas'], properties: { replicas: { type: 'integer' } } },
 } as const;
 
+/** The answer body of stop and start: a {@link ControlResult} in the API's snake_case. */
+export type ControlBody = Omit<ControlResult, 'stateChanged'> & { state_changed: boolean };
+
 /** The answer body: what changed (`changed`: replicas stopped or started, runs ended), and whether the desired state did. */
-export const controlBody = (r: ControlResult) => ({
+export const controlBody = (r: ControlResult): ControlBody => ({
   action: r.action, target: r.target, agent: r.agent, mode: r.mode, changed: r.changed, unchanged: r.unchanged, state_changed: r.stateChanged,
 });
 

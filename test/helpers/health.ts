@@ -136,3 +136,14 @@ export async function detect(api: RunningSupervisor['api'], spec: FaultSpec, fau
     return { finding: f, faultAt: at, firstDetectionMs: Date.parse(f.detected_at) - at, seenMs: Date.now() - at };
   }, timeoutMs, 100);
 }
+
+/**
+ * The health report of the first round that began after `since` (epoch ms, plus a
+ * second for a round already under way): its verdicts saw the fleet as it is now.
+ */
+export function healthRoundAfter<T extends { checked_at: string | null }>(sup: RunningSupervisor, since: number, timeoutMs: number): Promise<T> {
+  return waitFor('a health round after the change', async () => {
+    const h = (await sup.api<T>('GET', '/api/v1/health')).body;
+    return h.checked_at && Date.parse(h.checked_at) > since + 1000 ? h : undefined;
+  }, timeoutMs);
+}

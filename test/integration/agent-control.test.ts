@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
 import { cleanup, processesWith, restartSupervisor, ROOT, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { healthRoundAfter } from '../helpers/health.js';
 
 /**
  * Per-agent `background stop|start <agent>` with a real supervisor and real agents: a
@@ -44,10 +45,7 @@ describe('background stop <agent> and start <agent>', () => {
     return r.body.task.id;
   };
   /** A health round that began after `since` (epoch ms): its verdicts saw the fleet as it is now. */
-  const healthAfter = (since: number) => waitFor('a health round after the change', async () => {
-    const h = (await sup.api<{ checked_at: string | null; verdict: string; system: Fleet & { findings: unknown[] }; agents: { replica: string; state: string; verdict: string; findings: unknown[] }[] }>('GET', '/api/v1/health')).body;
-    return h.checked_at && Date.parse(h.checked_at) > since + 1000 ? h : undefined;
-  }, WAIT);
+  const healthAfter = (since: number) => healthRoundAfter<{ checked_at: string | null; verdict: string; system: Fleet & { findings: unknown[] }; agents: { replica: string; state: string; verdict: string; findings: unknown[] }[] }>(sup, since, WAIT);
 
   beforeAll(async () => {
     sup = await startSupervisor({

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { cleanup, processesWith, restartSupervisor, ROOT, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { healthRoundAfter } from '../helpers/health.js';
 
 /**
  * `background scale <agent> <n>` with a real supervisor and real agent processes: 2 → 3 → 1
@@ -27,10 +28,7 @@ describe('background scale <agent> <n>', () => {
     const rows = await replicasOf('w');
     return rows.length === n && rows.every((r) => r.state === 'running') && processesWith(`worker-${marker}`).length === n ? rows : undefined;
   }, WAIT);
-  const healthyAfter = (since: number) => waitFor('a healthy health round after the change', async () => {
-    const h = (await sup.api<{ checked_at: string | null; verdict: string; system: { findings: unknown[] } }>('GET', '/api/v1/health')).body;
-    return h.checked_at && Date.parse(h.checked_at) > since + 1000 ? h : undefined;
-  }, WAIT);
+  const healthyAfter = (since: number) => healthRoundAfter<{ checked_at: string | null; verdict: string; system: { findings: unknown[] } }>(sup, since, WAIT);
 
   beforeAll(async () => {
     sup = await startSupervisor({

@@ -1,19 +1,7 @@
 import { ApiClient } from '../client.js';
 import { CliError, EXIT } from '../CliError.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
-
-/** The body of POST /api/v1/agents/:name/scale (src/server/agentControlRoutes.ts). */
-interface ScaleAnswer {
-  action: 'scale';
-  target: string;
-  agent: string;
-  from: number;
-  to: number;
-  started: string[];
-  held: string[];
-  stopped: string[];
-  persisted: boolean;
-}
+import type { ScaleResult } from '../../supervisor/AgentScale.js'; // the body of POST /api/v1/agents/:name/scale; a type only, nothing is loaded
 
 /** The bound of the config's `replicas` (src/supervisor/AgentScale.ts, MAX_REPLICAS). */
 const MAX_REPLICAS = 1000;
@@ -28,7 +16,7 @@ export async function scaleCommand(agent: string, replicas: string, flags: State
     throw new CliError(`Expected <replicas> to be a whole number from 1 to ${MAX_REPLICAS}, got ${JSON.stringify(replicas)}${instead}`, EXIT.USAGE);
   }
   const client = ApiClient.fromStateDir(await resolveStateDir(flags));
-  const r = await client.call<ScaleAnswer>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/scale`, { replicas: n }, STOP_WAIT_MS);
+  const r = await client.call<ScaleResult>('POST', `/api/v1/agents/${encodeURIComponent(agent)}/scale`, { replicas: n }, STOP_WAIT_MS);
   process.stdout.write(flags.json ? `${JSON.stringify({ ok: true, ...r })}\n` : `${scaleSummary(r)}\n`);
   return EXIT.OK;
 }
@@ -36,7 +24,7 @@ export async function scaleCommand(agent: string, replicas: string, flags: State
 const plural = (n: number) => `${n} replica${n === 1 ? '' : 's'}`;
 
 /** "Scaled qaa from 2 to 3 replicas: started qaa-2 (kept across supervisor restarts until the config's replicas changes)". */
-export function scaleSummary(r: ScaleAnswer): string {
+export function scaleSummary(r: ScaleResult): string {
   if (r.from === r.to && !r.started.length && !r.stopped.length) return `${r.agent} already has ${plural(r.to)}: nothing to do`;
   const what = [
     r.started.length ? `started ${r.started.join(', ')}` : '',
