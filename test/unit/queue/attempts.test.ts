@@ -1,26 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TaskStateError, UnknownTaskError } from '../../../src/queue/Task.js';
 import { TaskQueue, type QueueOptions } from '../../../src/queue/TaskQueue.js';
-import { openDatabase, type Db } from '../../../src/store/Database.js';
+import type { Db } from '../../../src/store/Database.js';
+import { useTempDb } from '../../helpers/tempDb.js';
 
-let dir: string | undefined;
-let db: Db | undefined;
-afterEach(() => {
-  db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  db = undefined;
-  dir = undefined;
-});
+const openDb = useTempDb('attempts-');
 
 /** A queue on a real SQLite file with a clock the test moves. */
-function queue(opts: Partial<QueueOptions> = {}): { q: TaskQueue; clock: { t: number } } {
-  dir = mkdtempSync(path.join(tmpdir(), 'attempts-'));
-  db = openDatabase(path.join(dir, 'q.db'));
+function queue(opts: Partial<QueueOptions> = {}): { q: TaskQueue; clock: { t: number }; db: Db } {
+  const { db } = openDb();
   const clock = { t: 1_000_000 };
-  return { q: new TaskQueue(db, { maxDepth: 100, maxAttempts: 3, historyRetention: 100, now: () => clock.t, ...opts }), clock };
+  return { q: new TaskQueue(db, { maxDepth: 100, maxAttempts: 3, historyRetention: 100, now: () => clock.t, ...opts }), clock, db };
 }
 
 const usage = { num_turns: 4, total_cost_usd: 0.25, usage: { input_tokens: 10, output_tokens: 20 } };
@@ -147,7 +137,7 @@ describe('attempt accounting (every attempt recorded, only agent failures count)
   });
 
   it('history goes with its task when finished tasks are pruned', () => {
-    const { q, clock } = queue({ historyRetention: 1 });
+    const { q, clock, db } = queue({ historyRetention: 1 });
     const ids = [1, 2].map((i) => q.submit({ role: 'w', title: `t${i}`, correlation_id: 'c' }).id);
     for (const id of ids) {
       clock.t += 10;
@@ -158,7 +148,7 @@ describe('attempt accounting (every attempt recorded, only agent failures count)
       q.complete(id, 'ok');
     }
     expect(q.pruneHistory()).toBe(1);
-    const count = (table: string) => db!.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get();
+    const count = (table: string) => db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get();
     expect(count('task_attempts')).toBe(2);
     expect(count('task_retries')).toBe(1);
   });

@@ -1,28 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TaskQueue } from '../../../src/queue/TaskQueue.js';
 import { CheckpointStore } from '../../../src/store/CheckpointStore.js';
-import { openDatabase, type Db } from '../../../src/store/Database.js';
 import { DiskFullError } from '../../../src/store/DiskFullError.js';
 import { EventLog } from '../../../src/store/EventLog.js';
+import { useTempDb } from '../../helpers/tempDb.js';
+import type { Db } from '../../../src/store/Database.js';
 
 // A real SQLITE_FULL: SQLite refuses to grow a database past `max_page_count`
 // exactly as it refuses when the disk is full.
-let dir: string | undefined;
-let db: Db | undefined;
-afterEach(() => {
-  db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  db = undefined;
-  dir = undefined;
-});
+const openDb = useTempDb('queue-full-', 'state.db');
 
 function open(): { db: Db; dir: string; fill(): void; free(): void } {
-  dir = mkdtempSync(path.join(tmpdir(), 'queue-full-'));
-  db = openDatabase(path.join(dir, 'state.db'));
-  const d = db;
+  const { db: d, dir } = openDb();
   return {
     db: d,
     dir,

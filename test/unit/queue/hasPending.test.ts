@@ -1,23 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TaskQueue } from '../../../src/queue/TaskQueue.js';
-import { openDatabase, type Db } from '../../../src/store/Database.js';
+import { useTempDb } from '../../helpers/tempDb.js';
 
-let dir: string | undefined;
-let db: Db | undefined;
-afterEach(() => {
-  db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  db = undefined;
-  dir = undefined;
-});
+const openDb = useTempDb('queue-');
 
 function queue(): TaskQueue {
-  dir = mkdtempSync(path.join(tmpdir(), 'queue-'));
-  db = openDatabase(path.join(dir, 'q.db'));
-  return new TaskQueue(db, { maxDepth: 100, maxAttempts: 2, historyRetention: 100 });
+  return new TaskQueue(openDb().db, { maxDepth: 100, maxAttempts: 2, historyRetention: 100 });
 }
 
 describe('TaskQueue.hasPending (the dispatcher asks it once per role before leasing)', () => {

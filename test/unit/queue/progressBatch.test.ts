@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProgressBatch, type ProgressEntry } from '../../../src/queue/ProgressBatch.js';
 import { TaskQueue } from '../../../src/queue/TaskQueue.js';
-import { openDatabase, type Db } from '../../../src/store/Database.js';
+import { useTempDb } from '../../helpers/tempDb.js';
+import type { Db } from '../../../src/store/Database.js';
 
 describe('ProgressBatch (progress reports of one event-loop turn, written together)', () => {
   it('merges the reports of one task: a missing field keeps the earlier one, the time is the newest', () => {
@@ -32,16 +30,9 @@ describe('ProgressBatch (progress reports of one event-loop turn, written togeth
 });
 
 describe('TaskQueue progress (batched per event-loop turn)', () => {
-  let dir: string | undefined;
-  let db: Db | undefined;
-  afterEach(() => {
-    db?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    db = undefined;
-  });
+  const openDb = useTempDb('queue-progress-');
   const queue = () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'queue-progress-'));
-    db = openDatabase(path.join(dir, 'q.db'));
+    const { db } = openDb();
     let now = 1_000;
     return { q: new TaskQueue(db, { maxDepth: 10, maxAttempts: 2, historyRetention: 10, now: () => now++ }), db };
   };
