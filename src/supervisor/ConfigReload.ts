@@ -70,12 +70,34 @@ function sameValue(a: Json, b: Json): boolean {
 }
 
 /**
+ * How often, in seconds, the agent_response check (which runs the probes) runs for a
+ * supervisor started with `bg`: its interval, or sooner for the shortest probe `period`
+ * (createChecks). Undefined when it does not run. Fixed at start.
+ */
+export function probeCheckEvery(bg: Readonly<Config>['background']): number | undefined {
+  const m = bg.monitoring;
+  if (!m.enabled || !m.health_checks.agent_response.enabled) return undefined;
+  return Math.min(m.health_checks.agent_response.interval ?? m.check_interval, ...bg.agents.flatMap((a) => (a.probe ? [a.probe.period] : [])));
+}
+
+/** A probe of an added or changed agent that would run less often than its `period` says, since checks keep the interval they started with. */
+function probesTooFast(next: Readonly<Config>, changedOrAdded: ReadonlySet<string>, every: number | undefined): NotReloadable[] {
+  if (every === undefined) return [];
+  return next.background.agents.flatMap((a, i) => {
+    if (!changedOrAdded.has(a.name) || !a.probe || a.probe.period >= every) return [];
+    const key = `background.agents[${i}].probe.period`;
+    return [{ key, reason: `${key} cannot be ${a.probe.period} s while the supervisor runs (probes run with the agent_response check, every ${every} s since the supervisor started: the shortest probe period or check interval then): restart the supervisor to apply it (background stop, then background start --config <file>), or set a period of at least ${every} s` }];
+  });
+}
+
+/**
  * Compares a new config with the running one. Agents are matched by name; an agent
  * whose effective config (after defaults) is the same is unchanged, however the file
  * spells it. Every differing setting outside `background.agents` is listed in
- * `notReloadable`, with why.
+ * `notReloadable`, with why, and so is the probe `period` of an added or changed agent
+ * shorter than `probeEvery` (seconds; see {@link probeCheckEvery}).
  */
-export function diffConfig(running: Readonly<Config>, next: Readonly<Config>): ConfigDiff {
+export function diffConfig(running: Readonly<Config>, next: Readonly<Config>, opts: { probeEvery?: number | undefined } = {}): ConfigDiff {
   const { agents: before, ...restBefore } = running.background;
   const { agents: after, ...restAfter } = next.background;
   const notReloadable = diffPaths(restBefore, restAfter, 'background').map((key) => ({ key, reason: notReloadableReason(key) }));
@@ -91,5 +113,6 @@ export function diffConfig(running: Readonly<Config>, next: Readonly<Config>): C
     if (!keys.length) diff.unchanged.push(a.name);
     else diff.changed.push({ name: a.name, keys, restart: keys.some((k) => !LIVE_AGENT_KEYS.has(k)), before: was, after: a });
   }
+  diff.notReloadable.push(...probesTooFast(next, new Set([...diff.added.map((a) => a.name), ...diff.changed.map((c) => c.name)]), opts.probeEvery));
   return diff;
 }

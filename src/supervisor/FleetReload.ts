@@ -1,5 +1,5 @@
 import type { AgentConfig, Config } from '../config/schema.js';
-import { diffConfig, type ChangedAgent } from './ConfigReload.js';
+import { diffConfig, probeCheckEvery, type ChangedAgent } from './ConfigReload.js';
 import { AgentControlError, ReloadRefusedError } from './errors.js';
 import type { Supervisor } from './Supervisor.js';
 
@@ -46,8 +46,12 @@ const modeOf = (a: AgentConfig): 'service' | 'per_task' => (a.mode === 'per_task
  */
 export class FleetReload {
   private last: Promise<unknown> = Promise.resolve();
+  /** How often probes run (seconds), fixed when the supervisor started (the health checks keep their interval). */
+  private readonly probeEvery: number | undefined;
 
-  constructor(private readonly sup: Supervisor) {}
+  constructor(private readonly sup: Supervisor) {
+    this.probeEvery = probeCheckEvery(sup.config.background);
+  }
 
   /** @throws ReloadRefusedError, before anything is changed */
   apply(next: Readonly<Config>, file?: string): Promise<ReloadResult> {
@@ -59,7 +63,7 @@ export class FleetReload {
   private async run(next: Readonly<Config>, file: string | undefined): Promise<ReloadResult> {
     const sup = this.sup;
     if (!sup.ready || sup.stopping) throw new AgentControlError('not_running', 'The supervisor is starting or stopping: try the reload again once it runs (background status)');
-    const diff = diffConfig(sup.config, next);
+    const diff = diffConfig(sup.config, next, { probeEvery: this.probeEvery });
     if (diff.notReloadable.length) throw new ReloadRefusedError(diff.notReloadable);
     const rolesBefore = new Set(sup.roles);
     sup.adoptConfig(next);

@@ -145,7 +145,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly roleBackoff: RoleBackoff;
   /** Wakes the dispatcher when the earliest task waiting for its retry backoff is due. */
   private readonly wake = new WakeTimer(() => this.pump());
-  private readonly reloader = new FleetReload(this);
+  private readonly reloader: FleetReload;
   /** @internal */
   stopping = false;
   ready = false;
@@ -155,6 +155,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(config: Readonly<Config>, private readonly opts: SupervisorOptions) {
     super();
     this.cfg = config;
+    this.reloader = new FleetReload(this);
     this.setMaxListeners(50);
     const rl = config.background.llm.rate_limit_backoff;
     this.roleBackoff = new RoleBackoff(rl.base * 1000, rl.max * 1000);

@@ -178,12 +178,62 @@ describe('background reload', () => {
     expect(after.find((x) => x.replica === 'fresh-0')?.pid).toBe(pid('fresh-0'));
   }, 240_000);
 
+  const settled = () => [worker('keep'), worker('change', { env: { LEVEL: 'debug' } }), worker('held', { env: { NEW: '1' } }), worker('scaled', { replicas: 3 }), worker('fresh', { role: 'g' }), worker('hup')];
+
   it('reloads on SIGHUP, from the file it runs', async () => {
-    writeAgents([worker('keep'), worker('change', { env: { LEVEL: 'debug' } }), worker('held', { env: { NEW: '1' } }), worker('scaled', { replicas: 3 }), worker('fresh', { role: 'g' }), worker('hup')]);
+    writeAgents(settled());
     sup.proc.kill('SIGHUP');
     await running(['hup-0']);
     expect(sup.proc.exitCode).toBe(null);
     const events = (await sup.api<{ events: { kind: string; detail: { added: string[] } }[] }>('GET', '/api/v1/events')).body.events;
     expect(events.find((e) => e.kind === 'reload')?.detail.added).toEqual(['hup']);
   }, 120_000);
+
+  it('per_task: added, max_concurrent lowered (the run over it ends, its task back), changed (runs end and start again), removed (a warning for its pending tasks)', async () => {
+    const release = path.join(sup.dir, 'release');
+    const pt = (extra: Record<string, unknown> = {}): Agent => ({ name: 'pt', mode: 'per_task', max_concurrent: 2, stop_timeout: 5, command: ['sh', '-c', `while [ ! -e '${release}' ]; do sleep 0.2; done`, `pt-${marker}`], ...extra });
+    writeAgents([...settled(), pt()]);
+    let r = await reload(['--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ added: [{ agent: 'pt', mode: 'per_task', started: [], held: [], stopped: [] }], removed: [], changed: [] });
+    const ids: string[] = [];
+    for (const title of ['one', 'two']) ids.push((await sup.api<{ task: Task }>('POST', '/api/v1/tasks', { role: 'pt', title })).body.task.id);
+    await waitFor('two runs of pt', async () => processesWith(`pt-${marker}`).length === 2 && (await Promise.all(ids.map(task))).every((t) => t.status === 'in_progress'), WAIT);
+    const runsOf = async () => (await sup.api<{ agents: { agent: string; concurrency?: { replicas?: string[] } }[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.agent === 'pt')?.concurrency?.replicas ?? [];
+    expect((await runsOf()).sort()).toEqual(['pt-0', 'pt-1']);
+    const kept = processesWith(`pt-${marker}`);
+
+    // max_concurrent 2 → 1: the run in slot 1 ends, its task is pending again with no attempt used; slot 0 goes on.
+    writeAgents([...settled(), pt({ max_concurrent: 1 })]);
+    r = await reload(['--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ changed: [{ agent: 'pt', keys: ['max_concurrent'], restarted: false, stopped: ['pt-1'] }] });
+    expect(processesWith(`pt-${marker}`)).toHaveLength(1);
+    expect(kept).toContain(processesWith(`pt-${marker}`)[0]); // slot 0's run goes on
+    const after = await Promise.all(ids.map(task));
+    expect(after.map((t) => t.status).sort()).toEqual(['in_progress', 'pending']);
+    expect(after.find((t) => t.status === 'pending')).toMatchObject({ attempts: 0 });
+    expect(await runsOf()).toEqual(['pt-0']);
+
+    // A changed command: the run ends (its task back, no attempt used) and runs start again under the new config.
+    writeAgents([...settled(), pt({ max_concurrent: 1, env: { V: '2' } })]);
+    r = await reload(['--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ changed: [{ agent: 'pt', keys: ['env.V'], restarted: true, stopped: ['pt-0'] }] });
+    await waitFor('a run of pt under the new config', async () => processesWith(`pt-${marker}`).length === 1 && (await Promise.all(ids.map(task))).some((t) => t.status === 'in_progress'), WAIT);
+    const run = processesWith(`pt-${marker}`)[0] as number;
+    expect(kept).not.toContain(run);
+    expect(readFileSync(`/proc/${run}/environ`, 'utf8').split('\0')).toContain('V=2');
+    for (const t of await Promise.all(ids.map(task))) expect(t.attempts, t.id).toBeLessThanOrEqual(1); // the ended run's attempt was given back
+
+    // Removed while its tasks are pending or running: they wait, and the reload says so.
+    writeAgents(settled());
+    r = await reload();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/removed {3}pt: stopped pt-0/);
+    expect(r.stdout).toMatch(/warning: role pt has pending tasks and no agent now/);
+    expect(processesWith(`pt-${marker}`)).toEqual([]);
+    expect((await Promise.all(ids.map(task))).map((t) => t.status)).toEqual(['pending', 'pending']);
+    writeFileSync(release, '');
+  }, 240_000);
 });

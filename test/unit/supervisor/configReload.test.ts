@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/loadConfig.js';
-import { diffConfig, diffPaths, LIVE_AGENT_KEYS, notReloadableReason } from '../../../src/supervisor/ConfigReload.js';
+import { diffConfig, diffPaths, LIVE_AGENT_KEYS, notReloadableReason, probeCheckEvery } from '../../../src/supervisor/ConfigReload.js';
 
 type Agent = Record<string, unknown>;
 const cfg = (agents: Agent[], rest: Record<string, unknown> = {}) => parseConfig({ background: { state_dir: '/tmp/reload-diff', ...rest, agents } });
@@ -54,5 +54,20 @@ describe('diffConfig', () => {
     expect(d.notReloadable[1]?.reason).toMatch(/^background\.server\.port cannot change while the supervisor runs \(the server's socket.*\): restart the supervisor/);
     expect(d.notReloadable[2]?.reason).toMatch(/state directory holds this supervisor's lock/);
     expect(d.notReloadable[0]?.reason).toMatch(/a reload applies background\.agents only/);
+  });
+
+  it('refuses a probe on an added or changed agent that the running checks would run less often than its period', () => {
+    const probe = (period: number) => ({ type: 'tcp', address: '127.0.0.1:1', period });
+    const running = cfg([qaa, { ...saa, probe: probe(10) }], { monitoring: { check_interval: 30 } });
+    expect(probeCheckEvery(running.background)).toBe(10);
+    expect(probeCheckEvery(cfg([qaa], { monitoring: { check_interval: 30 } }).background)).toBe(30);
+    expect(probeCheckEvery(cfg([qaa], { monitoring: { health_checks: { agent_response: { enabled: false } } } }).background)).toBeUndefined();
+    const every = probeCheckEvery(running.background);
+    const next = cfg([{ ...qaa, probe: probe(5) }, { ...saa, probe: probe(10) }, { name: 'poa', command: ['x'], probe: probe(2) }], { monitoring: { check_interval: 30 } });
+    const d = diffConfig(running, next, { probeEvery: every });
+    expect(d.notReloadable.map((n) => n.key)).toEqual(['background.agents[0].probe.period', 'background.agents[2].probe.period']);
+    expect(d.notReloadable[0]?.reason).toMatch(/^background\.agents\[0\]\.probe\.period cannot be 5 s while the supervisor runs \(probes run with the agent_response check, every 10 s .*\): restart the supervisor .* or set a period of at least 10 s$/);
+    // As often or less often than the checks run: applied.
+    expect(diffConfig(running, cfg([{ ...qaa, probe: probe(10) }, { ...saa, probe: probe(10) }], { monitoring: { check_interval: 30 } }), { probeEvery: every }).notReloadable).toEqual([]);
   });
 });
