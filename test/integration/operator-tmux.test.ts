@@ -11,7 +11,8 @@ import { TmuxSession } from '../helpers/tmux.js';
  * shell in the bottom one, where the test types `stop <agent>`, `start <agent>`,
  * `scale` and `reload --config` as an operator would (the bin on the PATH, the state
  * directory from AGENTIC_STATE_DIR). After each command the monitor, left running,
- * shows the new counts and states without being restarted.
+ * shows the new counts and states (and replicas added in its Recent events) without
+ * being restarted.
  */
 
 const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
@@ -77,7 +78,7 @@ describe('stop, start, scale and reload from a shell while the monitor runs (tmu
     r = await run('agentic-scrum-setup background scale w 3');
     expect(r.code).toBe(0);
     expect(r.screen).toMatch(/Scaled w from 2 to 3 replicas: started w-2/);
-    await monitor('three replicas of w', (s) => s.includes('Active Agents: 2/2 (replicas 3/3, slots 0/2 busy)') && /running/.test(row(s, 'w-2')));
+    await monitor('three replicas of w', (s) => s.includes('Active Agents: 2/2 (replicas 3/3, slots 0/2 busy)') && /running/.test(row(s, 'w-2')) && /w-2 added/.test(s));
     expect(processesWith(`w-${MARKER}`)).toHaveLength(3);
 
     r = await run('agentic-scrum-setup background stop p');
@@ -97,7 +98,7 @@ describe('stop, start, scale and reload from a shell while the monitor runs (tmu
     expect(r.screen).toMatch(/changed {3}p \[max_concurrent\] not restarted/);
     expect(r.screen).toMatch(/unchanged w \(not touched\)/);
     // p stays stopped (an operator's stop holds across a reload); w keeps its 3 replicas.
-    await monitor('x added, p still stopped, 3 slots', (s) => s.includes('Active Agents: 2/3 (replicas 4/4, slots 0/3 busy)') && /running/.test(row(s, 'x-0')) && /\sstopped\s/.test(row(s, 'p')));
+    await monitor('x added, p still stopped, 3 slots', (s) => s.includes('Active Agents: 2/3 (replicas 4/4, slots 0/3 busy)') && /running/.test(row(s, 'x-0')) && /\sstopped\s/.test(row(s, 'p')) && /x-0 added/.test(s));
 
     r = await run('agentic-scrum-setup background start p');
     expect(r.code).toBe(0);
