@@ -124,7 +124,10 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   process.on('SIGTERM', onSignal);
   // SIGHUP reloads the config file (as `background reload` does), like Prometheus and nginx; it never stops the supervisor.
   process.on('SIGHUP', () => {
-    if (shuttingDown || !sup.ready) return;
+    if (shuttingDown || !sup.ready) {
+      log.warn('received SIGHUP while starting or stopping: no reload (send it again once the supervisor runs)');
+      return;
+    }
     log.info({ file: source.file }, `received SIGHUP: reloading ${source.file ?? 'the config'}`);
     reloadFrom(sup, source).then((out) => {
       if (!out.ok) log.error({ error: out.body.error, problems: out.body.problems, keys: out.body.keys }, `SIGHUP: the config was not reloaded: ${out.body.reason}`);
