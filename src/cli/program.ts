@@ -43,6 +43,12 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'print {"ok":true,"action":"scale","target":…,"from":…,"to":…} (what changed)')
     .action(lazyAction(() => import('./commands/scale.js'), 'scaleCommand'));
 
+  bg.command('reload').description('Apply a changed config to the running supervisor: new agents start, removed ones stop, changed ones restart, unchanged ones are not touched (also: kill -HUP <pid>)')
+    .option('--config <file>', 'the new config (default: the file the supervisor runs); its state_dir finds the supervisor')
+    .option('--state-dir <dir>', 'supervisor state directory (env AGENTIC_STATE_DIR)')
+    .option('--json', 'print {"ok":true,"action":"reload","added":…,"removed":…,"changed":…,"unchanged":…}')
+    .action(lazyAction(() => import('./commands/reload.js'), 'reloadCommand'));
+
   stateDirOpts(bg.command('reset <agent>').description('Close an agent\'s circuit breaker by hand and start it again')).option('--json', 'machine-readable output').action(lazyAction(() => import('./commands/restart.js'), 'resetCommand'));
 
   stateDirOpts(bg.command('submit <role>').description('Queue a task for a role'))

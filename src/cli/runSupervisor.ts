@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type ConfigOverrides } from '../config/loadConfig.js';
 import type { Config } from '../config/schema.js';
 import { initTracing } from '../telemetry/tracing.js';
 import { createConsoleSink, createSupervisorLogger } from '../telemetry/logger.js';
@@ -16,6 +18,7 @@ import { DiskFullError, isDiskFull } from '../store/DiskFullError.js';
 import { DiskWatch } from '../store/DiskWatch.js';
 import { registerTaskRoutes } from '../server/taskRoutes.js';
 import { registerAgentControlRoutes } from '../server/agentControlRoutes.js';
+import { registerReloadRoute, reloadFrom, type ConfigSource } from '../server/reloadRoute.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
 import { Supervisor } from '../supervisor/Supervisor.js';
 import { SupervisorLock } from '../supervisor/SupervisorLock.js';
@@ -30,10 +33,12 @@ import { listenError } from './listenError.js';
  * Resolves with the process exit code. `daemonOut` is set in the daemon `start`
  * spawned: the file its stdout and stderr go to, left once the supervisor is ready
  * (see adoptDaemonOutput).
+ * `configFile` and `overrides` say how `config` was loaded: a reload (`background
+ * reload`, POST /api/v1/reload, SIGHUP) loads the file again the same way.
  * @throws AlreadyRunningError when another supervisor holds the state directory.
  * @throws TokenFileError or ConfigError when a token or the /metrics password file is unusable.
  */
-export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean; daemonOut?: string | undefined }): Promise<number> {
+export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean; daemonOut?: string | undefined; configFile?: string | undefined; overrides?: ConfigOverrides | undefined }): Promise<number> {
   const bg = config.background;
   if (opts.console) keepRunningOnBrokenPipe(); // a closed console must not end the supervision
   const dir = new StateDir(bg.state_dir);
@@ -92,10 +97,12 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   registerLlmReportRoute(app, (since, until) => sup.llmReport(since, until));
   registerTaskRoutes(app, sup);
   registerAgentControlRoutes(app, sup);
+  const source: ConfigSource = { file: opts.configFile && path.resolve(opts.configFile), load: (f) => loadConfig(f, opts.overrides) };
+  registerReloadRoute(app, sup, source);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
   const metrics = metricsOf(sup);
   if (metrics) {
-    registerLogStoreMetrics(metrics.registry, logStore, [...bg.agents.map((a) => a.name), 'supervisor', ...(opts.daemonOut ? [DAEMON_STREAM] : [])]);
+    registerLogStoreMetrics(metrics.registry, logStore, () => [...sup.bg.agents.map((a) => a.name), 'supervisor', ...(opts.daemonOut ? [DAEMON_STREAM] : [])]);
     registerDiskWriteMetrics(metrics.registry, disk);
   }
 
@@ -115,6 +122,17 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP reloads the config file (as `background reload` does), like Prometheus and nginx; it never stops the supervisor.
+  process.on('SIGHUP', () => {
+    if (shuttingDown || !sup.ready) {
+      log.warn('received SIGHUP while starting or stopping: no reload (send it again once the supervisor runs)');
+      return;
+    }
+    log.info({ file: source.file }, `received SIGHUP: reloading ${source.file ?? 'the config'}`);
+    reloadFrom(sup, source).then((out) => {
+      if (!out.ok) log.error({ error: out.body.error, problems: out.body.problems, keys: out.body.keys }, `SIGHUP: the config was not reloaded: ${out.body.reason}`);
+    }, (err: Error) => log.error({ err: err.message, stack: err.stack }, `SIGHUP: the reload failed: ${err.message}`));
+  });
   process.on('uncaughtException', (err) => {
     // A write the disk refused where nobody expected it: the supervisor degrades
     // (see docs/operations.md, "Disk full") rather than stopping its agents.

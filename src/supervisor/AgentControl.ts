@@ -54,6 +54,16 @@ export class AgentControl {
     return this.scaler.scale(name, n);
   }
 
+  /** Adds or removes replicas of `a` until it has `n` (see AgentScale.resize); stores nothing. Call it inside {@link serial}. */
+  resize(a: AgentConfig, n: number, reason: string): Promise<Pick<ScaleResult, 'started' | 'held' | 'stopped'>> {
+    return this.scaler.resize(a, n, reason);
+  }
+
+  /** Runs `fn` after the scale or reload of `agent` in progress. */
+  serial<T>(agent: string, fn: () => Promise<T>): Promise<T> {
+    return this.scaler.serial(agent, fn);
+  }
+
   /** Whether an operator stopped the agent (`index` undefined: the whole agent, or a per_task one) or its replica `index`. */
   isStopped(agent: string, index?: number): boolean {
     return this.store.stopped().some((e) => e.agent === agent && (e.replica === undefined || (index !== undefined && e.replica === String(index))));

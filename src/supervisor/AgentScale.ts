@@ -54,11 +54,15 @@ export class AgentScale {
    * @throws UnknownAgentError; AgentControlError for a per_task agent, a replica id, or `n` outside 1–{@link MAX_REPLICAS}
    */
   scale(name: string, n: number): Promise<ScaleResult> {
-    const a = this.configOf(name, n);
-    const prev = this.queue.get(a.name) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => this.apply(a, name, n));
-    this.queue.set(a.name, next);
-    void next.finally(() => { if (this.queue.get(a.name) === next) this.queue.delete(a.name); }).catch(() => undefined);
+    return this.serial(name, async () => this.apply(this.configOf(name, n), name, n));
+  }
+
+  /** Runs `fn` once the scale or reload of `agent` in progress (if any) is over: one change of an agent's replicas at a time. */
+  serial<T>(agent: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queue.get(agent) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(fn);
+    this.queue.set(agent, next);
+    void next.finally(() => { if (this.queue.get(agent) === next) this.queue.delete(agent); }).catch(() => undefined);
     return next;
   }
 
@@ -79,13 +83,27 @@ export class AgentScale {
   }
 
   private async apply(a: AgentConfig, target: string, n: number): Promise<ScaleResult> {
-    const mine = () => this.sup.replicas.filter((r) => r.config.name === a.name);
-    const from = mine().length;
+    const from = this.sup.replicas.filter((r) => r.config.name === a.name).length;
     const persisted = n !== a.replicas;
     this.store.setScale(a.name, persisted ? { replicas: n, configReplicas: a.replicas, at: Date.now() } : undefined);
-    const result: ScaleResult = { action: 'scale', target, agent: a.name, from, to: n, started: [], held: [], stopped: [], persisted };
+    const changes = await this.resize(a, n, `scaled down to ${n} replica${n === 1 ? '' : 's'} (background scale ${a.name} ${n})`);
+    const result: ScaleResult = { action: 'scale', target, agent: a.name, from, to: n, ...changes, persisted };
+    this.record(result);
+    return result;
+  }
+
+  /**
+   * Adds replicas of `a` (each with a closed breaker; started unless an operator stopped
+   * the agent or that replica) or stops the highest indexes gracefully and removes them,
+   * until it has `n`. Stores nothing (`background scale` and a reload decide what to keep).
+   */
+  async resize(a: AgentConfig, n: number, reason: string): Promise<Pick<ScaleResult, 'started' | 'held' | 'stopped'>> {
+    const mine = () => this.sup.replicas.filter((r) => r.config.name === a.name);
+    const from = mine().length;
+    const result: Pick<ScaleResult, 'started' | 'held' | 'stopped'> = { started: [], held: [], stopped: [] };
     if (n > from) {
-      const at = this.sup.replicas.lastIndexOf(mine().at(-1)!) + 1;
+      const last = mine().at(-1);
+      const at = last ? this.sup.replicas.lastIndexOf(last) + 1 : this.sup.replicas.length;
       const added = [];
       for (let i = from; i < n; i++) added.push(this.sup.createReplica(a, i));
       this.sup.replicas.splice(at, 0, ...added);
@@ -97,17 +115,16 @@ export class AgentScale {
           result.started.push(r.slot);
         }
       }
+      if (result.started.length) setImmediate(() => this.sup.pump());
     } else if (n < from) {
       const going = mine().filter((r) => r.index >= n).sort((x, y) => y.index - x.index);
       this.store.forgetReplicasFrom(a.name, n);
       // Highest index first; each gracefully (SIGTERM, stop_timeout, SIGKILL), its task back in the queue, no attempt used.
-      await Promise.all(going.map((r) => r.stop(`scaled down to ${n} replica${n === 1 ? '' : 's'} (background scale ${a.name} ${n})`)));
+      await Promise.all(going.map((r) => r.stop(reason)));
       for (const r of going) this.sup.replicas.splice(this.sup.replicas.indexOf(r), 1);
       result.stopped = going.map((r) => r.slot);
       this.sup.writePidFile();
     }
-    this.record(result);
-    if (result.started.length) setImmediate(() => this.sup.pump());
     return result;
   }
 

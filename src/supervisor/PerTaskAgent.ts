@@ -48,8 +48,21 @@ export class PerTaskAgent extends EventEmitter<Events> {
   /** Stopped by an operator (`background stop <agent>`): starts no run until started again; its tasks wait in the queue. */
   stopped = false;
 
-  constructor(readonly config: AgentConfig, private readonly host: PerTaskHost) {
+  private cfg: AgentConfig;
+
+  constructor(config: AgentConfig, private readonly host: PerTaskHost) {
     super();
+    this.cfg = config;
+  }
+
+  /** The agent's config its runs start with. */
+  get config(): AgentConfig {
+    return this.cfg;
+  }
+
+  /** A reload changed only keys that need no new process (`max_concurrent`): new runs follow the new config, running ones go on. */
+  adopt(config: AgentConfig): void {
+    this.cfg = config;
   }
 
   get role(): string {

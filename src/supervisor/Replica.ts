@@ -68,9 +68,22 @@ export class Replica extends EventEmitter<Events> {
   /** Ids this process may still report on: tasks assigned to it and work it announced (`task.started` with `name`). */
   private readonly knownTaskIds = new Set<string>();
 
-  constructor(readonly config: AgentConfig, readonly index: number, private readonly host: ReplicaHost) {
+  private cfg: AgentConfig;
+
+  constructor(config: AgentConfig, readonly index: number, private readonly host: ReplicaHost) {
     super();
+    this.cfg = config;
     this.slot = `${config.name}-${index}`;
+  }
+
+  /** The agent's config this replica runs with. */
+  get config(): AgentConfig {
+    return this.cfg;
+  }
+
+  /** A reload changed only keys that need no new process (ConfigReload's LIVE_AGENT_KEYS): the replica runs on with the new config. */
+  adopt(config: AgentConfig): void {
+    this.cfg = config;
   }
 
   get role(): string {

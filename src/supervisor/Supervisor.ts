@@ -38,6 +38,7 @@ import { BudgetGate, limitsOf, type Hold } from './BudgetGate.js';
 import { RoleBackoff } from './RoleBackoff.js';
 import { WakeTimer } from './WakeTimer.js';
 import { AgentControl } from './AgentControl.js';
+import { FleetReload, type ReloadResult } from './FleetReload.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
@@ -144,12 +145,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly roleBackoff: RoleBackoff;
   /** Wakes the dispatcher when the earliest task waiting for its retry backoff is due. */
   private readonly wake = new WakeTimer(() => this.pump());
+  private readonly reloader: FleetReload;
   /** @internal */
   stopping = false;
   ready = false;
 
-  constructor(readonly config: Readonly<Config>, private readonly opts: SupervisorOptions) {
+  private cfg: Readonly<Config>;
+
+  constructor(config: Readonly<Config>, private readonly opts: SupervisorOptions) {
     super();
+    this.cfg = config;
+    this.reloader = new FleetReload(this);
     this.setMaxListeners(50);
     const rl = config.background.llm.rate_limit_backoff;
     this.roleBackoff = new RoleBackoff(rl.base * 1000, rl.max * 1000);
@@ -167,8 +173,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.promptFiles = new PromptFiles(opts.stateDir.root);
   }
 
+  /** The config the fleet runs: the one it started with, or the last one a reload applied. */
+  get config(): Readonly<Config> {
+    return this.cfg;
+  }
+
   get bg() {
     return this.config.background;
+  }
+
+  /** @internal A reload (FleetReload) swaps the config; it has checked that only `background.agents` differ. */
+  adoptConfig(next: Readonly<Config>): void {
+    this.cfg = next;
   }
 
   get log(): Logger {
@@ -337,6 +353,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       : `restart requested for ${nameOrSlot}`);
     await Promise.all(targets.map((r) => (opts.afterTask ? r.restartAfterTask(cause) : r.restart(cause))));
     return targets.map((r) => r.slot);
+  }
+
+  /**
+   * `background reload`: applies a changed config to the running fleet (see FleetReload).
+   * @throws ReloadRefusedError (a setting outside background.agents changed; nothing applied), AgentControlError (`not_running`)
+   */
+  reload(next: Readonly<Config>, file?: string): Promise<ReloadResult> {
+    return this.reloader.apply(next, file);
   }
 
   /** The runs a restart of `nameOrSlot` would end, as `{replica, task_id}`; undefined when it names no per_task agent. */
@@ -510,7 +534,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return createServiceReplica(this, a, index, this.opts.logStore);
   }
 
-  private createPerTask(a: AgentConfig): PerTaskAgent {
+  /** @internal */
+  createPerTask(a: AgentConfig): PerTaskAgent {
     return createPerTaskAgent(this, a, this.opts.logStore);
   }
 

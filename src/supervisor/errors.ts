@@ -26,3 +26,13 @@ export class AgentControlError extends Error {
     this.name = 'AgentControlError';
   }
 }
+
+/** A reload whose config changes settings that cannot change while the supervisor runs: nothing was applied (a 409, exit 2). */
+export class ReloadRefusedError extends Error {
+  readonly code = 'ERR_NOT_RELOADABLE';
+  readonly reason = 'not_reloadable';
+  constructor(readonly keys: readonly { key: string; reason: string }[]) {
+    super(`The new config was not applied, and the running fleet is untouched: ${keys.length === 1 ? 'a setting' : `${keys.length} settings`} cannot change while the supervisor runs:\n${keys.map((k) => `  - ${k.reason}`).join('\n')}`);
+    this.name = 'ReloadRefusedError';
+  }
+}

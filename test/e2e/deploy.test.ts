@@ -157,6 +157,7 @@ describe('deploy/systemd/agentic-supervisor.service', () => {
     expect(text).toMatch(/^RestartPreventExitStatus=2$/m);
     expect(text).toMatch(/^KillMode=mixed$/m);
     expect(text).toMatch(/^ExecStart=.* background start --foreground --config \S+$/m);
+    expect(text).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m); // systemctl reload: the supervisor reloads its config on SIGHUP (config-reload.test.ts)
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=yes/m); // V8's JIT
     const r = tool('systemd-analyze', ['security', '--offline=true', unit], 'systemd');
     const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(`${r.stdout}${r.stderr}`)?.[1]);

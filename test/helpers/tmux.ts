@@ -21,9 +21,20 @@ export class TmuxSession {
     return s;
   }
 
-  /** The visible screen as plain text (no colours); with `history`, the scrolled-off lines too. */
-  capture(history = false): string {
-    return this.tmux(['capture-pane', '-p', ...(history ? ['-S', '-200'] : []), '-t', this.name]);
+  /**
+   * Splits the window: a second pane, below the first, running `command` (an operator's
+   * shell next to the monitor). Returns its pane id, for the `pane` argument of capture,
+   * send and waitForScreen.
+   */
+  split(command: string[], opts: { env?: Record<string, string> } = {}): string {
+    // Through env(1): tmux 3.3's split-window -e does not reach the pane's command.
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    return this.tmux(['split-window', '-v', '-d', '-P', '-F', '#{pane_id}', '-t', this.name, shellJoin(env.length ? ['env', ...env, ...command] : command)]).trim();
+  }
+
+  /** The visible screen as plain text (no colours); with `history`, the scrolled-off lines too. `pane`: a pane id from split() (default: the first). */
+  capture(history = false, pane?: string): string {
+    return this.tmux(['capture-pane', '-p', ...(history ? ['-S', '-200'] : []), '-t', pane ?? this.name]);
   }
 
   /** Keys in tmux send-keys syntax: 'q', 'Down', 'Enter', 'Escape'. */
@@ -31,12 +42,18 @@ export class TmuxSession {
     this.tmux(['send-keys', '-t', this.name, ...keys]);
   }
 
-  /** Waits until the screen matches, and returns it. The last screen is in the error on timeout. */
-  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs = 20_000): Promise<string> {
+  /** Types `text` literally into a pane (from split()), then Enter. */
+  type(pane: string, text: string): void {
+    this.tmux(['send-keys', '-t', pane, '-l', text]);
+    this.tmux(['send-keys', '-t', pane, 'Enter']);
+  }
+
+  /** Waits until the screen (of `pane`, default the first) matches, and returns it. The last screen is in the error on timeout. */
+  async waitForScreen(what: string, test: (screen: string) => boolean, timeoutMs = 20_000, pane?: string): Promise<string> {
     let last = '';
     try {
       return await waitFor(what, () => {
-        last = this.capture();
+        last = this.capture(pane !== undefined, pane);
         return test(last) ? last : undefined;
       }, timeoutMs, 150);
     } catch (err) {

@@ -42,7 +42,8 @@ export async function startCommand(agent: string | undefined, flags: StartFlags)
   if (agent !== undefined) return (await import('../agentControl.js')).agentControlCommand('start', agent, flags);
   if (!flags.config) throw new CliError('Missing --config <file>. Try: agentic-scrum-setup background start --config examples/demo.yaml', EXIT.USAGE);
   const { loadConfig, overridesFromEnv } = await import('../../config/loadConfig.js');
-  const config = loadConfig(flags.config, overridesFrom(flags, overridesFromEnv)); // ConfigError → exit 2
+  const overrides = overridesFrom(flags, overridesFromEnv);
+  const config = loadConfig(flags.config, overrides); // ConfigError → exit 2
   requireAgents(config, flags.config);
   const dir = new StateDir(config.background.state_dir);
   const owner = new SupervisorLock(dir.lockFile).owner();
@@ -51,7 +52,7 @@ export async function startCommand(agent: string | undefined, flags: StartFlags)
     recordStart(dir.root, flags.config); // a plain `status` from anywhere finds this supervisor (the daemon passes here too)
     // Only the supervisor itself loads its runtime (fastify, OTel, SQLite…); the parent that daemonizes just spawns it.
     const { runSupervisor } = await import('../runSupervisor.js');
-    return runSupervisor(config, { console: true, daemonOut: flags.daemonOut });
+    return runSupervisor(config, { console: true, daemonOut: flags.daemonOut, configFile: flags.config, overrides });
   }
   return daemonize(flags, dir, Number(flags.readyTimeout ?? 30) * 1000);
 }

@@ -15,8 +15,8 @@ function changedReason(prev: AgentStatus, next: AgentStatus): string | undefined
 
 /**
  * Events seen by comparing two polls: exits and scheduled restarts, restarts
- * done, open circuits and failures (escalations), and health verdict changes
- * with the finding that caused them.
+ * done, open circuits and failures (escalations), health verdict changes
+ * with the finding that caused them, and replicas added or removed (scale, reload).
  */
 export function diffEvents(prev: StatusBody | undefined, next: StatusBody, prevHealth: HealthView | undefined, nextHealth: HealthView | undefined, now: number): MonitorEvent[] {
   if (!prev) return [];
@@ -44,6 +44,12 @@ export function diffEvents(prev: StatusBody | undefined, next: StatusBody, prevH
       if (h1.verdict === 'healthy') add(name, 'finding', 'healthy again', 'ok');
       else add(name, 'finding', `${h1.verdict}${f ? `: ${f.message}` : ''}`, h1.verdict === 'unhealthy' ? 'bad' : 'warn');
     }
+  }
+  if (prev.supervisor.pid === next.supervisor.pid) {
+    // Replicas that came or went while the supervisor ran: a scale, a reload.
+    const after = new Set(next.agents.map((a) => a.replica));
+    for (const a of next.agents) if (!before.has(a.replica)) add(rowName(a, next.agents), 'state', `added${a.state === 'stopped' ? ' (stopped)' : ''}`, 'dim');
+    for (const a of prev.agents) if (!after.has(a.replica)) add(rowName(a, prev.agents), 'state', 'removed', 'dim');
   }
   if (prev.supervisor.pid !== next.supervisor.pid) out.push({ at: now, kind: 'connection', agent: null, text: `supervisor restarted (pid ${prev.supervisor.pid} → ${next.supervisor.pid})`, tone: 'warn' });
   return out;

@@ -61,7 +61,7 @@ export const wireHealth: Wiring = async ({ sup, app, config, dir, log }) => {
   app.get<{ Querystring: { agent?: string } }>('/api/v1/health', { ...routeAuth('api'), schema: querySchema }, async (req, reply) => {
     const body = healthReport(checker, sup, req.query.agent);
     if (body) return body;
-    const names = [...bg.agents.map((a) => a.name), ...sup.replicas.map((r) => r.slot)];
+    const names = [...sup.bg.agents.map((a) => a.name), ...sup.replicas.map((r) => r.slot)];
     return sendError(reply, 404, 'unknown_agent', `no agent or replica named ${req.query.agent}; known: ${names.join(', ')}`);
   });
 

@@ -4,11 +4,13 @@ import { labelOf, totalsCounter, type AnyRegistry } from './define.js';
 /**
  * `agentic_log_lines_written_total{agent}` and `agentic_log_lines_dropped_total{agent}`
  * from the log store's running totals. Every agent in `agents` is present from 0,
- * so `increase()` sees the first drop.
+ * so `increase()` sees the first drop; `agentNames` is read at every scrape when it is
+ * a function (a reload adds and removes agents).
  */
-export function registerLogStoreMetrics(register: AnyRegistry, store: { counts(): Map<string, StreamCounts> }, agents: readonly string[]): void {
+export function registerLogStoreMetrics(register: AnyRegistry, store: { counts(): Map<string, StreamCounts> }, agentNames: readonly string[] | (() => readonly string[])): void {
   const agentLabel = labelOf('agent');
   const series = (): [string, StreamCounts][] => {
+    const agents = typeof agentNames === 'function' ? agentNames() : agentNames;
     const counts = store.counts();
     const out: [string, StreamCounts][] = agents.map((a) => [a, counts.get(a) ?? { written: 0, dropped: 0 }]);
     // Streams written through the store that are not configured agents (none today):

@@ -51,6 +51,13 @@ describe('recent events', () => {
     ]);
   });
 
+  it('reports replicas added and removed while the supervisor runs (a scale, a reload), not across a supervisor restart', () => {
+    const next = status([before.agents[0]!, agent({ agent: 'poa', replica: 'poa-0' }), agent({ agent: 'saa', replica: 'saa-0', state: 'stopped', pid: null })]);
+    expect(diffEvents(before, next, undefined, undefined, NOW).map((e) => [e.kind, e.text])).toEqual([['state', 'poa-0 added'], ['state', 'saa-0 added (stopped)'], ['state', 'qaa-1 removed']]);
+    const restarted = status(next.agents, { supervisor: { pid: 99, started_at: '', version: '' } });
+    expect(diffEvents(before, restarted, undefined, undefined, NOW).map((e) => e.kind)).toEqual(['connection']);
+  });
+
   it('reports a finding when the health endpoint turns a replica unhealthy', () => {
     const h0 = normaliseHealth({ verdict: 'healthy', agents: [{ replica: 'qaa-1', verdict: 'healthy', findings: [] }] });
     const h1 = normaliseHealth({ verdict: 'degraded', agents: [{ replica: 'qaa-1', verdict: 'unhealthy', findings: [{ check: 'agent_response', message: 'missed 3 pings' }] }] });
