@@ -51,6 +51,8 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--payload <json>', 'JSON payload for the agent')
     .option('--priority <1-10>', 'higher runs first (default 5)')
     .option('--id <id>', 'task id, e.g. STORY_320 (default: generated)')
+    .option('--max-turns <n>', 'this task\'s limit on a run\'s assistant turns (overrides the agent\'s max_turns)')
+    .option('--max-cost-usd <usd>', 'this task\'s limit on a run\'s cost in US dollars (overrides the agent\'s max_cost_usd)')
     .option('--json', 'print the created task as JSON')
     .action(lazyAction(() => import('./commands/submit.js'), 'submitCommand'));
 

@@ -20,16 +20,20 @@ export function storedSession(sup: Supervisor, taskId: string): string | undefin
 }
 
 /**
- * The guard of one run of `a`: its budgets (`max_turns`, `max_cost_usd`) and tool-loop
- * detection (`health_checks.llm_progress`, while monitoring is on). Only a run whose
- * stdout is read by an adapter can be guarded (turns, tokens and tool calls come from it).
+ * The guard of one run of `a` for a task: its budgets (`max_turns`, `max_cost_usd`: the
+ * task's own, submitted with it, else the agent's) and tool-loop detection
+ * (`health_checks.llm_progress`, while monitoring is on). Only a run whose stdout is read
+ * by an adapter can be guarded (turns, tokens and tool calls come from it).
  */
-export function createRunGuard(a: AgentConfig, bg: Pick<BackgroundConfig, 'monitoring' | 'llm'>): RunGuard | undefined {
+export function createRunGuard(a: AgentConfig, bg: Pick<BackgroundConfig, 'monitoring' | 'llm'>, task: { max_turns?: number | null | undefined; max_cost_usd?: number | null | undefined } = {}): RunGuard | undefined {
   if (a.stdout_adapter === 'none') return undefined;
   const lp = bg.monitoring.health_checks.llm_progress;
   const loop = bg.monitoring.enabled && lp.enabled ? { maxRepeats: lp.max_repeats, windowMs: lp.window * 1000, retry: lp.on_loop === 'retry' } : undefined;
-  if (loop === undefined && a.max_turns === undefined && a.max_cost_usd === undefined) return undefined;
-  return new RunGuard({ maxTurns: a.max_turns, maxCostUsd: a.max_cost_usd, loop, pricing: bg.llm.pricing });
+  const fromTask = { turns: task.max_turns != null, cost: task.max_cost_usd != null };
+  const maxTurns = task.max_turns ?? a.max_turns;
+  const maxCostUsd = task.max_cost_usd ?? a.max_cost_usd;
+  if (loop === undefined && maxTurns === undefined && maxCostUsd === undefined) return undefined;
+  return new RunGuard({ maxTurns, maxCostUsd, fromTask, loop, pricing: bg.llm.pricing });
 }
 
 /**
@@ -50,7 +54,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     promptFiles: sup.promptFiles,
     policy: RunPolicy.fromConfig(a, sup.bg),
     adapter: () => createStdoutAdapter(a.stdout_adapter),
-    guard: () => createRunGuard(a, sup.bg),
+    guard: (task) => createRunGuard(a, sup.bg, task),
   });
   const secrets = secretValues(a, process.env);
   const runInfo = (run: PerTaskRun): RunInfo => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempt, startedAt: run.startedAt });
