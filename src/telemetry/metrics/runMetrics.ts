@@ -72,6 +72,10 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
     const held = sup.roleBackoff?.held(Date.now());
     for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, held?.has(role) ? 1 : 0);
   });
+  // The shared_rate_limit system finding, on /metrics: the same test (RoleBackoff.shared), read at scrape time.
+  stateGauge(register, 'agentic_llm_fleet_rate_limited', '1 while two or more roles are held by the API\'s rate limits at once (the account is limited: the shared_rate_limit system finding), else 0.', [], (emit) => {
+    emit({}, sup.roleBackoff?.shared(Date.now()) ? 1 : 0);
+  });
   const windowLabel = (ms: number) => (ms === 3_600_000 ? '1h' : '24h');
   stateGauge(register, 'agentic_llm_budget_usd', 'Rolling LLM budget of a role (llm.budgets.roles[]) by window (1h, 24h), US dollars.', ['role', 'window'], (emit) => {
     for (const b of sup.budgets?.limits() ?? []) if (b.role !== undefined) emit({ role: b.role, window: windowLabel(b.limit.windowMs) }, b.limit.usd);
