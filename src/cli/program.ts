@@ -69,6 +69,8 @@ export function registerBackgroundCommands(program: Command): Command {
   stateDirOpts(bg.command('metrics').description('Performance statistics: completion time percentiles, throughput, error rates, restarts, CPU and memory, LLM cost'))
     .option('--window <duration>', 'how far back (15m, 1h, 1d; default 15m, 7d with --llm)')
     .option('--llm', 'where the LLM money went: cost and tokens by role and by day, the ten most expensive stories, retries\' share')
+    .option('--by <what>', 'with --llm: one breakdown only: role, day or story (every story of the window, most expensive first, up to --limit)')
+    .option('--limit <n>', 'with --llm --by story: at most n stories (default 50, at most 1000)')
     .option('--json', 'machine-readable output')
     .action(lazyAction(() => import('./commands/metrics.js'), 'metricsCommand'));
 

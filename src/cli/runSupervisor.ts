@@ -89,7 +89,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
   registerStatsRoute(app, sup);
-  registerLlmReportRoute(app, (since, until) => sup.llmReport(since, until));
+  registerLlmReportRoute(app, (since, until, stories) => sup.llmReport(since, until, stories));
   registerTaskRoutes(app, sup);
   registerAgentControlRoutes(app, sup);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });

@@ -404,11 +404,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.wake.arm(due === undefined || heldUntil === undefined ? (due ?? heldUntil) : Math.min(due, heldUntil));
   }
 
-  /** The LLM report over runs that finished in [since, until) (`GET /api/v1/llm`). */
-  llmReport(since: number, until: number): LlmReport {
+  /** The LLM report over runs that finished in [since, until), with the `stories` most expensive stories (`GET /api/v1/llm`). */
+  llmReport(since: number, until: number, stories?: number): LlmReport {
     if (!this.db) throw new Error('the supervisor has not started');
     this.reportQueries ??= new LlmReportQueries(this.db);
-    return this.reportQueries.report(since, until);
+    return this.reportQueries.report(since, until, stories);
   }
 
   /**

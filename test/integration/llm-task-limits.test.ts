@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
 import { ROOT, cleanup, restartSupervisor, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
 /**
@@ -11,7 +12,7 @@ import { ROOT, cleanup, restartSupervisor, startSupervisor, waitFor, type Runnin
  */
 
 interface Attempt { cause: string | null; llm: { total_cost_usd?: number; estimated?: boolean } | null }
-interface TaskJson { id: string; status: string; error: string | null; max_turns: number | null; max_cost_usd: number | null; attempt_history: Attempt[] }
+interface TaskJson { id: string; status: string; correlation_id: string; error: string | null; max_turns: number | null; max_cost_usd: number | null; attempt_history: Attempt[] }
 
 const FIX = path.join(ROOT, 'test/fixtures/claude/tool-script.mjs');
 const WAIT = 60_000;
@@ -117,4 +118,43 @@ describe('per-task run limits: submitted with the task, stored with it, enforced
     expect(t.status).toBe('failed');
     expect(t.error).toMatch(/^took 6 turns, over the task's max_turns 5/);
   }, 120_000);
+
+  it('cost per story: `metrics --llm --by story` lists every story of the window, most expensive first; /metrics names a run\'s story only as an exemplar', async () => {
+    const { body: { tasks } } = await sup.api<{ tasks: TaskJson[] }>('GET', '/api/v1/tasks?role=spender');
+    const byCost = tasks.map((t) => ({ id: t.id, cost: cost(t) })).sort((a, b) => b.cost - a.cost);
+    const r = await sup.cli(['background', 'metrics', '--llm', '--by', 'story', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const stories = JSON.parse(r.stdout) as { task_id: string; role: string; runs: number; cost_usd: number }[];
+    expect(stories.slice(0, 3).map((x) => [x.task_id, x.role, x.runs])).toEqual(byCost.map((x) => [x.id, 'spender', 1]));
+    stories.slice(0, 3).forEach((x, i) => expect(x.cost_usd).toBeCloseTo(byCost[i]!.cost, 6));
+    expect(stories.map((x) => x.role).sort()).toEqual(['parked', 'spender', 'spender', 'spender']);
+    const two = await sup.cli(['background', 'metrics', '--llm', '--by', 'story', '--limit', '2']);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout).toMatch(/^By story \(2 most expensive, \$11\.25 of \$12\.\d\d\)$/m);
+    expect(two.stdout).toContain(byCost[1]!.id);
+    expect(two.stdout).not.toContain(byCost[2]!.id);
+    expect(two.stdout).not.toContain('By role');
+    for (const [args, expected] of [
+      [['--llm', '--by', 'agent'], /--by: expected one of role, day, story, got "agent"/],
+      [['--by', 'story'], /--by goes with --llm/],
+      [['--llm', '--by', 'story', '--limit', '0'], /--limit: expected a number of stories from 1 to 1000, got "0"/],
+      [['--llm', '--limit', '5'], /--limit goes with --by story/],
+    ] as const) {
+      const bad = await sup.cli(['background', 'metrics', ...args]);
+      expect(bad.code, bad.stdout).toBe(2);
+      expect(bad.stderr).toMatch(expected);
+    }
+    for (const q of ['stories=0', 'stories=1001', 'stories=abc']) {
+      const res = await sup.api<{ error: string; reason: string }>('GET', `/api/v1/llm?${q}`);
+      expect(res.status, q).toBe(400);
+      expect(res.body.reason).toMatch(/stories/);
+    }
+    // No task id in a label: the run-cost histogram carries the story's trace id as its exemplar.
+    const om = parseExposition(await (await fetch(`${sup.url}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text(), 'openmetrics');
+    expect(om.labelNames('agentic_task_run_cost_usd_bucket')).toEqual(['agent', 'le', 'role']);
+    // (This supervisor, started after the SIGKILL above, has run only the parked story.)
+    const parked = (await sup.api<{ tasks: TaskJson[] }>('GET', '/api/v1/tasks?role=parked')).body.tasks[0]!;
+    const traces = new Set(om.series('agentic_task_run_cost_usd_bucket').map((x) => x.exemplar?.labels.trace_id).filter(Boolean));
+    expect([...traces]).toEqual([parked.correlation_id]);
+  });
 });

@@ -35,7 +35,11 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
     name: 'agentic_task_run_duration_seconds', help: 'Wall time of finished per_task runs, spawn to exit; trace_id exemplars.',
     labelNames: ['agent', 'role', 'outcome'], buckets: TASK_DURATION_BUCKETS, registers: [register], enableExemplars: true,
   });
-  const cost = new Histogram({ name: 'agentic_task_run_cost_usd', help: 'total_cost_usd of one per_task run (runs that reported one).', labelNames: ['agent', 'role'], buckets: RUN_COST_BUCKETS, registers: [register] });
+  // The run's trace id (its task's correlation id) is the exemplar: an expensive run leads to its story without a task-id label.
+  const cost = new Histogram({
+    name: 'agentic_task_run_cost_usd', help: 'total_cost_usd of one per_task run (runs that reported one); trace_id exemplars name the story.',
+    labelNames: ['agent', 'role'], buckets: RUN_COST_BUCKETS, registers: [register], enableExemplars: true,
+  });
   const tokens = new Histogram({ name: 'agentic_task_run_tokens', help: 'Tokens of one per_task run by type: input, output, cache_creation, cache_read.', labelNames: ['agent', 'role', 'type'], buckets: RUN_TOKEN_BUCKETS, registers: [register] });
   const turns = new Histogram({ name: 'agentic_task_run_turns', help: 'num_turns of one per_task run (runs that reported one).', labelNames: ['agent', 'role'], buckets: RUN_TURN_BUCKETS, registers: [register] });
   const oversized = counter(register, 'agentic_stdout_lines_oversized_total', 'per_task stdout lines over the agent\'s max_result_bytes: cut, their usage and cost read from their ends.', ['agent', 'role']);
@@ -59,7 +63,7 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
     duration.observe({ labels: { agent: r.agent, role: r.role, outcome: r.outcome }, value: Math.max(0, r.durationMs) / 1000, exemplarLabels });
     const labels = { agent: r.agent, role: r.role };
     const usd = nonNegative(r.llm?.total_cost_usd);
-    if (usd !== undefined) cost.observe(labels, usd);
+    if (usd !== undefined) cost.observe({ labels, value: usd, exemplarLabels });
     const n = nonNegative(r.llm?.num_turns);
     if (n !== undefined) turns.observe(labels, n);
     for (const [key, type] of Object.entries(TOKEN_TYPES)) {
