@@ -8,7 +8,7 @@ import { PerTaskAgent } from './PerTaskAgent.js';
 import type { PerTaskRun } from './PerTaskRun.js';
 import type { RunEnding } from './PerTaskRunState.js';
 import { runOutcome, type RunVerdict } from './runOutcome.js';
-import { RunGuard } from './RunGuard.js';
+import { RunGuard, type GuardLimits } from './RunGuard.js';
 import { RunPolicy } from './RunPolicy.js';
 import { secretValues } from './secrets.js';
 import type { RunInfo, Supervisor } from './Supervisor.js';
@@ -19,16 +19,23 @@ export function storedSession(sup: Supervisor, taskId: string): string | undefin
   return typeof state?.session_id === 'string' ? state.session_id : undefined;
 }
 
+/** Tool-loop detection's limits (`health_checks.llm_progress`), or undefined while it is off (or monitoring is). */
+export function loopLimits(bg: Pick<BackgroundConfig, 'monitoring'>): GuardLimits['loop'] {
+  const lp = bg.monitoring.health_checks.llm_progress;
+  return bg.monitoring.enabled && lp.enabled ? { maxRepeats: lp.max_repeats, windowMs: lp.window * 1000, retry: lp.on_loop === 'retry' } : undefined;
+}
+
 /**
  * The guard of one run of `a` for a task: its budgets (`max_turns`, `max_cost_usd`: the
  * task's own, submitted with it, else the agent's) and tool-loop detection
- * (`health_checks.llm_progress`, while monitoring is on). Only a run whose stdout is read
- * by an adapter can be guarded (turns, tokens and tool calls come from it).
+ * (`health_checks.llm_progress`, while monitoring is on). Budgets need a stdout adapter
+ * (turns and tokens come from it); loops are also caught from the steps an SDK agent
+ * reports (`task.step`), so an agent without an adapter gets a loop-only guard.
  */
 export function createRunGuard(a: AgentConfig, bg: Pick<BackgroundConfig, 'monitoring' | 'llm'>, task: { max_turns?: number | null | undefined; max_cost_usd?: number | null | undefined } = {}): RunGuard | undefined {
-  if (a.stdout_adapter === 'none') return undefined;
-  const lp = bg.monitoring.health_checks.llm_progress;
-  const loop = bg.monitoring.enabled && lp.enabled ? { maxRepeats: lp.max_repeats, windowMs: lp.window * 1000, retry: lp.on_loop === 'retry' } : undefined;
+  const loop = loopLimits(bg);
+  // Without an adapter only the agent's own steps (`task.step`) can be watched: turns and cost are unknown.
+  if (a.stdout_adapter === 'none') return loop ? new RunGuard({ maxTurns: undefined, maxCostUsd: undefined, loop, pricing: bg.llm.pricing }) : undefined;
   const fromTask = { turns: task.max_turns != null, cost: task.max_cost_usd != null };
   const maxTurns = task.max_turns ?? a.max_turns;
   const maxCostUsd = task.max_cost_usd ?? a.max_cost_usd;

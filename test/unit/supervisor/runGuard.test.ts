@@ -130,8 +130,11 @@ describe('the config behind the guard', () => {
     expect(loopOf(cfg({ monitoring: { health_checks: { llm_progress: { max_repeats: 9, window: '2m', on_loop: 'retry' } } } }))?.loop).toEqual({ maxRepeats: 9, windowMs: 120_000, retry: true });
     expect(createRunGuard(cfg({ monitoring: { health_checks: { llm_progress: { enabled: false } } } }).agents[0]!, cfg({ monitoring: { health_checks: { llm_progress: { enabled: false } } } }))).toBeUndefined();
     expect(loopOf(cfg({ monitoring: { enabled: false } }, { max_turns: 7 }))).toMatchObject({ loop: undefined, maxTurns: 7 });
-    // No adapter: nothing to read turns or tool calls from.
-    expect(createRunGuard(cfg({}, { stdout_adapter: 'none', max_turns: 3 }).agents[0]!, cfg({}))).toBeUndefined();
+    // No adapter: no turns or cost to judge, but the agent's own steps (task.step) can still loop.
+    const noAdapter = cfg({}, { stdout_adapter: 'none', max_turns: 3 });
+    expect(loopOf(noAdapter)).toMatchObject({ maxTurns: undefined, maxCostUsd: undefined, loop: { maxRepeats: 5 } });
+    const off = cfg({ monitoring: { health_checks: { llm_progress: { enabled: false } } } }, { stdout_adapter: 'none', max_turns: 3 });
+    expect(createRunGuard(off.agents[0]!, off)).toBeUndefined();
   });
 
   it('max_cost_usd, max_turns and llm.pricing reach the guard', () => {
