@@ -8,7 +8,7 @@ import { ROOT, cleanup, startSupervisor, waitFor, type RunningSupervisor } from 
  * test/fixtures/claude/tool-script.mjs scenario `ratelimit`: the first attempt of
  * each task is rate-limited after 300 ms, later ones succeed). That is the account
  * being limited, not one role: one system finding for the fleet, not one per role,
- * and it clears when the backoffs end. The backoff (10 s) is long against the check
+ * and it clears when the backoffs end. The backoff (15 s) is long against the check
  * interval (1 s) so that health rounds see it even at a high load; every wait is for
  * an event, with a generous bound.
  */
@@ -30,7 +30,7 @@ describe('a rate limit on several roles at once is one fleet finding', () => {
 
   beforeAll(async () => {
     sup = await startSupervisor({
-      llm: { rate_limit_backoff: { base: 10, max: 60 } },
+      llm: { rate_limit_backoff: { base: 15, max: 60 } },
       monitoring: { check_interval: 1 },
       agents: [claude('alpha'), claude('beta')],
     });
