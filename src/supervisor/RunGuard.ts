@@ -97,10 +97,14 @@ export class RunGuard {
 function loopText(answered: readonly Answered[], same: readonly Answered[], now: number, maxRepeats: number): string {
   const first = same[0] as Answered;
   const between = answered.filter((a) => a.at >= first.at);
+  // Only calls that came back the same way more than once are part of the cycle: a build
+  // polled in between with a new answer each time is not.
+  const seen = new Map<string, number>();
+  for (const a of between) seen.set(a.sig, (seen.get(a.sig) ?? 0) + 1);
   const cycle: string[] = [];
   for (const a of between) {
     if (cycle.length > 0 && a.sig === first.sig) break;
-    if (!cycle.includes(a.summary)) cycle.push(a.summary);
+    if ((seen.get(a.sig) ?? 0) > 1 && !cycle.includes(a.summary)) cycle.push(a.summary);
   }
   const span = secondsText(now - first.at);
   const what = cycle.length <= 1 ? `called ${first.summary}` : `repeated the cycle ${cycle.slice(0, 4).join(' → ')}${cycle.length > 4 ? ' → …' : ''}`;
