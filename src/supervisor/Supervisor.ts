@@ -80,6 +80,8 @@ export interface SupervisorEvents {
   runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
   /** The API rate-limited a run of `role`: no new run of the role starts until `until` (epoch ms). Once per backoff, not per run. */
   roleBackoff: [{ role: string; agent: string; until: number; delayMs: number; streak: number; detail: string }];
+  /** llm_progress caught a tool loop: a per_task run was killed, or a service replica was told to cancel its task. */
+  toolLoop: [{ agent: string; role: string; slot: string; taskId: string; detail: string }];
   /** A per_task run printed a stdout line over its agent's `max_result_bytes` (cut; its usage read from its ends). */
   stdoutOversized: [{ agent: string; role: string; slot: string; taskId: string; bytes: number; limit: number }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */

@@ -158,6 +158,7 @@ function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEn
     sup.log.info({ ...ctx, duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${task.id} completed${late}`);
   } else if (v.outcome === 'failed') {
     sup.emit('runFinished', { ...info, outcome: 'failed', cause: v.cause, durationMs, llm, error: v.error });
+    if (v.cause === 'tool_loop') sup.emit('toolLoop', { agent: p.config.name, role: p.role, slot: run.slotId, taskId: task.id, detail: v.error });
     const outcome = sup.queue.fail(task.id, v.error, v.retryable, llm, v.cause);
     // A resumed run that failed before its session started: the session is likely gone; start afresh next time.
     if (v.cause === 'agent_failed' && !sawSession && sup.checkpoints.latest(key)) {

@@ -136,6 +136,7 @@ function endLoopingTask(sup: Supervisor, r: Replica, stop: StopReason, ctx: Ctx)
   r.process?.send({ type: 'task.cancel', task_id: id, reason: `tool_loop: ${stop.detail}` });
   r.releaseTask();
   const outcome = sup.queue.fail(id, stop.detail, stop.retryable === true, undefined, 'tool_loop');
+  sup.emit('toolLoop', { agent: ctx.agent, role: ctx.role, slot: r.slot, taskId: id, detail: stop.detail });
   if (task) sup.finishTask(task, ctx.agent, ctx.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
   try {
     sup.events?.record(r.slot, 'tool_loop', { task_id: id, detail: stop.detail });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
 import { ROOT, cleanup, processesWith, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
 /**
@@ -65,5 +66,11 @@ describe('SDK agents report their steps; llm_progress catches their loops', () =
     expect(t.error).toMatch(/^called fetch https:\/\/example\.test\/status 5 times in [\d.]+ (ms|s) with the same input and the same answer/);
     expect(t.attempt_history.map((a) => a.cause)).toEqual(['tool_loop']);
     expect(processesWith(`marker-raw-${process.pid}`)).toEqual([]);
+  });
+
+  it('every loop caught is counted on /metrics by agent, service agents\' included (agentic_tool_loops_total)', async () => {
+    const m = parseExposition(await (await fetch(`${sup.url}/metrics`)).text(), 'prometheus');
+    for (const agent of ['noder', 'pyer', 'raw']) expect(m.value('agentic_tool_loops_total', { agent, role: agent }), agent).toBe(1);
+    expect(m.value('agentic_task_runs_total', { agent: 'raw', role: 'raw', outcome: 'failed', cause: 'tool_loop' })).toBe(1);
   });
 });

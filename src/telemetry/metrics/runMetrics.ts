@@ -90,12 +90,15 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
   stateGauge(register, 'agentic_role_budget_held', '1 while a role starts no new run because its rolling LLM budget (or the fleet\'s) is spent, else 0.', ['role'], (emit) => {
     for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, sup.budgetHolds?.has(role) ? 1 : 0);
   });
+  const loops = counter(register, 'agentic_tool_loops_total', 'Tool loops caught by llm_progress: per_task runs killed, and service agents\' tasks cancelled, from a Claude stream or the steps an SDK agent reports.', ['agent', 'role']);
+  const onLoop = (...[e]: SupervisorEvents['toolLoop']) => loops.inc({ agent: e.agent, role: e.role });
   const onBackoff = (...[e]: SupervisorEvents['roleBackoff']) => backoffs.inc({ role: e.role });
   const onOversized = (...[e]: SupervisorEvents['stdoutOversized']) => oversized.inc({ agent: e.agent, role: e.role });
   sup.on('runStarted', onStarted);
   sup.on('runFinished', onFinished);
   sup.on('stdoutOversized', onOversized);
   sup.on('roleBackoff', onBackoff);
+  sup.on('toolLoop', onLoop);
   return {
     seed() {
       for (const p of sup.perTask) {
@@ -103,13 +106,16 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
         for (const [outcome, causes] of Object.entries(RUN_CAUSES)) for (const cause of causes) runs.inc({ labels: { agent, role: p.role, outcome, cause }, value: 0 });
         oversized.inc({ agent, role: p.role }, 0);
         backoffs.inc({ role: p.role }, 0);
+        loops.inc({ agent, role: p.role }, 0);
       }
+      for (const r of sup.replicas) loops.inc({ agent: r.config.name, role: r.role }, 0);
     },
     close() {
       sup.off('runStarted', onStarted);
       sup.off('runFinished', onFinished);
       sup.off('stdoutOversized', onOversized);
       sup.off('roleBackoff', onBackoff);
+      sup.off('toolLoop', onLoop);
     },
   };
 }
