@@ -45,6 +45,7 @@ is a no-op, ``run()`` returns at once, and a handler can be called directly as
 from __future__ import annotations
 
 import bisect
+import hashlib
 import contextlib
 import json
 import logging
@@ -152,6 +153,36 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
+def _canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same value gives the same text."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError):
+        return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+
+
+def _step_digest(value: Any) -> str:
+    return hashlib.sha256(_canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def _step_summary(value: Any) -> Optional[str]:
+    """A short human form of a step's input: a string itself, a dict's scalar values, else its JSON."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, dict):
+        scalars = [v for v in value.values() if isinstance(v, (str, int, float, bool))]
+        text = " ".join("true" if v is True else "false" if v is False else str(v) for v in scalars) if scalars \
+            else _canonical_json(value)
+    else:
+        text = _canonical_json(value)
+    line = " ".join(text.split())
+    if not line:
+        return None
+    return line if len(line) <= 80 else line[:79] + "\u2026"
+
+
 class TaskContext:
     """What a task handler (or a ``track()`` block) reports through.
 
@@ -173,6 +204,8 @@ class TaskContext:
         #: For ``track()`` blocks: a JSON-serialisable value sent as ``task.finished.result``.
         self.result: Any = None
         self.cancel_reason: Optional[str] = None
+        #: Whether ``step()`` reports steps: an assigned task, on a supervisor that watches them.
+        self._report_steps = False
         self._agent = agent
         self._cancelled = threading.Event()
         #: The task's trace id (32 hex digits): from ``traceparent``, else the correlation id.
@@ -222,6 +255,27 @@ class TaskContext:
             msg["message"] = str(message)[:_MAX_PROGRESS_MESSAGE_CHARS]
         if self._agent is not None:
             self._agent._send(msg)
+
+    def step(self, name: str, input: Any = None, output: Any = None) -> None:
+        """Report one step of the work once it returned (``task.step``): the tool or action
+        ``name``, its ``input`` and its ``output``. Only SHA-256 digests of their canonical
+        JSON leave the process, with a short summary of the input for diagnoses.
+
+        The supervisor's tool-loop detection (``health_checks.llm_progress``) ends the task
+        when the same step gives the same output ``max_repeats`` times within its window
+        ("called read_file note.txt 5 times in 40 s ..."): it sends ``task.cancel``, so
+        ``ctx.cancelled`` turns true and the next ``progress()`` raises ``TaskCancelled``. A
+        step whose output changes (a build polled until it is done) is never a loop. Sends
+        nothing when the supervisor does not watch steps, and in ``track()`` blocks.
+        """
+        if not self._report_steps or self._agent is None:
+            return
+        msg: Dict[str, Any] = {"type": "task.step", "task_id": self.task_id, "name": (str(name).strip() or "step")[:200],
+                               "input_digest": _step_digest(input), "output_digest": _step_digest(output)}
+        summary = _step_summary(input)
+        if summary:
+            msg["summary"] = summary
+        self._agent._send(msg)
 
     def retry(self, fn: Callable[[], T], attempts: int = 3, initial_delay_ms: float = 500.0,
               max_delay_ms: float = 30000.0, multiplier: float = 2.0, jitter: float = 0.2,
@@ -822,6 +876,7 @@ class Agent:
         raw_attempt = task.get("attempt")
         attempt = raw_attempt if isinstance(raw_attempt, int) and not isinstance(raw_attempt, bool) else 1
         ctx = TaskContext(self, task_id, correlation_id or None, traceparent, attempt)
+        ctx._report_steps = self.settings.get("task_steps") is True
         with self._state_lock:
             early = self._cancelled_early.pop(task_id, None)
         started: Dict[str, Any] = {"type": "task.started", "task_id": task_id}
@@ -1010,6 +1065,8 @@ class Agent:
             value = settings.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                 self.settings[key] = value
+        # True: the supervisor watches task.step for tool loops (ctx.step() reports them).
+        self.settings["task_steps"] = settings.get("task_steps") is True
         if isinstance(msg.get("agent"), dict):
             self.info.update(msg["agent"])
         self.restored_state = msg.get("checkpoint")

@@ -565,5 +565,44 @@ class StandaloneTest(unittest.TestCase):
         self.assertRaises(ValueError, agent.log, "loud", "x")
 
 
+class StepTest(unittest.TestCase):
+    """ctx.step(): what a task.step carries, and that it is sent only when the supervisor watches steps."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, SDK_DIR)
+        global aa
+        import agentic_agent as aa  # noqa: F401
+
+    class _Agent:
+        def __init__(self):
+            self.sent = []
+
+        def _identity_fields(self):
+            return {"agent": "a"}
+
+        def _send(self, msg):
+            self.sent.append(msg)
+
+    def test_digests_are_canonical_and_the_summary_is_short(self):
+        self.assertEqual(aa._step_digest({"b": 1, "a": [1, {"y": 2, "x": 1}]}), aa._step_digest({"a": [1, {"x": 1, "y": 2}], "b": 1}))
+        self.assertNotEqual(aa._step_digest("building: 10 %"), aa._step_digest("building: 20 %"))
+        self.assertEqual(aa._step_summary({"path": "note.txt", "lines": [1, 2]}), "note.txt")
+        self.assertEqual(aa._step_summary("  a\n b "), "a b")
+        self.assertEqual(len(aa._step_summary("x" * 500)), 80)
+        self.assertIsNone(aa._step_summary(None))
+
+    def test_sends_a_step_only_for_an_assigned_task_on_a_supervisor_that_watches_steps(self):
+        agent = self._Agent()
+        ctx = aa.TaskContext(agent, "T-1")
+        ctx.step("read_file", {"path": "note.txt"}, "same")
+        self.assertEqual(agent.sent, [], "no task_steps in welcome: nothing sent")
+        ctx._report_steps = True
+        ctx.step("read_file", {"path": "note.txt"}, "same")
+        self.assertEqual(agent.sent, [{"type": "task.step", "task_id": "T-1", "name": "read_file", "summary": "note.txt",
+                                       "input_digest": aa._step_digest({"path": "note.txt"}), "output_digest": aa._step_digest("same")}])
+        aa.TaskContext().step("standalone")  # no agent: a no-op
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -57,6 +57,8 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--payload <json>', 'JSON payload for the agent')
     .option('--priority <1-10>', 'higher runs first (default 5)')
     .option('--id <id>', 'task id, e.g. STORY_320 (default: generated)')
+    .option('--max-turns <n>', 'this task\'s limit on a run\'s assistant turns (overrides the agent\'s max_turns)')
+    .option('--max-cost-usd <usd>', 'this task\'s limit on a run\'s cost in US dollars (overrides the agent\'s max_cost_usd)')
     .option('--json', 'print the created task as JSON')
     .action(lazyAction(() => import('./commands/submit.js'), 'submitCommand'));
 
@@ -73,6 +75,8 @@ export function registerBackgroundCommands(program: Command): Command {
   stateDirOpts(bg.command('metrics').description('Performance statistics: completion time percentiles, throughput, error rates, restarts, CPU and memory, LLM cost'))
     .option('--window <duration>', 'how far back (15m, 1h, 1d; default 15m, 7d with --llm)')
     .option('--llm', 'where the LLM money went: cost and tokens by role and by day, the ten most expensive stories, retries\' share')
+    .option('--by <what>', 'with --llm: one breakdown only: role, day or story (every story of the window, most expensive first, up to --limit)')
+    .option('--limit <n>', 'with --llm --by story: at most n stories (default 50, at most 1000)')
     .option('--json', 'machine-readable output')
     .action(lazyAction(() => import('./commands/metrics.js'), 'metricsCommand'));
 

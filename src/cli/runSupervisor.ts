@@ -94,7 +94,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
 
   registerRoutes(app, { sup, version: VERSION, onShutdown: () => void shutdown('stop requested through the API') });
   registerStatsRoute(app, sup);
-  registerLlmReportRoute(app, (since, until) => sup.llmReport(since, until));
+  registerLlmReportRoute(app, (since, until, stories) => sup.llmReport(since, until, stories));
   registerTaskRoutes(app, sup);
   registerAgentControlRoutes(app, sup);
   const source: ConfigSource = { file: opts.configFile && path.resolve(opts.configFile), load: (f) => loadConfig(f, opts.overrides) };

@@ -43,7 +43,7 @@ export function routeTree(hasPeople: boolean): Record<string, unknown> {
   };
 }
 
-/** Inhibitions of docs/alerting.md: a down supervisor mutes its agents; an open breaker mutes the crash loop. */
+/** Inhibitions of docs/alerting.md: a down supervisor mutes its agents; an open breaker mutes the crash loop; an account-wide rate limit mutes the per-role storms. */
 export function inhibitRules(): Record<string, unknown>[] {
   return [
     // Per-agent alerts (they carry `agent`) of a supervisor that cannot be scraped are stale.
@@ -52,5 +52,7 @@ export function inhibitRules(): Record<string, unknown>[] {
     { source_matchers: ['alertname="SupervisorDown"'], target_matchers: ['alertname=~"TaskQueueBacklogGrowing|TaskDeadLettered"'], equal: ['instance'] },
     // An open breaker already pages; the crash loop and the down replica behind it are the same story.
     { source_matchers: ['alertname="AgentCircuitOpen"'], target_matchers: ['alertname=~"AgentCrashLooping|AgentDown"'], equal: ['instance', 'agent', 'replica'] },
+    // The account is rate-limited (several roles at once): one alert for the supervisor, not one per role.
+    { source_matchers: ['alertname="LLMAPIRateLimited"'], target_matchers: ['alertname="LLMRateLimitStorm"'], equal: ['instance'] },
   ];
 }

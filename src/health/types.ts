@@ -25,7 +25,8 @@ export interface Finding {
    * Stable machine key of the problem: `not_running`, `ping_timeout`, `heartbeat_missing`,
    * `probe_failed`, `process_stopped`, `no_output`, `cpu`, `memory`, `task_overrun`,
    * `stale_task`, `memory_leak`, `dependency_unreachable`, `capacity`, `disk`, `shared_outage`,
-   * `llm_budget` (a role held by its spent LLM budget), `rate_limited` (a role held by the API's rate limit).
+   * `llm_budget` (a role held by its spent LLM budget), `rate_limited` (a role held by the API's rate limit),
+   * `shared_rate_limit` (two or more roles held by the API's rate limits at once: the account is limited).
    */
   kind: string;
   severity: Severity;

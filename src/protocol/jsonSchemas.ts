@@ -27,6 +27,7 @@ const agentMessages: Record<string, Entry> = {
   pong: { schema: m.pongMsg, io: 'input', description: 'Agent → supervisor. Answer to ping, echoing its integer id.' },
   'task.started': { schema: m.taskStartedMsg, io: 'input', description: 'Agent → supervisor. An assigned task began (echo correlation_id), or self-started work (name).' },
   'task.progress': { schema: m.taskProgressMsg, io: 'input', description: 'Agent → supervisor. Progress of a task; resets its stale-task clock.' },
+  'task.step': { schema: m.taskStepMsg, io: 'input', description: "Agent → supervisor. One step of the agent's own work on a task (tool, input and output digests), watched for tool loops; sent only when welcome.settings.task_steps is true." },
   'task.finished': { schema: m.taskFinishedMsg, io: 'input', description: 'Agent → supervisor. The task succeeded.' },
   'task.failed': { schema: m.taskFailedMsg, io: 'input', description: 'Agent → supervisor. The task failed; retried unless retryable is false.' },
   checkpoint: { schema: m.checkpointMsg, io: 'input', description: 'Agent → supervisor. State to store durably, returned in the next welcome.' },

@@ -55,6 +55,26 @@ export const taskProgressMsg = z.object({
   progress: z.number().min(0).max(1).optional(),
   message: z.string().max(4096).optional(),
 });
+/**
+ * One step of the agent's own work on a task (a tool call, an action), reported after it
+ * returned, so the supervisor's tool-loop detection (`llm_progress`) works for agents that
+ * are not Claude CLI runs: the same `name` with the same input digest answered with the
+ * same output digest `max_repeats` times within the window is a loop. Digests are the
+ * agent's (the SDKs hash canonical JSON with SHA-256); only their equality matters.
+ * Sent only when `welcome.settings.task_steps` is true.
+ */
+export const taskStepMsg = z.object({
+  type: z.literal('task.step'),
+  task_id: taskId,
+  /** The tool or action, e.g. "read_file". */
+  name: z.string().min(1).max(200),
+  /** A short human form of the input for diagnoses ("note.txt"). */
+  summary: z.string().max(200).optional(),
+  /** Identifies the step's input: the same input, the same digest. */
+  input_digest: z.string().min(1).max(128),
+  /** Identifies the step's result: a step that learned something has a new one. */
+  output_digest: z.string().min(1).max(128),
+});
 export const taskFinishedMsg = z.object({
   type: z.literal('task.finished'),
   task_id: taskId,
@@ -124,6 +144,7 @@ export const agentMessage = z.discriminatedUnion('type', [
   pongMsg,
   taskStartedMsg,
   taskProgressMsg,
+  taskStepMsg,
   taskFinishedMsg,
   taskFailedMsg,
   checkpointMsg,
@@ -160,6 +181,8 @@ export const welcomeMsg = z.object({
     heartbeat_interval_ms: z.number().int().positive(),
     max_checkpoint_bytes: z.number().int().positive(),
     max_line_bytes: z.number().int().positive().optional(),
+    /** true: the supervisor watches `task.step` messages for tool loops (`llm_progress` is on); send them. */
+    task_steps: z.boolean().optional(),
   }),
 });
 export const taskAssignMsg = z.object({

@@ -47,9 +47,19 @@ export interface Task {
   result: unknown;
   error: string | null;
   llm: LlmUsage | null;
+  /** This task's own limit on a run's assistant turns; null: its agent's `max_turns` applies. */
+  max_turns: number | null;
+  /** This task's own limit on a run's cost, USD; null: its agent's `max_cost_usd` applies. */
+  max_cost_usd: number | null;
 }
 
-export interface SubmitInput {
+/** Limits a task may carry for its runs, overriding its agent's (see `createRunGuard`). */
+export interface TaskLimits {
+  max_turns?: number | undefined;
+  max_cost_usd?: number | undefined;
+}
+
+export interface SubmitInput extends TaskLimits {
   role: string;
   title: string;
   prompt?: string | undefined;

@@ -17,7 +17,7 @@ interface Row {
   status: TaskStatus; attempts: number; attempt: number; not_before: number | null; created_at: number; updated_at: number; started_at: number | null;
   finished_at: number | null; assigned_to: string | null; correlation_id: string; traceparent: string | null;
   progress: number | null; progress_message: string | null; last_activity_at: number | null;
-  result: string | null; error: string | null; llm: string | null;
+  result: string | null; error: string | null; llm: string | null; max_turns: number | null; max_cost_usd: number | null;
 }
 
 const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
@@ -71,8 +71,8 @@ export class TaskQueue {
     this.attemptLog = new AttemptLog(db);
     const due = "status = 'pending' AND role = ? AND (not_before IS NULL OR not_before <= ?)";
     this.stmts = {
-      insert: db.prepare(`INSERT INTO tasks (id, role, title, prompt, payload, priority, status, attempts, created_at, updated_at, correlation_id, traceparent)
-        VALUES (@id, @role, @title, @prompt, @payload, @priority, 'pending', 0, @now, @now, @correlation_id, @traceparent) RETURNING *`),
+      insert: db.prepare(`INSERT INTO tasks (id, role, title, prompt, payload, priority, status, attempts, created_at, updated_at, correlation_id, traceparent, max_turns, max_cost_usd)
+        VALUES (@id, @role, @title, @prompt, @payload, @priority, 'pending', 0, @now, @now, @correlation_id, @traceparent, @max_turns, @max_cost_usd) RETURNING *`),
       get: db.prepare('SELECT * FROM tasks WHERE id = ?'),
       pendingCount: db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE status = 'pending'"),
       anyPending: db.prepare(`SELECT 1 FROM tasks WHERE ${due} LIMIT 1`),
@@ -177,6 +177,7 @@ export class TaskQueue {
         id, role: input.role, title: input.title, prompt: input.prompt ?? null,
         payload: input.payload === undefined ? null : JSON.stringify(input.payload),
         priority: input.priority ?? 5, now: this.now(), correlation_id: input.correlation_id, traceparent: input.traceparent ?? null,
+        max_turns: input.max_turns ?? null, max_cost_usd: input.max_cost_usd ?? null,
       }));
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateTaskError(id);

@@ -22,7 +22,8 @@ export interface AgentIdentity {
 export interface AgentInit {
   identity: AgentIdentity;
   restoredState: unknown;
-  settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number };
+  /** `task_steps`: the supervisor watches `task.step` (ctx.step() sends them); absent: it does not. */
+  settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number; task_steps?: boolean };
   logger: Logger;
   /** Null in no-op mode. */
   transport: { send(message: AgentMessageInput): void; close(): Promise<void> } | null;
@@ -63,7 +64,7 @@ export class Agent {
     this.restoredState = init.restoredState;
     this.logger = init.logger;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.runner = new TaskRunner(this.send, this.logger);
+    this.runner = new TaskRunner(this.send, this.logger, init.transport !== null && init.settings.task_steps === true);
     this.hooks = new ShutdownHooks(this.logger);
     if (init.transport) {
       this.heartbeat = new Heartbeat(this.send, init.settings.heartbeat_interval_ms);

@@ -25,6 +25,8 @@ export class TaskRunner {
   constructor(
     private readonly send: (message: AgentMessageInput) => void,
     private readonly logger: Logger,
+    /** The supervisor watches steps (`welcome.settings.task_steps`): `ctx.step()` reports them. */
+    private readonly steps = false,
   ) {}
 
   setHandler(handler: TaskHandler): void {
@@ -77,6 +79,7 @@ export class TaskRunner {
         attempt: task.attempt,
         attributes: { 'task.role': task.role, 'task.attempt': task.attempt },
         abort,
+        steps: this.steps,
       },
       this.send,
       this.logger,

@@ -3,6 +3,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { AgentMessageInput } from '../protocol/messages.js';
 import { JsonText } from './encode.js';
 import type { Logger } from './logger.js';
+import { stepMessage } from './stepMessage.js';
 import type { TaskAbort } from './TaskAbort.js';
 import { withTaskSpan, type TraceIds } from './lazyTracing.js';
 
@@ -27,6 +28,17 @@ export interface TaskContext {
    * @param fraction 0..1 (clamped), optional.
    */
   progress(fraction?: number, message?: string): void;
+  /**
+   * Reports one step of the work once it returned: the tool or action `name`, its `input`
+   * and its `output` (JSON values; only their SHA-256 digests leave the process, with a
+   * short summary of the input for diagnoses). The supervisor's tool-loop detection
+   * (`health_checks.llm_progress`) ends the task when the same step gives the same output
+   * `max_repeats` times within its window ("called read_file note.txt 5 times in 40 s …"):
+   * the handler's `signal` aborts with a cancel. A step whose output changes (a build
+   * polled until it is done) is never a loop. Sends nothing when the supervisor does not
+   * watch steps, and for work the agent tracks itself (`track()`).
+   */
+  step(name: string, input?: unknown, output?: unknown): void;
 }
 
 export interface WorkUnit {
@@ -39,6 +51,8 @@ export interface WorkUnit {
   attempt?: number;
   attributes: Record<string, string | number>;
   abort: TaskAbort;
+  /** Report `ctx.step()` as `task.step` (an assigned task, and the supervisor watches steps). */
+  steps?: boolean;
 }
 
 export type WorkOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -61,7 +75,8 @@ export async function runWork<T>(
   send({ type: 'task.started', task_id: taskId, name: unit.name, correlation_id: correlationId });
   const attributes = (): Attributes => Object.assign({ 'task.id': taskId, 'correlation.id': correlationId }, unit.attributes);
   return withTaskSpan<WorkOutcome<Awaited<T>>>(unit.traceparent, attributes, async (ids, span) => {
-    const ctx = new WorkContext(unit, logger, ids, (fraction, message) => {
+    const step = unit.steps ? (name: string, input?: unknown, output?: unknown) => send(stepMessage(taskId, name, input, output)) : noStep;
+    const ctx = new WorkContext(unit, logger, ids, step, (fraction, message) => {
       const progress = typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
       send({ type: 'task.progress', task_id: taskId, progress, message: message?.slice(0, 4096) });
       if (span.isRecording()) {
@@ -102,13 +117,15 @@ class WorkContext implements TaskContext {
   readonly attempt: number;
   readonly correlationId: string;
   readonly progress: (fraction?: number, message?: string) => void;
+  readonly step: (name: string, input?: unknown, output?: unknown) => void;
   readonly #unit: WorkUnit;
   readonly #logger: Logger;
   readonly #ids: TraceIds;
   #log: Logger | undefined;
 
-  constructor(unit: WorkUnit, logger: Logger, ids: TraceIds, progress: (fraction?: number, message?: string) => void) {
+  constructor(unit: WorkUnit, logger: Logger, ids: TraceIds, step: (name: string, input?: unknown, output?: unknown) => void, progress: (fraction?: number, message?: string) => void) {
     this.taskId = unit.taskId;
+    this.step = step;
     this.attempt = unit.attempt ?? 1;
     this.correlationId = unit.correlationId;
     this.progress = progress;
@@ -125,6 +142,8 @@ class WorkContext implements TaskContext {
     return (this.#log ??= this.#logger.child(Object.assign({ task_id: this.taskId, correlation_id: this.correlationId }, this.#ids)));
   }
 }
+
+const noStep = (): void => undefined;
 
 /** Error fields for `task.failed`. Cancellation is permanent; a shutdown abort is retryable. */
 export function describeFailure(

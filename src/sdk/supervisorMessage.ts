@@ -13,8 +13,11 @@ export interface Welcome {
   protocol: number;
   agent: { name?: string; id?: string; role?: string; replica?: number };
   checkpoint: unknown;
-  /** `max_line_bytes`: the longest line the supervisor reads (its `protocol.max_line_bytes`). */
-  settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes: number };
+  /**
+   * `max_line_bytes`: the longest line the supervisor reads (its `protocol.max_line_bytes`);
+   * `task_steps`: it watches `task.step` for tool loops (false when a supervisor does not say).
+   */
+  settings: { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes: number; task_steps: boolean };
 }
 
 export type IncomingMessage = Welcome | Exclude<SupervisorMessage, { type: 'welcome' }>;
@@ -90,6 +93,7 @@ function toWelcome(v: Obj): Welcome {
       heartbeat_interval_ms: pos(settings.heartbeat_interval_ms) ?? DEFAULT_SETTINGS.heartbeat_interval_ms,
       max_checkpoint_bytes: maxBytes !== undefined ? Math.floor(maxBytes) : DEFAULT_SETTINGS.max_checkpoint_bytes,
       max_line_bytes: maxLine !== undefined ? Math.floor(maxLine) : DEFAULT_SETTINGS.max_line_bytes,
+      task_steps: settings.task_steps === true,
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Task.js';
 import type { ExitCause } from '../recovery/RestartPolicy.js';
-import { AgentControlError, UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
+import { AgentControlError, TaskLimitsError, UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
 import { fleetCounts } from '../supervisor/fleetCounts.js';
 import { agentStatuses, lastProgressSeconds } from '../supervisor/statusSnapshot.js';
@@ -25,6 +25,9 @@ const submitSchema = {
       payload: {},
       priority: { type: 'integer', minimum: 1, maximum: 10 },
       id: { type: 'string', pattern: TASK_ID },
+      // The task's own run limits, overriding its agent's (the bounds of the agent keys in the config).
+      max_turns: { type: 'integer', minimum: 1, maximum: 100_000 },
+      max_cost_usd: { type: 'number', minimum: 0.0001, maximum: 1_000_000 },
     },
   },
 } as const;
@@ -100,7 +103,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     }
   });
 
-  app.post<{ Body: { role: string; title: string; prompt?: string; payload?: unknown; priority?: number; id?: string } }>(
+  app.post<{ Body: { role: string; title: string; prompt?: string; payload?: unknown; priority?: number; id?: string; max_turns?: number; max_cost_usd?: number } }>(
     '/api/v1/tasks',
     { ...routeAuth('api'), schema: submitSchema },
     async (req, reply) => {
@@ -110,6 +113,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
       } catch (err) {
         if (err instanceof UnknownRoleError) return sendError(reply, 400, 'unknown_role', err.message);
         if (err instanceof ArgvTooLongError) return sendError(reply, 400, 'argv_too_long', err.message);
+        if (err instanceof TaskLimitsError) return sendError(reply, 400, 'limits_unenforceable', err.message);
         if (err instanceof DuplicateTaskError) return sendError(reply, 409, 'duplicate_task', err.message);
         if (err instanceof QueueFullError) return reply.header('retry-after', '30').code(429).send({ error: 'queue_full', reason: err.message });
         throw err;

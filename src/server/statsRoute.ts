@@ -8,20 +8,31 @@ import { sendError } from './createServer.js';
 import { routeAuth } from './routeAuth.js';
 import type { LlmReport } from '../store/llmReport.js';
 
+/** Most stories `GET /api/v1/llm?stories=N` lists. */
+export const MAX_REPORT_STORIES = 1000;
+
 /**
- * GET /api/v1/llm?window=7d: where the LLM money went (per_task runs, from the run
- * ledger): by role, by day, the ten most expensive stories, and the share of retries
- * and of runs that did not complete. Behind `background metrics --llm`.
+ * GET /api/v1/llm?window=7d&stories=10: where the LLM money went (per_task runs, from
+ * the run ledger): by role, by day, the `stories` most expensive stories (default 10,
+ * at most 1000), and the share of retries and of runs that did not complete. Behind
+ * `background metrics --llm`.
  */
-export function registerLlmReportRoute(app: FastifyInstance, report: (since: number, until: number) => LlmReport): void {
-  app.get<{ Querystring: { window?: string } }>('/api/v1/llm', {
+export function registerLlmReportRoute(app: FastifyInstance, report: (since: number, until: number, stories: number) => LlmReport): void {
+  app.get<{ Querystring: { window?: string; stories?: string } }>('/api/v1/llm', {
     ...routeAuth('api'),
-    schema: { querystring: { type: 'object', additionalProperties: false, properties: { window: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[smhd]$' } } } },
+    schema: {
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { window: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[smhd]$' }, stories: { type: 'string', pattern: '^[0-9]{1,4}$' } },
+      },
+    },
   }, async (req, reply) => {
     const now = Date.now();
     const since = parseSince(req.query.window ?? '7d', now);
     if (since === undefined) return sendError(reply, 400, 'bad_request', 'window: expected a duration like 1h or 7d');
-    return report(since, now + 1);
+    const stories = req.query.stories === undefined ? 10 : Number(req.query.stories);
+    if (stories < 1 || stories > MAX_REPORT_STORIES) return sendError(reply, 400, 'bad_request', `stories: expected a number of stories from 1 to ${MAX_REPORT_STORIES}, got ${req.query.stories}`);
+    return report(since, now + 1, stories);
   });
 }
 

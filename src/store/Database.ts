@@ -2,7 +2,16 @@ import BetterSqlite3 from 'better-sqlite3';
 
 export type Db = BetterSqlite3.Database;
 
-const MIGRATIONS: readonly string[] = [
+/** A migration step: SQL, or a function for what SQL cannot say idempotently (a column that may exist). */
+type Migration = string | ((db: Db) => void);
+
+/** Adds the columns `table` lacks (SQLite has no ADD COLUMN IF NOT EXISTS): a step re-run on a reset user_version is harmless. */
+const addColumns = (table: string, columns: Record<string, string>) => (db: Db): void => {
+  const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  for (const [name, type] of Object.entries(columns)) if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+};
+
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE IF NOT EXISTS tasks (
      id TEXT PRIMARY KEY,
      role TEXT NOT NULL,
@@ -116,6 +125,8 @@ const MIGRATIONS: readonly string[] = [
      config_replicas INTEGER NOT NULL,
      scaled_at INTEGER NOT NULL
    );`,
+  // 7: a task's own run limits (submitted with it), overriding its agent's max_turns / max_cost_usd; NULL: the agent's.
+  addColumns('tasks', { max_turns: 'INTEGER', max_cost_usd: 'REAL' }),
 ];
 
 /**
@@ -174,7 +185,9 @@ export function openDatabase(file: string): Db {
   for (let v = version; v < MIGRATIONS.length; v++) {
     // One transaction per step: a step that fails half-way (e.g. a full disk) is not half-applied.
     db.transaction(() => {
-      db.exec(MIGRATIONS[v] as string);
+      const step = MIGRATIONS[v] as Migration;
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
     }).immediate();
   }

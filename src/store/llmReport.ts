@@ -18,7 +18,11 @@ export interface LlmReport {
   by_role: (UsageTotals & { role: string })[];
   /** Calendar days (UTC), oldest first. */
   by_day: (UsageTotals & { day: string })[];
-  /** The ten most expensive stories (tasks), every attempt's runs counted. */
+  /**
+   * The most expensive stories (tasks), every attempt's runs counted: ten, or as many as
+   * asked (`GET /api/v1/llm?stories=N`, `background metrics --llm --by story`). A story is
+   * a task (its id, such as STORY_318); per-story cost lives here, not in a metric label.
+   */
   top_stories: (UsageTotals & { task_id: string; role: string; title: string | null; status: string | null })[];
   /** Cost of the runs that were a second or later attempt of their task, and its share of the total. */
   retries: { runs: number; cost_usd: number; share: number };
@@ -41,20 +45,21 @@ export class LlmReportQueries {
       top: db.prepare(`SELECT r.task_id, MAX(r.role) AS role, t.title AS title, t.status AS status, COUNT(*) AS runs, TOTAL(r.cost_usd) AS cost_usd,
           TOTAL(r.turns) AS turns, TOTAL(r.input_tokens) AS input_tokens, TOTAL(r.output_tokens) AS output_tokens,
           TOTAL(r.cache_creation_tokens) + TOTAL(r.cache_read_tokens) AS cache_tokens
-        FROM task_runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.finished_at >= ? AND r.finished_at < ? GROUP BY r.task_id ORDER BY cost_usd DESC, r.task_id LIMIT 10`),
+        FROM task_runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.finished_at >= ? AND r.finished_at < ? GROUP BY r.task_id ORDER BY cost_usd DESC, r.task_id LIMIT ?`),
       retries: db.prepare('SELECT COUNT(*) AS runs, TOTAL(cost_usd) AS cost_usd FROM task_runs WHERE finished_at >= ? AND finished_at < ? AND attempt > 1'),
       failed: db.prepare("SELECT COUNT(*) AS runs, TOTAL(cost_usd) AS cost_usd FROM task_runs WHERE finished_at >= ? AND finished_at < ? AND outcome <> 'completed'"),
     };
   }
 
-  report(since: number, until: number): LlmReport {
+  /** The report over runs that finished in [since, until), with the `stories` most expensive stories (default 10). */
+  report(since: number, until: number, stories = 10): LlmReport {
     const total = this.q.total.get(since, until) as UsageTotals;
     const share = (r: { runs: number; cost_usd: number }) => ({ runs: r.runs, cost_usd: r.cost_usd, share: total.cost_usd > 0 ? r.cost_usd / total.cost_usd : 0 });
     return {
       since, until, total,
       by_role: this.q.role.all(since, until) as LlmReport['by_role'],
       by_day: this.q.day.all(since, until) as LlmReport['by_day'],
-      top_stories: this.q.top.all(since, until) as LlmReport['top_stories'],
+      top_stories: this.q.top.all(since, until, stories) as LlmReport['top_stories'],
       retries: share(this.q.retries.get(since, until) as { runs: number; cost_usd: number }),
       not_completed: share(this.q.failed.get(since, until) as { runs: number; cost_usd: number }),
     };

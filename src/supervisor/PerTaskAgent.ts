@@ -23,8 +23,8 @@ export interface PerTaskHost {
   readonly promptFiles: PromptFiles;
   readonly policy: RunPolicy;
   readonly adapter: () => StdoutAdapter | undefined;
-  /** A fresh guard (budgets, tool loops) for a run, or undefined when nothing is to be guarded. */
-  readonly guard?: (() => RunGuard | undefined) | undefined;
+  /** A fresh guard (budgets, tool loops) for a run of `task` (its own limits win), or undefined when nothing is to be guarded. */
+  readonly guard?: ((task: Task) => RunGuard | undefined) | undefined;
   /** Process factory (unit tests pass a fake); must not throw. */
   readonly createProcess?: ((spec: SpawnSpec) => ProcessHandle) | undefined;
   readonly timers?: RunTimers | undefined;
@@ -94,7 +94,7 @@ export class PerTaskAgent extends EventEmitter<Events> {
     }
     const run = new PerTaskRun({
       task, agent: this.config.name, slot, spec: { ...this.host.spawnSpec(task, slot), argv: cmd.argv, stdin: cmd.stdin },
-      policy: this.host.policy, stopTimeoutMs: this.config.stop_timeout * 1000, adapter: this.host.adapter(), guard: this.host.guard?.(), createProcess, timers: this.host.timers,
+      policy: this.host.policy, stopTimeoutMs: this.config.stop_timeout * 1000, adapter: this.host.adapter(), guard: this.host.guard?.(task), createProcess, timers: this.host.timers,
     });
     this.runs.set(task.id, run);
     run.once('exited', (ending) => {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AgentMessage } from '../protocol/messages.js';
+import { stepEvents } from './stepEvents.js';
 import type { Task } from '../queue/Task.js';
 import type { AdapterEvent, StdoutAdapter } from './adapters/StdoutAdapter.js';
 import type { OversizedSample } from '../protocol/LineDecoder.js';
@@ -128,8 +129,11 @@ export class PerTaskRun extends EventEmitter<RunEvents> implements TaskRun {
     proc.on('stderr', (line) => this.onLine('stderr', line));
     proc.on('stdoutOversized', (bytes, sample) => this.onOversized(bytes, sample));
     proc.on('message', (m) => {
-      this.lastOutputAt = this.timers.now();
+      const now = this.timers.now();
+      this.lastOutputAt = now;
       this.emit('message', m);
+      // An SDK agent's own steps go to the same guard as a Claude stream's tool calls.
+      if (m.type === 'task.step' && m.task_id === this.task.id) this.onEvents(stepEvents(m), now);
     });
     proc.on('protocolError', (r, d) => this.emit('protocolError', r, d));
     proc.on('exit', (info) => {

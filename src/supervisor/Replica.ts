@@ -12,7 +12,7 @@ import { spawnProcess } from './spawnProcess.js';
 export interface ReplicaHost {
   spawnSpec(r: Replica): SpawnSpec;
   restoredCheckpoint(slot: string): unknown;
-  settings(r: Replica): { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes?: number };
+  settings(r: Replica): { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes?: number; task_steps?: boolean };
   readonly policy: RestartPolicy;
   /** Process factory; defaults to a real AgentProcess (unit tests pass a fake). */
   createProcess?(spec: SpawnSpec): ProcessHandle;

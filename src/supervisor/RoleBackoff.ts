@@ -6,6 +6,10 @@
  * storm of N rate-limited runs is one backoff, not N: a report while the role is
  * already backing off does not extend it. A run that starts after the backoff and is
  * not rate-limited ends the episode (the next limit starts again at base).
+ *
+ * Several roles held at once ({@link SHARED_RATE_LIMIT_ROLES} or more) mean the
+ * provider is limiting the account, not one role: {@link RoleBackoff.shared} says so,
+ * and the health layer reports one system finding for the fleet instead of one per role.
  */
 export interface BackoffDecision {
   /** true when this report started a new backoff (log it, count it, tell someone). */
@@ -18,7 +22,20 @@ export interface BackoffDecision {
   streak: number;
 }
 
-interface RoleState { until: number; streak: number }
+/** Roles held at once from which the rate limit is the account's (one fleet finding), like a shared outage's two agents. */
+export const SHARED_RATE_LIMIT_ROLES = 2;
+
+/** A role held by the API's rate limit. */
+export interface RateLimitHold {
+  role: string;
+  /** Epoch ms until which no new run of the role starts. */
+  until: number;
+  /** Epoch ms of the first backoff of this episode (limits in a row, until a run succeeds). */
+  since: number;
+  streak: number;
+}
+
+interface RoleState { until: number; streak: number; since: number }
 
 export class RoleBackoff {
   private readonly roles = new Map<string, RoleState>();
@@ -32,7 +49,7 @@ export class RoleBackoff {
     const streak = (s?.streak ?? 0) + 1;
     const delayMs = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(30, streak - 1));
     const until = now + delayMs;
-    this.roles.set(role, { until, streak });
+    this.roles.set(role, { until, streak, since: s?.since ?? now });
     return { started: true, until, delayMs, streak };
   }
 
@@ -53,5 +70,18 @@ export class RoleBackoff {
     const out = new Map<string, number>();
     for (const [role, s] of this.roles) if (now < s.until) out.set(role, s.until);
     return out;
+  }
+
+  /** The roles held at `now`, by name. */
+  holds(now: number): RateLimitHold[] {
+    const out: RateLimitHold[] = [];
+    for (const [role, s] of this.roles) if (now < s.until) out.push({ role, until: s.until, since: s.since, streak: s.streak });
+    return out.sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
+  }
+
+  /** The holds at `now` when {@link SHARED_RATE_LIMIT_ROLES} or more roles are held at once (the account is limited); else undefined. */
+  shared(now: number): RateLimitHold[] | undefined {
+    const h = this.holds(now);
+    return h.length >= SHARED_RATE_LIMIT_ROLES ? h : undefined;
   }
 }

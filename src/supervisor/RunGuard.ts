@@ -4,10 +4,12 @@ import { costOf, type ModelPrice } from './llmPricing.js';
 
 /** What a run of an LLM agent is held to besides time (see RunPolicy for time). */
 export interface GuardLimits {
-  /** Most assistant turns a run may take (the agent's `max_turns`). */
+  /** Most assistant turns a run may take (the task's `max_turns`, else the agent's). */
   readonly maxTurns: number | undefined;
-  /** Most a run may spend, USD (the agent's `max_cost_usd`), judged on the cost estimated from the stream's usage. */
+  /** Most a run may spend, USD (the task's `max_cost_usd`, else the agent's), judged on the cost estimated from the stream's usage. */
   readonly maxCostUsd: number | undefined;
+  /** Which limits the task set itself (named so in the reason: "over the task's max_cost_usd $0.50"); default: none. */
+  readonly fromTask?: { readonly turns: boolean; readonly cost: boolean } | undefined;
   /** Tool-loop detection (`health_checks.llm_progress`), or undefined when it is off. */
   readonly loop: { readonly maxRepeats: number; readonly windowMs: number; readonly retry: boolean } | undefined;
   /** Prices per model, first match wins (`background.llm.pricing`). */
@@ -60,11 +62,11 @@ export class RunGuard {
       if (ev.usage) this.usage = ev.usage;
       if (ev.model) this.model = ev.model;
       if (l.maxTurns !== undefined && ev.turns > l.maxTurns) {
-        return { cause: 'budget_exceeded', detail: `took ${ev.turns} turns, over max_turns ${l.maxTurns}`, retryable: false };
+        return { cause: 'budget_exceeded', detail: `took ${ev.turns} turns, over ${l.fromTask?.turns ? "the task's " : ''}max_turns ${l.maxTurns}`, retryable: false };
       }
       const cost = this.spent.costUsd;
       if (l.maxCostUsd !== undefined && cost !== undefined && cost > l.maxCostUsd) {
-        return { cause: 'budget_exceeded', detail: `spent about $${cost.toFixed(2)} (${this.model} prices), over max_cost_usd $${l.maxCostUsd.toFixed(2)}`, retryable: false };
+        return { cause: 'budget_exceeded', detail: `spent about $${cost.toFixed(2)} (${this.model} prices), over ${l.fromTask?.cost ? "the task's " : ''}max_cost_usd $${l.maxCostUsd.toFixed(2)}`, retryable: false };
       }
       return undefined;
     }
@@ -95,10 +97,14 @@ export class RunGuard {
 function loopText(answered: readonly Answered[], same: readonly Answered[], now: number, maxRepeats: number): string {
   const first = same[0] as Answered;
   const between = answered.filter((a) => a.at >= first.at);
+  // Only calls that came back the same way more than once are part of the cycle: a build
+  // polled in between with a new answer each time is not.
+  const seen = new Map<string, number>();
+  for (const a of between) seen.set(a.sig, (seen.get(a.sig) ?? 0) + 1);
   const cycle: string[] = [];
   for (const a of between) {
     if (cycle.length > 0 && a.sig === first.sig) break;
-    if (!cycle.includes(a.summary)) cycle.push(a.summary);
+    if ((seen.get(a.sig) ?? 0) > 1 && !cycle.includes(a.summary)) cycle.push(a.summary);
   }
   const span = secondsText(now - first.at);
   const what = cycle.length <= 1 ? `called ${first.summary}` : `repeated the cycle ${cycle.slice(0, 4).join(' → ')}${cycle.length > 4 ? ' → …' : ''}`;

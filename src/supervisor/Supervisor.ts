@@ -3,7 +3,7 @@ import { SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { AgentConfig, Config } from '../config/schema.js';
 import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
-import { DuplicateTaskError, QueueFullError, type AttemptCause, type LlmUsage, type Task } from '../queue/Task.js';
+import { DuplicateTaskError, QueueFullError, type AttemptCause, type LlmUsage, type SubmitInput, type Task } from '../queue/Task.js';
 import { queueOptions } from '../queue/queueOptions.js';
 import { TaskQueue } from '../queue/TaskQueue.js';
 import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
@@ -20,7 +20,7 @@ import { contextFromTraceparent, traceparentOf } from '../telemetry/tracing.js';
 import type { ProcessHandle } from './AgentProcess.js';
 import { OrphanReaper } from './OrphanReaper.js';
 import type { PerTaskAgent } from './PerTaskAgent.js';
-import { perTaskTarget, runsOf, unspawnable } from './perTaskTargets.js';
+import { perTaskTarget, runsOf, unenforceableLimits, unspawnable } from './perTaskTargets.js';
 import { createPerTaskAgent } from './perTaskWiring.js';
 import { PromptFiles } from './promptFiles.js';
 import { recoverInProgress, type TaskOutputReader } from './recoverInProgress.js';
@@ -81,6 +81,8 @@ export interface SupervisorEvents {
   runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
   /** The API rate-limited a run of `role`: no new run of the role starts until `until` (epoch ms). Once per backoff, not per run. */
   roleBackoff: [{ role: string; agent: string; until: number; delayMs: number; streak: number; detail: string }];
+  /** llm_progress caught a tool loop: a per_task run was killed, or a service replica was told to cancel its task. */
+  toolLoop: [{ agent: string; role: string; slot: string; taskId: string; detail: string }];
   /** A per_task run printed a stdout line over its agent's `max_result_bytes` (cut; its usage read from its ends). */
   stdoutOversized: [{ agent: string; role: string; slot: string; taskId: string; bytes: number; limit: number }];
   /** Restart attempts exhausted or a breaker opened: a human should look. */
@@ -269,12 +271,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Queues a task for `role` and dispatches it if a replica is free.
-   * @throws UnknownRoleError, QueueFullError, DuplicateTaskError, ArgvTooLongError (no agent of the role could start its command)
+   * @throws UnknownRoleError, QueueFullError, DuplicateTaskError, ArgvTooLongError (no agent of the role could start its command),
+   *   TaskLimitsError (the task's own max_turns / max_cost_usd, and an agent of the role that cannot see turns or cost)
    */
-  submit(input: { role: string; title: string; prompt?: string | undefined; payload?: unknown; priority?: number | undefined; id?: string | undefined }): Task {
+  submit(input: Omit<SubmitInput, 'correlation_id' | 'traceparent'>): Task {
     if (!this.roles.includes(input.role)) throw new UnknownRoleError(input.role, this.roles);
-    const tooLong = unspawnable(this.bg, this.perTask, input);
-    if (tooLong) throw tooLong;
+    const refused = unspawnable(this.bg, this.perTask, input) ?? unenforceableLimits(this.bg, input);
+    if (refused) throw refused;
     const span = this.tracer.startSpan('task.submit', { attributes: { 'agentic.role': input.role, 'agentic.task.title': input.title } });
     try {
       const traceId = span.spanContext().traceId;
@@ -427,11 +430,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.wake.arm(due === undefined || heldUntil === undefined ? (due ?? heldUntil) : Math.min(due, heldUntil));
   }
 
-  /** The LLM report over runs that finished in [since, until) (`GET /api/v1/llm`). */
-  llmReport(since: number, until: number): LlmReport {
+  /** The LLM report over runs that finished in [since, until), with the `stories` most expensive stories (`GET /api/v1/llm`). */
+  llmReport(since: number, until: number, stories?: number): LlmReport {
     if (!this.db) throw new Error('the supervisor has not started');
     this.reportQueries ??= new LlmReportQueries(this.db);
-    return this.reportQueries.report(since, until);
+    return this.reportQueries.report(since, until, stories);
   }
 
   /**

@@ -36,3 +36,12 @@ export class ReloadRefusedError extends Error {
     this.name = 'ReloadRefusedError';
   }
 }
+
+/** A task's own limits (`max_turns`, `max_cost_usd`) that its role's agents cannot enforce: a 400, exit 2. */
+export class TaskLimitsError extends Error {
+  readonly code = 'ERR_TASK_LIMITS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskLimitsError';
+  }
+}

@@ -1,4 +1,6 @@
-import type { BackgroundConfig } from '../config/schema.js';
+import type { AgentConfig, BackgroundConfig } from '../config/schema.js';
+import type { TaskLimits } from '../queue/Task.js';
+import { TaskLimitsError } from './errors.js';
 import type { PerTaskAgent } from './PerTaskAgent.js';
 import type { ArgvTooLongError } from './spawnLimits.js';
 
@@ -40,3 +42,21 @@ export function unspawnable(bg: Pick<BackgroundConfig, 'agents'>, perTask: reado
   }
   return first;
 }
+
+/**
+ * Why the task's own limits (`max_turns`, `max_cost_usd`) could not be held by every
+ * agent of its role, or undefined when they can: only a per_task agent with a stdout
+ * adapter reports turns and cost. Any agent of the role may get the task, so all must.
+ */
+export function unenforceableLimits(bg: Pick<BackgroundConfig, 'agents'>, input: TaskLimits & { role: string }): TaskLimitsError | undefined {
+  const set = (['max_turns', 'max_cost_usd'] as const).filter((k) => input[k] !== undefined);
+  if (!set.length) return undefined;
+  for (const a of bg.agents) {
+    if ((a.role ?? a.name) !== input.role) continue;
+    const why = blindTo(a);
+    if (why) return new TaskLimitsError(`agent ${a.name} of role ${input.role} ${why}: the supervisor does not see its turns or cost, so it cannot hold a task to ${set.join(' and ')}. Submit without them, or give the role per_task agents with stdout_adapter claude-stream-json.`);
+  }
+  return undefined;
+}
+
+const blindTo = (a: AgentConfig): string | undefined => (a.mode === 'service' ? 'is a service agent' : a.stdout_adapter === 'none' ? 'has stdout_adapter none' : undefined);

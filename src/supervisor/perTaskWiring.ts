@@ -8,7 +8,7 @@ import { PerTaskAgent } from './PerTaskAgent.js';
 import type { PerTaskRun } from './PerTaskRun.js';
 import type { RunEnding } from './PerTaskRunState.js';
 import { runOutcome, type RunVerdict } from './runOutcome.js';
-import { RunGuard } from './RunGuard.js';
+import { RunGuard, type GuardLimits } from './RunGuard.js';
 import { RunPolicy } from './RunPolicy.js';
 import { secretValues } from './secrets.js';
 import type { RunInfo, Supervisor } from './Supervisor.js';
@@ -19,17 +19,28 @@ export function storedSession(sup: Supervisor, taskId: string): string | undefin
   return typeof state?.session_id === 'string' ? state.session_id : undefined;
 }
 
-/**
- * The guard of one run of `a`: its budgets (`max_turns`, `max_cost_usd`) and tool-loop
- * detection (`health_checks.llm_progress`, while monitoring is on). Only a run whose
- * stdout is read by an adapter can be guarded (turns, tokens and tool calls come from it).
- */
-export function createRunGuard(a: AgentConfig, bg: Pick<BackgroundConfig, 'monitoring' | 'llm'>): RunGuard | undefined {
-  if (a.stdout_adapter === 'none') return undefined;
+/** Tool-loop detection's limits (`health_checks.llm_progress`), or undefined while it is off (or monitoring is). */
+export function loopLimits(bg: Pick<BackgroundConfig, 'monitoring'>): GuardLimits['loop'] {
   const lp = bg.monitoring.health_checks.llm_progress;
-  const loop = bg.monitoring.enabled && lp.enabled ? { maxRepeats: lp.max_repeats, windowMs: lp.window * 1000, retry: lp.on_loop === 'retry' } : undefined;
-  if (loop === undefined && a.max_turns === undefined && a.max_cost_usd === undefined) return undefined;
-  return new RunGuard({ maxTurns: a.max_turns, maxCostUsd: a.max_cost_usd, loop, pricing: bg.llm.pricing });
+  return bg.monitoring.enabled && lp.enabled ? { maxRepeats: lp.max_repeats, windowMs: lp.window * 1000, retry: lp.on_loop === 'retry' } : undefined;
+}
+
+/**
+ * The guard of one run of `a` for a task: its budgets (`max_turns`, `max_cost_usd`: the
+ * task's own, submitted with it, else the agent's) and tool-loop detection
+ * (`health_checks.llm_progress`, while monitoring is on). Budgets need a stdout adapter
+ * (turns and tokens come from it); loops are also caught from the steps an SDK agent
+ * reports (`task.step`), so an agent without an adapter gets a loop-only guard.
+ */
+export function createRunGuard(a: AgentConfig, bg: Pick<BackgroundConfig, 'monitoring' | 'llm'>, task: { max_turns?: number | null | undefined; max_cost_usd?: number | null | undefined } = {}): RunGuard | undefined {
+  const loop = loopLimits(bg);
+  // Without an adapter only the agent's own steps (`task.step`) can be watched: turns and cost are unknown.
+  if (a.stdout_adapter === 'none') return loop ? new RunGuard({ maxTurns: undefined, maxCostUsd: undefined, loop, pricing: bg.llm.pricing }) : undefined;
+  const fromTask = { turns: task.max_turns != null, cost: task.max_cost_usd != null };
+  const maxTurns = task.max_turns ?? a.max_turns;
+  const maxCostUsd = task.max_cost_usd ?? a.max_cost_usd;
+  if (loop === undefined && maxTurns === undefined && maxCostUsd === undefined) return undefined;
+  return new RunGuard({ maxTurns, maxCostUsd, fromTask, loop, pricing: bg.llm.pricing });
 }
 
 /**
@@ -50,7 +61,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     promptFiles: sup.promptFiles,
     policy: RunPolicy.fromConfig(a, sup.bg),
     adapter: () => createStdoutAdapter(a.stdout_adapter),
-    guard: () => createRunGuard(a, sup.bg),
+    guard: (task) => createRunGuard(a, sup.bg, task),
   });
   const secrets = secretValues(a, process.env);
   const runInfo = (run: PerTaskRun): RunInfo => ({ agent: a.name, role: p.role, slot: run.slot, taskId: run.task.id, traceparent: run.task.traceparent, attempt: run.task.attempt, startedAt: run.startedAt });
@@ -147,6 +158,7 @@ function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEn
     sup.log.info({ ...ctx, duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${task.id} completed${late}`);
   } else if (v.outcome === 'failed') {
     sup.emit('runFinished', { ...info, outcome: 'failed', cause: v.cause, durationMs, llm, error: v.error });
+    if (v.cause === 'tool_loop') sup.emit('toolLoop', { agent: p.config.name, role: p.role, slot: run.slotId, taskId: task.id, detail: v.error });
     const outcome = sup.queue.fail(task.id, v.error, v.retryable, llm, v.cause);
     // A resumed run that failed before its session started: the session is likely gone; start afresh next time.
     if (v.cause === 'agent_failed' && !sawSession && sup.checkpoints.latest(key)) {

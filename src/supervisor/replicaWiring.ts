@@ -5,11 +5,14 @@ import { COUNTED_CAUSES, type AttemptCause, type ReleaseCause } from '../queue/T
 import type { LogStore } from '../telemetry/LogStore.js';
 import { replicaAttemptCause } from './attemptCause.js';
 import { Replica } from './Replica.js';
+import { loopLimits } from './perTaskWiring.js';
+import type { StopReason } from './PerTaskRunState.js';
 import { secretValues } from './secrets.js';
+import { StepLoops } from './stepLoops.js';
 import type { Supervisor } from './Supervisor.js';
 
 /** Applies one protocol message of a service replica to the queue, the stores and the logs. */
-function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogStore | undefined): void {
+function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogStore | undefined, steps: StepLoops): void {
   sup.emit('message', { agent: r.config.name, slot: r.slot, message: m });
   const ctx = { agent: r.config.name, role: r.role, replica: r.slot };
   switch (m.type) {
@@ -22,6 +25,12 @@ function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogSt
       sup.queue.progress(m.task_id, m.progress, m.message);
       sup.emit('taskProgress', { taskId: m.task_id, agent: r.config.name });
       break;
+    case 'task.step': {
+      if (!r.task || r.task.id !== m.task_id) break;
+      const stop = steps.onStep(r.task, m, Date.now());
+      if (stop) endLoopingTask(sup, r, stop, ctx);
+      break;
+    }
     case 'task.finished':
     case 'task.failed': {
       if (!r.task || r.task.id !== m.task_id) {
@@ -70,15 +79,16 @@ function onMessage(sup: Supervisor, r: Replica, m: AgentMessage, logStore: LogSt
  * the task a dead replica held.
  */
 export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: number, logStore: LogStore | undefined): Replica {
+  const steps = new StepLoops(loopLimits(sup.bg));
   const r = new Replica(a, index, {
     policy: sup.policy,
     spawnSpec: (rep) => ({ argv: a.command, cwd: a.cwd, env: sup.agentEnv(a, { [ENV.AGENT_ID]: rep.slot }), maxLineBytes: sup.bg.protocol.max_line_bytes }),
     restoredCheckpoint: (slot) => sup.checkpoints.latest(slot)?.state,
-    settings: () => ({ heartbeat_interval_ms: Math.max(1, Math.round(a.heartbeat_interval * 1000)), max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes, max_line_bytes: sup.bg.protocol.max_line_bytes }),
+    settings: () => ({ heartbeat_interval_ms: Math.max(1, Math.round(a.heartbeat_interval * 1000)), max_checkpoint_bytes: sup.bg.protocol.max_checkpoint_bytes, max_line_bytes: sup.bg.protocol.max_line_bytes, task_steps: steps.watching }),
   });
   const ctx = { agent: a.name, role: r.role, replica: r.slot };
   const secrets = secretValues(a, process.env);
-  r.on('message', (m) => onMessage(sup, r, m, logStore));
+  r.on('message', (m) => onMessage(sup, r, m, logStore, steps));
   r.on('idle', () => setImmediate(() => sup.pump()));
   r.on('output', (stream, line) => logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId, secrets }, stream, line));
   r.on('protocolError', (reason, detail) => {
@@ -114,6 +124,29 @@ export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: num
 }
 
 type Ctx = { agent: string; role: string; replica: string };
+
+/**
+ * A service replica's steps make a loop (`llm_progress`): the agent is told to cancel the
+ * task (`task.cancel`, its handler's signal aborts) and is free for the next one, and the
+ * task fails with cause `tool_loop`: re-queued with `on_loop: retry`, else dead-lettered.
+ */
+function endLoopingTask(sup: Supervisor, r: Replica, stop: StopReason, ctx: Ctx): void {
+  const id = (r.task as { id: string }).id;
+  const task = sup.queue.get(id);
+  r.process?.send({ type: 'task.cancel', task_id: id, reason: `tool_loop: ${stop.detail}` });
+  r.releaseTask();
+  const outcome = sup.queue.fail(id, stop.detail, stop.retryable === true, undefined, 'tool_loop');
+  sup.emit('toolLoop', { agent: ctx.agent, role: ctx.role, slot: r.slot, taskId: id, detail: stop.detail });
+  if (task) sup.finishTask(task, ctx.agent, ctx.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
+  try {
+    sup.events?.record(r.slot, 'tool_loop', { task_id: id, detail: stop.detail });
+  } catch {
+    // a full disk: the log line below says it
+  }
+  const next = outcome === 'retry' ? 'it will be retried (on_loop: retry)' : 'it failed';
+  sup.log.warn({ ...ctx, task_id: id, trace_id: task?.correlation_id, cause: 'tool_loop', outcome }, `task ${id} stopped: ${r.slot} ${stop.detail}; the agent was told to cancel it and ${next}`);
+  setImmediate(() => sup.pump());
+}
 
 /**
  * The task held by a replica that exited: re-queued after the retry backoff or

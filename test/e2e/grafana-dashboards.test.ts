@@ -257,11 +257,13 @@ describe('dashboard queries on a real Prometheus scraping a real supervisor', ()
     expect(byRole.get('crashy')).toBeLessThan(1);
   });
 
-  it('the task- and run-duration heatmaps carry trace_id exemplars', async () => {
+  it('the task- and run-duration heatmaps and the run-cost heatmap carry trace_id exemplars', async () => {
     const heatmaps = dashboards.flatMap(({ d }) => queriesOf(d).filter((q) => q.exemplar));
-    expect(heatmaps.length).toBe(3);
+    expect(heatmaps.length).toBe(4);
     for (const q of heatmaps) {
-      const expr = substitute(q.expr, { ...BUILTINS, instance: '.*', role: 'worker', agent: 'deva_ts' });
+      // Run cost is a per_task (LLM) role's; task duration is read for the service role.
+      const role = q.expr.includes('agentic_task_run_cost_usd') ? 'deva_ts' : 'worker';
+      const expr = substitute(q.expr, { ...BUILTINS, instance: '.*', role, agent: 'deva_ts' });
       const now = Date.now() / 1000;
       const res = await fetch(`${prom.url}/api/v1/query_exemplars?${new URLSearchParams({ query: expr, start: String(now - 600), end: String(now) })}`);
       const body = (await res.json()) as { status: string; data: { exemplars: { labels: Record<string, string> }[] }[] };

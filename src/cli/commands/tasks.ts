@@ -19,6 +19,17 @@ export function triesCell(t: TaskWithHistory): string {
   return t.attempt > t.attempts ? `${t.attempts} (of ${t.attempt})` : String(t.attempts);
 }
 
+/**
+ * `COST`: what the task's runs spent, every attempt counted (estimated costs of killed
+ * runs too), with the task's own `max_cost_usd` after a slash: `$0.61/$0.50`; `-` when
+ * no run reported a cost and the task has no limit of its own.
+ */
+export function costCell(t: TaskWithHistory): string {
+  const costs = t.attempt_history.map((a) => a.llm?.total_cost_usd).filter((c): c is number => typeof c === 'number');
+  const spent = costs.length ? `$${costs.reduce((x, y) => x + y, 0).toFixed(2)}` : t.max_cost_usd !== null ? '$0.00' : '-';
+  return t.max_cost_usd !== null ? `${spent}/$${t.max_cost_usd.toFixed(2)}` : spent;
+}
+
 export async function tasksCommand(flags: StateDirFlags & { status?: string; role?: string; limit?: string; json?: boolean }): Promise<number> {
   const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const q = new URLSearchParams();
@@ -40,10 +51,10 @@ export async function tasksCommand(flags: StateDirFlags & { status?: string; rol
   const detail = (t: TaskWithHistory) =>
     t.status === 'pending' && t.not_before !== null && t.not_before > now ? `retry in ${fmtDuration((t.not_before - now) / 1000)} (backoff): ${t.error ?? ''}` : (t.error ?? t.progress_message ?? t.title);
   const rows = tasks.map((t) => [
-    t.id, t.role, t.status, String(t.priority), triesCell(t), lastCause(t), t.assigned_to ?? '-',
+    t.id, t.role, t.status, String(t.priority), triesCell(t), lastCause(t), costCell(t), t.assigned_to ?? '-',
     fmtDuration(((t.finished_at ?? now) - (t.started_at ?? t.created_at)) / 1000),
     t.correlation_id, detail(t).slice(0, 60),
   ]);
-  process.stdout.write(`${table(['ID', 'ROLE', 'STATUS', 'PRIO', 'TRIES', 'LAST CAUSE', 'AGENT', 'TIME', 'CORRELATION ID', 'DETAIL'], rows)}\n`);
+  process.stdout.write(`${table(['ID', 'ROLE', 'STATUS', 'PRIO', 'TRIES', 'LAST CAUSE', 'COST', 'AGENT', 'TIME', 'CORRELATION ID', 'DETAIL'], rows)}\n`);
   return EXIT.OK;
 }

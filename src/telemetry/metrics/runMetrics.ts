@@ -35,7 +35,11 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
     name: 'agentic_task_run_duration_seconds', help: 'Wall time of finished per_task runs, spawn to exit; trace_id exemplars.',
     labelNames: ['agent', 'role', 'outcome'], buckets: TASK_DURATION_BUCKETS, registers: [register], enableExemplars: true,
   });
-  const cost = new Histogram({ name: 'agentic_task_run_cost_usd', help: 'total_cost_usd of one per_task run (runs that reported one).', labelNames: ['agent', 'role'], buckets: RUN_COST_BUCKETS, registers: [register] });
+  // The run's trace id (its task's correlation id) is the exemplar: an expensive run leads to its story without a task-id label.
+  const cost = new Histogram({
+    name: 'agentic_task_run_cost_usd', help: 'total_cost_usd of one per_task run (runs that reported one); trace_id exemplars name the story.',
+    labelNames: ['agent', 'role'], buckets: RUN_COST_BUCKETS, registers: [register], enableExemplars: true,
+  });
   const tokens = new Histogram({ name: 'agentic_task_run_tokens', help: 'Tokens of one per_task run by type: input, output, cache_creation, cache_read.', labelNames: ['agent', 'role', 'type'], buckets: RUN_TOKEN_BUCKETS, registers: [register] });
   const turns = new Histogram({ name: 'agentic_task_run_turns', help: 'num_turns of one per_task run (runs that reported one).', labelNames: ['agent', 'role'], buckets: RUN_TURN_BUCKETS, registers: [register] });
   const oversized = counter(register, 'agentic_stdout_lines_oversized_total', 'per_task stdout lines over the agent\'s max_result_bytes: cut, their usage and cost read from their ends.', ['agent', 'role']);
@@ -59,7 +63,7 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
     duration.observe({ labels: { agent: r.agent, role: r.role, outcome: r.outcome }, value: Math.max(0, r.durationMs) / 1000, exemplarLabels });
     const labels = { agent: r.agent, role: r.role };
     const usd = nonNegative(r.llm?.total_cost_usd);
-    if (usd !== undefined) cost.observe(labels, usd);
+    if (usd !== undefined) cost.observe({ labels, value: usd, exemplarLabels });
     const n = nonNegative(r.llm?.num_turns);
     if (n !== undefined) turns.observe(labels, n);
     for (const [key, type] of Object.entries(TOKEN_TYPES)) {
@@ -72,6 +76,10 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
     const held = sup.roleBackoff?.held(Date.now());
     for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, held?.has(role) ? 1 : 0);
   });
+  // The shared_rate_limit system finding, on /metrics: the same test (RoleBackoff.shared), read at scrape time.
+  stateGauge(register, 'agentic_llm_fleet_rate_limited', '1 while two or more roles are held by the API\'s rate limits at once (the account is limited: the shared_rate_limit system finding), else 0.', [], (emit) => {
+    emit({}, sup.roleBackoff?.shared(Date.now()) ? 1 : 0);
+  });
   const windowLabel = (ms: number) => (ms === 3_600_000 ? '1h' : '24h');
   stateGauge(register, 'agentic_llm_budget_usd', 'Rolling LLM budget of a role (llm.budgets.roles[]) by window (1h, 24h), US dollars.', ['role', 'window'], (emit) => {
     for (const b of sup.budgets?.limits() ?? []) if (b.role !== undefined) emit({ role: b.role, window: windowLabel(b.limit.windowMs) }, b.limit.usd);
@@ -82,12 +90,15 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
   stateGauge(register, 'agentic_role_budget_held', '1 while a role starts no new run because its rolling LLM budget (or the fleet\'s) is spent, else 0.', ['role'], (emit) => {
     for (const role of new Set(sup.perTask.map((p) => p.role))) emit({ role }, sup.budgetHolds?.has(role) ? 1 : 0);
   });
+  const loops = counter(register, 'agentic_tool_loops_total', 'Tool loops caught by llm_progress: per_task runs killed, and service agents\' tasks cancelled, from a Claude stream or the steps an SDK agent reports.', ['agent', 'role']);
+  const onLoop = (...[e]: SupervisorEvents['toolLoop']) => loops.inc({ agent: e.agent, role: e.role });
   const onBackoff = (...[e]: SupervisorEvents['roleBackoff']) => backoffs.inc({ role: e.role });
   const onOversized = (...[e]: SupervisorEvents['stdoutOversized']) => oversized.inc({ agent: e.agent, role: e.role });
   sup.on('runStarted', onStarted);
   sup.on('runFinished', onFinished);
   sup.on('stdoutOversized', onOversized);
   sup.on('roleBackoff', onBackoff);
+  sup.on('toolLoop', onLoop);
   return {
     seed() {
       for (const p of sup.perTask) {
@@ -95,13 +106,16 @@ export function registerRunMetrics(register: AnyRegistry, sup: SupervisorView): 
         for (const [outcome, causes] of Object.entries(RUN_CAUSES)) for (const cause of causes) runs.inc({ labels: { agent, role: p.role, outcome, cause }, value: 0 });
         oversized.inc({ agent, role: p.role }, 0);
         backoffs.inc({ role: p.role }, 0);
+        loops.inc({ agent, role: p.role }, 0);
       }
+      for (const r of sup.replicas) loops.inc({ agent: r.config.name, role: r.role }, 0);
     },
     close() {
       sup.off('runStarted', onStarted);
       sup.off('runFinished', onFinished);
       sup.off('stdoutOversized', onOversized);
       sup.off('roleBackoff', onBackoff);
+      sup.off('toolLoop', onLoop);
     },
   };
 }

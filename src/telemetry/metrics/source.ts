@@ -27,7 +27,7 @@ export interface SupervisorView extends Pick<EventEmitter<SupervisorEvents>, 'on
   /** The restart policy; its breaker state is read when it can report it (`BackoffRestartPolicy`). */
   readonly policy: object & { circuitState?(agentId: string): CircuitBreakerState };
   /** Roles held back by the API's rate limits (the supervisor's RoleBackoff). */
-  readonly roleBackoff?: { held(now: number): Map<string, number> } | undefined;
+  readonly roleBackoff?: { held(now: number): Map<string, number>; shared(now: number): readonly unknown[] | undefined } | undefined;
   /** Rolling LLM budgets (`llm.budgets`) and the roles they hold now. */
   readonly budgets?: { limits(): { role: string | undefined; limit: { usd: number; windowMs: number } }[] } | undefined;
   readonly budgetHolds?: ReadonlyMap<string, unknown> | undefined;

@@ -63,6 +63,7 @@ describe('the generated alertmanager.yml', () => {
     expect(rules).toContainEqual({ source_matchers: ['alertname="SupervisorDown"'], target_matchers: ['agent=~".+"'], equal: ['instance'] });
     expect(rules).toContainEqual({ source_matchers: ['alertname="SupervisorDown"'], target_matchers: ['alertname=~"TaskQueueBacklogGrowing|TaskDeadLettered"'], equal: ['instance'] });
     expect(rules).toContainEqual({ source_matchers: ['alertname="AgentCircuitOpen"'], target_matchers: ['alertname=~"AgentCrashLooping|AgentDown"'], equal: ['instance', 'agent', 'replica'] });
+    expect(rules).toContainEqual({ source_matchers: ['alertname="LLMAPIRateLimited"'], target_matchers: ['alertname="LLMRateLimitStorm"'], equal: ['instance'] });
   });
 
   it('derives the controller URL from background.server, mapping a wildcard bind to loopback', () => {

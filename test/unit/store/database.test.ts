@@ -8,7 +8,7 @@ import { openDatabase } from '../../../src/store/Database.js';
 import { DesiredStateStore } from '../../../src/store/DesiredStateStore.js';
 
 /** The newest migration (Database.ts MIGRATIONS). */
-const LATEST = 6;
+const LATEST = 7;
 
 describe('openDatabase (real SQLite file)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'agentic-db-'));
@@ -22,7 +22,7 @@ describe('openDatabase (real SQLite file)', () => {
     expect(one('PRAGMA synchronous')).toBe(1); // NORMAL: commits survive a crash of the process (docs/recovery.md)
     expect(one('PRAGMA busy_timeout')).toBe(5000);
     expect(one('PRAGMA foreign_keys')).toBe(1);
-    expect(one('PRAGMA user_version')).toBe(LATEST); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs; 4: tasks_waiting; 5: agent_desired_state; 6: agent_scale
+    expect(one('PRAGMA user_version')).toBe(LATEST); // 1: tasks, checkpoints, events; 2: attempts and retries; 3: task_runs; 4: tasks_waiting; 5: agent_desired_state; 6: agent_scale; 7: a task's own run limits
     db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)').run(1, 'qaa', 'started', null);
     db.close();
     const again = openDatabase(file); // migrations are not re-run, data stays
@@ -135,5 +135,26 @@ describe('openDatabase (real SQLite file)', () => {
     expect(b).toBe(a);
     expect(db.prepare('SELECT * FROM tasks WHERE role = ?')).not.toBe(a);
     db.close();
+  });
+
+  it('migration 7: a version 6 database\'s tasks get max_turns and max_cost_usd (null: the agent\'s apply); a task\'s own limits survive a reopen', () => {
+    const file = path.join(dir, 'v6.db');
+    const v6 = openDatabase(file);
+    v6.exec(`ALTER TABLE tasks DROP COLUMN max_turns; ALTER TABLE tasks DROP COLUMN max_cost_usd; PRAGMA user_version = 6;
+      INSERT INTO tasks (id, role, title, priority, status, created_at, updated_at, correlation_id) VALUES ('OLD', 'x', 'before 7', 5, 'pending', 1, 1, 'c');`);
+    v6.close();
+    const db = openDatabase(file);
+    expect(db.prepare('PRAGMA user_version').pluck().get()).toBe(LATEST);
+    const q = new TaskQueue(db, { maxDepth: 100, maxAttempts: 5, historyRetention: 100 });
+    expect(q.get('OLD')).toMatchObject({ max_turns: null, max_cost_usd: null });
+    q.submit({ id: 'OWN', role: 'w', title: 'own limits', correlation_id: 'c', max_turns: 12, max_cost_usd: 0.75 });
+    db.close();
+    const reopened = new TaskQueue(openDatabase(file), { maxDepth: 100, maxAttempts: 5, historyRetention: 100 });
+    expect(reopened.get('OWN')).toMatchObject({ max_turns: 12, max_cost_usd: 0.75 });
+    // A lease and an operator's retry keep them: they belong to the task, not to an attempt.
+    const t = reopened.take('w', 'w-0')!;
+    expect(t.id).toBe('OWN');
+    reopened.fail('OWN', 'boom', false);
+    expect(reopened.retry('OWN')).toMatchObject({ status: 'pending', max_turns: 12, max_cost_usd: 0.75 });
   });
 });

@@ -130,13 +130,32 @@ describe('the config behind the guard', () => {
     expect(loopOf(cfg({ monitoring: { health_checks: { llm_progress: { max_repeats: 9, window: '2m', on_loop: 'retry' } } } }))?.loop).toEqual({ maxRepeats: 9, windowMs: 120_000, retry: true });
     expect(createRunGuard(cfg({ monitoring: { health_checks: { llm_progress: { enabled: false } } } }).agents[0]!, cfg({ monitoring: { health_checks: { llm_progress: { enabled: false } } } }))).toBeUndefined();
     expect(loopOf(cfg({ monitoring: { enabled: false } }, { max_turns: 7 }))).toMatchObject({ loop: undefined, maxTurns: 7 });
-    // No adapter: nothing to read turns or tool calls from.
-    expect(createRunGuard(cfg({}, { stdout_adapter: 'none', max_turns: 3 }).agents[0]!, cfg({}))).toBeUndefined();
+    // No adapter: no turns or cost to judge, but the agent's own steps (task.step) can still loop.
+    const noAdapter = cfg({}, { stdout_adapter: 'none', max_turns: 3 });
+    expect(loopOf(noAdapter)).toMatchObject({ maxTurns: undefined, maxCostUsd: undefined, loop: { maxRepeats: 5 } });
+    const off = cfg({ monitoring: { health_checks: { llm_progress: { enabled: false } } } }, { stdout_adapter: 'none', max_turns: 3 });
+    expect(createRunGuard(off.agents[0]!, off)).toBeUndefined();
   });
 
   it('max_cost_usd, max_turns and llm.pricing reach the guard', () => {
     const l = loopOf(cfg({ llm: { pricing: [{ match: 'mine', input: 1, output: 2 }] } }, { max_cost_usd: 2.5, max_turns: 40 }));
     expect(l).toMatchObject({ maxCostUsd: 2.5, maxTurns: 40, pricing: [{ match: 'mine', input: 1, output: 2 }] });
+  });
+
+  it('a task\'s own max_turns and max_cost_usd win over the agent\'s, either way, and the reason says whose limit it was', () => {
+    const bg = cfg({}, { max_cost_usd: 2.5, max_turns: 40 });
+    const limitsFor = (task: { max_turns?: number | null; max_cost_usd?: number | null }) => (createRunGuard(bg.agents[0]!, bg, task) as unknown as { limits: GuardLimits }).limits;
+    expect(limitsFor({ max_turns: null, max_cost_usd: null })).toMatchObject({ maxTurns: 40, maxCostUsd: 2.5, fromTask: { turns: false, cost: false } });
+    expect(limitsFor({ max_turns: 3, max_cost_usd: 9 })).toMatchObject({ maxTurns: 3, maxCostUsd: 9, fromTask: { turns: true, cost: true } });
+    // An agent without limits of its own still gets a guard for a task that has them (loop checks off).
+    const bare = cfg({ monitoring: { health_checks: { llm_progress: { enabled: false } } } });
+    expect(createRunGuard(bare.agents[0]!, bare, {})).toBeUndefined();
+    const g = createRunGuard(bare.agents[0]!, bare, { max_turns: 2 })!;
+    expect(g).toBeDefined();
+    expect(g.onEvent({ kind: 'progress', turns: 2, message: 'm' }, 0)).toBeUndefined();
+    expect(g.onEvent({ kind: 'progress', turns: 3, message: 'm' }, 0)).toEqual({ cause: 'budget_exceeded', detail: "took 3 turns, over the task's max_turns 2", retryable: false });
+    const byAgent = createRunGuard(bg.agents[0]!, bg)!;
+    expect(byAgent.onEvent({ kind: 'progress', turns: 41, message: 'm' }, 0)).toMatchObject({ detail: 'took 41 turns, over max_turns 40' });
   });
 
   it('a loop the guard stopped fails the task, retryable as on_loop says; a spent budget is never retried', () => {
