@@ -15,6 +15,8 @@
  * idle median is printed (PM2's log path is not the measure).
  *
  *   npm run build && npx tsx bench/footprint-vs-pm2.ts [seconds=60] [--agents 50] [--sample 1] [--flood 20] [--no-flood] [--no-pm2] [--baseline <tree>]
+ *   SUP_NODE_ARGS / BASE_NODE_ARGS: node options for ours / the baseline daemon (e.g. `--baseline . ` with
+ *   SUP_NODE_ARGS="--max-semi-space-size=16" compares V8's default young generation with ours, same build).
  *   SUP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/footprint-vs-pm2.ts 30 --no-pm2 --no-flood   # profile ours
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -53,17 +55,29 @@ function startOurs(name: string, tree: string): Ours {
   const agents: Record<string, unknown>[] = Array.from({ length: AGENTS }, (_, i) => ({ name: `idle${i}`, command: [process.execPath, AGENT], stop_timeout: 2 }));
   if (!noFlood) agents.push({ name: 'flood', command: [process.execPath, AGENT], stop_timeout: 2, env: { FLOOD_FILE, FLOOD_SECONDS: String(FLOOD) } });
   writeFileSync(path.join(dir, 'config.yaml'), stringify({ background: { state_dir: stateDir, server: { port: 0 }, monitoring: { sample_interval: SAMPLE }, agents } }));
-  const nodeArgs = name === 'ours' ? (process.env.SUP_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const nodeArgs = (name === 'ours' ? process.env.SUP_NODE_ARGS ?? '' : process.env.BASE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
   return { name, proc, stateDir };
 }
 
+function api(s: Ours): { url: string; token: string } {
+  const { url } = JSON.parse(readFileSync(path.join(s.stateDir, 'endpoint.json'), 'utf8')) as { url: string };
+  return { url, token: readFileSync(path.join(s.stateDir, 'api.token'), 'utf8').trim() };
+}
+
+/** V8's heap spaces as the daemon's /metrics reports them (MB committed): where the RSS is. */
+async function heapSpaces(s: Ours): Promise<string> {
+  const { url, token } = api(s);
+  const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text()).catch(() => '');
+  const sizes = [...text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(new|old|code|large_object)"\} (\S+)/gm)].map((m) => `${m[1]} ${mb(Number(m[2]))}`);
+  const used = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1];
+  return `heap spaces (MB): ${sizes.join(', ')}; heap used ${mb(Number(used))}`;
+}
+
 async function agentsUp(s: Ours): Promise<number> {
   if (s.proc.exitCode !== null) throw new Error(`${s.name}: the supervisor exited with ${s.proc.exitCode}`);
-  const endpoint = path.join(s.stateDir, 'endpoint.json');
-  if (!existsSync(endpoint)) return 0;
-  const { url } = JSON.parse(readFileSync(endpoint, 'utf8')) as { url: string };
-  const token = readFileSync(path.join(s.stateDir, 'api.token'), 'utf8').trim();
+  if (!existsSync(path.join(s.stateDir, 'endpoint.json'))) return 0;
+  const { url, token } = api(s);
   const r = await fetch(`${url}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } }).then((x) => x.json() as Promise<{ system?: { replicas?: { up: number } } }>).catch(() => undefined);
   return r?.system?.replicas?.up ?? 0;
 }
@@ -131,6 +145,7 @@ try {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`footprint, ${AGENTS} idle agents each, ${SECONDS} s, sample_interval ${SAMPLE} s, default checks; load average ${load}`);
   idle.forEach((r, i) => console.log(`  ${(names[i] as string).padEnd(8)} CPU ${r.cpu.toFixed(2)}% of one core; RSS median ${mb(median(r.rss))} MB (min ${mb(Math.min(...r.rss))}, max ${mb(Math.max(...r.rss))})`));
+  for (const s of supervisors) console.log(`  ${s.name.padEnd(8)} ${await heapSpaces(s)}`);
   const by = (n: string) => idle[names.indexOf(n)] as { cpu: number; rss: number[] };
   const ratio = (a: string, b: string) => `  ${a}/${b}: CPU ${(by(a).cpu / Math.max(by(b).cpu, 0.01)).toFixed(2)}×, RSS ${(median(by(a).rss) / median(by(b).rss)).toFixed(2)}×`;
   if (names.includes('pm2')) for (const s of supervisors) console.log(ratio(s.name, 'pm2'));
@@ -142,6 +157,7 @@ try {
       const base = median((idle[i] as { rss: number[] }).rss);
       console.log(`  ${(names[i] as string).padEnd(8)} during a ${FLOOD} s stdout flood by one agent: CPU ${f.cpu.toFixed(1)}%; RSS max ${mb(Math.max(...f.rss))} MB, +${mb(Math.max(...f.rss) - base)} MB over the idle median`);
     });
+    for (const s of supervisors) console.log(`  ${s.name.padEnd(8)} after the flood: ${await heapSpaces(s)}`);
   }
 } finally {
   await stopAll();

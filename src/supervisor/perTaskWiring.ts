@@ -72,7 +72,8 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     sup.emit('runStarted', runInfo(run));
     if (cmd.resumedSession) sup.log.info({ ...ctx(run), session_id: cmd.resumedSession, attempt: run.task.attempt }, `task ${run.task.id} resumes session ${cmd.resumedSession} (attempt ${run.task.attempt})`);
     // The adapter's stream is the task's record; raw events are kept in the agent log.
-    run.on('output', (stream, line) => logStore?.agentLine({ ...ctx(run), secrets }, stream, line));
+    const lineCtx = { ...ctx(run), secrets }; // one per run, not one per line (see replicaWiring)
+    run.on('output', (stream, line) => logStore?.agentLine(lineCtx, stream, line));
     run.on('adapter', (ev) => {
       if (ev.kind === 'progress') {
         sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);

@@ -2,7 +2,7 @@ import type { AgentConfig } from '../config/schema.js';
 import type { AgentMessage } from '../protocol/messages.js';
 import { ENV } from '../protocol/messages.js';
 import { COUNTED_CAUSES, type AttemptCause, type ReleaseCause } from '../queue/Task.js';
-import type { LogStore } from '../telemetry/LogStore.js';
+import type { LineContext, LogStore } from '../telemetry/LogStore.js';
 import { replicaAttemptCause } from './attemptCause.js';
 import { Replica } from './Replica.js';
 import { loopLimits } from './perTaskWiring.js';
@@ -90,7 +90,17 @@ export function createServiceReplica(sup: Supervisor, a: AgentConfig, index: num
   const secrets = secretValues(a, process.env);
   r.on('message', (m) => onMessage(sup, r, m, logStore, steps));
   r.on('idle', () => setImmediate(() => sup.pump()));
-  r.on('output', (stream, line) => logStore?.agentLine({ ...ctx, task_id: r.task?.id, trace_id: r.task?.correlationId, secrets }, stream, line));
+  // One context per task, not one object per line: under a stdout flood a per-line
+  // object here was pretenured by V8 and filled the old space (docs/benchmarks.md, "Log flood").
+  let lineTask: typeof r.task;
+  let lineCtx: LineContext = { ...ctx, secrets };
+  r.on('output', (stream, line) => {
+    if (r.task !== lineTask) {
+      lineTask = r.task;
+      lineCtx = { ...ctx, task_id: lineTask?.id, trace_id: lineTask?.correlationId, secrets };
+    }
+    logStore?.agentLine(lineCtx, stream, line);
+  });
   r.on('protocolError', (reason, detail) => {
     sup.emit('protocolError', { agent: a.name, reason, detail });
     sup.warnings.warn(`${a.name}\u0000protocol\u0000${reason}`, `malformed protocol lines (${reason}) from ${a.name}`, { ...ctx, reason, detail }, `malformed protocol line from ${r.slot} (${reason}): ${detail}`);

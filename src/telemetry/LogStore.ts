@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { RotatingFileStream } from 'rotating-file-stream';
 import type { BackgroundConfig } from '../config/schema.js';
 import { agentRecord, type LineContext } from './agentRecord.js';
+import { LineBlocks } from './LineBlocks.js';
 import { fileBytes, rotatingLogStream } from './rotatingLogStream.js';
 import { MAX_LOG_LINE_CHARS } from './shrinkRecord.js';
 
@@ -26,6 +27,8 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024;
  */
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
+/** The first block of a quiet stream (see {@link LineBlocks}); blocks grow to the chunk size under load. */
+const FIRST_BLOCK_BYTES = 4 * 1024;
 
 /** Lines of one stream written and dropped since the store was created. */
 export interface StreamCounts {
@@ -57,11 +60,8 @@ interface Lane {
    */
   cut: boolean;
   readonly totalMb: number;
-  readonly chunkBytes: number;
-  /** Lines of this event-loop turn (or of the write still in flight), in order, joined into one chunk by `drain`. */
-  pending: string[];
-  /** Their size in UTF-16 code units: bytes for ASCII, an approximation otherwise. */
-  pendingBytes: number;
+  /** Lines of this event-loop turn (or of the write still in flight), in order, encoded into blocks handed to the stream by `drain`. */
+  readonly pending: LineBlocks;
   /** Chunks handed to the stream and not yet written. */
   inFlight: number;
   readonly counts: StreamCounts;
@@ -75,10 +75,12 @@ interface Lane {
  * Rotated files are named `<name>.<YYYYMMDD-HHMMSS>-<n>.log`.
  *
  * Lines given to {@link write} are not written one by one: rotating-file-stream
- * does one awaited file write per chunk, so each stream's lines are queued and
- * joined into one chunk (up to an eighth of a file) per event-loop turn, and while
- * a chunk is being written the next lines wait and go together in the next. Order
- * is kept per stream. When a stream's queued and buffered bytes pass
+ * does one awaited file write per chunk, so each stream's lines are encoded at
+ * once into byte blocks ({@link LineBlocks}: reused buffers that grow to an eighth
+ * of a file under load) and the blocks are handed over once per event-loop turn;
+ * while a block is being written the next lines wait and go together in the next.
+ * No line waits as a string, so a flood does not promote dead strings into the old
+ * space (docs/benchmarks.md, "Log flood"). Order is kept per stream. When a stream's queued and buffered bytes pass
  * {@link MAX_BUFFERED_BYTES}, new lines are dropped and counted ({@link counts}).
  * {@link close} writes what is queued before it closes the files.
  *
@@ -154,7 +156,8 @@ export class LogStore {
     if (!lane) {
       const totalMb = Math.max(this.cfg.max_file_size_mb * 2, this.cfg.max_total_size_mb / Math.max(1, this.expectedStreams, this.lanes.size + 1));
       const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(fileBytes(this.cfg) / 8)));
-      lane = { name, s: rotatingLogStream(this.dir, name, this.cfg, totalMb), broken: undefined, cut: false, totalMb, chunkBytes, pending: [], pendingBytes: 0, inFlight: 0, counts: { written: 0, dropped: 0 } };
+      const pending = new LineBlocks(FIRST_BLOCK_BYTES, chunkBytes);
+      lane = { name, s: rotatingLogStream(this.dir, name, this.cfg, totalMb), broken: undefined, cut: false, totalMb, pending, inFlight: 0, counts: { written: 0, dropped: 0 } };
       this.listen(lane);
       this.lanes.set(name, lane);
     }
@@ -184,9 +187,7 @@ export class LogStore {
   private fail(lane: Lane, err: unknown): void {
     if (!lane.broken) {
       lane.broken = { at: this.now(), told: false };
-      lane.counts.dropped += lane.pending.length;
-      lane.pending = [];
-      lane.pendingBytes = 0;
+      lane.counts.dropped += lane.pending.clear();
       lane.s.destroy();
     }
     if (err !== undefined && !lane.broken.told) {
@@ -224,14 +225,14 @@ export class LogStore {
     if (rawLine.length <= MAX_LOG_LINE_CHARS) {
       // A line that would be dropped is not parsed first (a flood, a full disk).
       const lane = this.accepting(ctx.agent);
-      if (lane) this.enqueue(lane, `${JSON.stringify(agentRecord(ctx, stream, rawLine))}\n`);
+      if (lane) this.enqueue(lane, JSON.stringify(agentRecord(ctx, stream, rawLine)), true);
       return;
     }
     const time = Date.now();
     const job = () => {
       if (!this.deferred.delete(job)) return;
       const lane = this.accepting(ctx.agent);
-      if (lane) this.enqueue(lane, `${JSON.stringify(agentRecord(ctx, stream, rawLine, time))}\n`);
+      if (lane) this.enqueue(lane, JSON.stringify(agentRecord(ctx, stream, rawLine, time)), true);
     };
     this.deferred.add(job);
     setImmediate(job);
@@ -240,13 +241,13 @@ export class LogStore {
   /** Queues one record for `name`'s file; it is written with the others of this event-loop turn. */
   write(name: string, record: Record<string, unknown>): void {
     const lane = this.accepting(name);
-    if (lane) this.enqueue(lane, `${JSON.stringify(record)}\n`);
+    if (lane) this.enqueue(lane, JSON.stringify(record), true);
   }
 
   /** Queues finished text (one or more JSON lines, as a logger writes them) for `name`'s file. */
   writeLine(name: string, text: string): void {
     const lane = this.accepting(name);
-    if (lane) this.enqueue(lane, text.endsWith('\n') ? text : `${text}\n`);
+    if (lane) this.enqueue(lane, text, !text.endsWith('\n'));
   }
 
   /** The lane that takes a line for `name` now, or undefined when the line is dropped (and counted). */
@@ -258,16 +259,15 @@ export class LogStore {
     const lane = this.lane(name);
     if (!lane.broken && lane.s.destroyed) this.fail(lane, undefined);
     if (lane.broken && this.now() - lane.broken.at >= (this.opts.retryMs ?? 5000)) this.open(lane);
-    if (lane.broken || lane.s.writableLength + lane.pendingBytes > MAX_BUFFERED_BYTES) {
+    if (lane.broken || lane.s.writableLength + lane.pending.bytes > MAX_BUFFERED_BYTES) {
       lane.counts.dropped++;
       return undefined;
     }
     return lane;
   }
 
-  private enqueue(lane: Lane, line: string): void {
-    lane.pending.push(line);
-    lane.pendingBytes += line.length;
+  private enqueue(lane: Lane, text: string, newline: boolean): void {
+    lane.pending.push(text, newline);
     this.dirty.add(lane);
     this.flushTimer ??= setImmediate(this.flushDirty);
   }
@@ -281,47 +281,32 @@ export class LogStore {
     this.dirty.clear();
   };
 
-  /** Hands a lane's queued lines to its stream, joined into chunks of at most `chunkBytes`. */
+  /** Hands a lane's queued blocks to its stream, one write each. */
   private drain(lane: Lane): void {
-    const lines = lane.pending;
-    if (!lines.length) return;
-    lane.pending = [];
-    lane.pendingBytes = 0;
-    let start = 0;
-    let size = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const n = (lines[i] as string).length;
-      if (size > 0 && size + n > lane.chunkBytes) {
-        this.put(lane, lines, start, i);
-        start = i;
-        size = 0;
-      }
-      size += n;
-    }
-    this.put(lane, lines, start, lines.length);
-  }
-
-  private put(lane: Lane, lines: string[], from: number, to: number): void {
-    const n = to - from;
+    if (!lane.pending.lines) return;
     const s = lane.s;
-    const text = n === 1 ? (lines[from] as string) : lines.slice(from, to).join('');
-    lane.inFlight++;
-    const chunk = lane.cut ? `\n${text}` : text;
+    if (lane.cut) s.write('\n');
     lane.cut = false;
-    s.write(chunk, (err) => {
-      lane.inFlight--;
-      if (err) {
-        lane.counts.dropped += n;
-        if (lane.s === s) this.fail(lane, err);
-      } else lane.counts.written += n;
-      if (lane.inFlight === 0 && lane.pending.length) {
-        if (this.closed) this.drain(lane);
-        else {
-          this.dirty.add(lane);
-          this.flushTimer ??= setImmediate(this.flushDirty);
+    for (const b of lane.pending.take()) {
+      lane.inFlight++;
+      s.write(b.buf.subarray(0, b.used), (err) => {
+        lane.inFlight--;
+        if (err) {
+          lane.counts.dropped += b.lines;
+          if (lane.s === s) this.fail(lane, err);
+        } else {
+          lane.counts.written += b.lines;
+          lane.pending.release(b.buf);
         }
-      }
-    });
+        if (lane.inFlight === 0 && lane.pending.lines) {
+          if (this.closed) this.drain(lane);
+          else {
+            this.dirty.add(lane);
+            this.flushTimer ??= setImmediate(this.flushDirty);
+          }
+        }
+      });
+    }
   }
 
   file(name: string): string {
