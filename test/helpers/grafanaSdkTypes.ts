@@ -182,7 +182,7 @@ const OPTIONS: ts.CompilerOptions = {
 };
 
 /** Checks every dashboard (name → parsed JSON) in one program. */
-export function checkWithSdkTypes(dashboards: ReadonlyMap<string, unknown>): SdkCheckResult {
+export function checkWithSdkTypes(dashboards: ReadonlyMap<string, unknown>, corrections: readonly TypeCorrection[] = TYPE_CORRECTIONS): SdkCheckResult {
   const t0 = performance.now();
   const files = new Map<string, string>([[path.join(VIRTUAL, 'prelude.ts'), PRELUDE]]);
   const writers = new Map<string, { file: string; w: Writer; model: Json }>();
@@ -212,7 +212,7 @@ export function checkWithSdkTypes(dashboards: ReadonlyMap<string, unknown>): Sdk
   const correctionFile = path.join(VIRTUAL, 'corrections.ts');
   // Two header lines, then per correction one line against the SDK's type and one against the corrected type.
   const lines: string[] = [`import type * as C from './prelude.js';\nimport type { cog, dashboard, table, timeseries } from './prelude.js';`];
-  TYPE_CORRECTIONS.forEach((c, i) => {
+  corrections.forEach((c, i) => {
     lines.push(`export const sdk${i} = (${c.witness}) satisfies ${c.sdk};`);
     lines.push(`export const corrected${i} = (${c.witness}) satisfies ${c.corrected.startsWith('C.') ? '' : 'C.'}${c.corrected};`);
   });
@@ -244,15 +244,15 @@ export function checkWithSdkTypes(dashboards: ReadonlyMap<string, unknown>): Sdk
   }
   const preludeDiags = program.getSemanticDiagnostics(program.getSourceFile(path.join(VIRTUAL, 'prelude.ts')));
   if (preludeDiags.length) throw new Error(`the SDK's types no longer fit the prelude: ${preludeDiags.map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')).join('; ')}`);
-  const corrections = new Map<string, { sdkRejects: boolean; correctedAccepts: boolean }>();
+  const applied = new Map<string, { sdkRejects: boolean; correctedAccepts: boolean }>();
   const source = program.getSourceFile(correctionFile) as ts.SourceFile;
   const diags = program.getSemanticDiagnostics(source);
   const lineOf = (d: ts.Diagnostic): number => source.getLineAndCharacterOfPosition(d.start ?? 0).line;
-  TYPE_CORRECTIONS.forEach((c, i) => {
+  corrections.forEach((c, i) => {
     const sdkLine = 2 + 2 * i;
-    corrections.set(c.name, { sdkRejects: diags.some((d) => lineOf(d) === sdkLine), correctedAccepts: !diags.some((d) => lineOf(d) === sdkLine + 1) });
+    applied.set(c.name, { sdkRejects: diags.some((d) => lineOf(d) === sdkLine), correctedAccepts: !diags.some((d) => lineOf(d) === sdkLine + 1) });
   });
   const unexpected = diags.filter((d) => lineOf(d) < 2);
   if (unexpected.length) throw new Error(unexpected.map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')).join('; '));
-  return { problems, corrections, millis: performance.now() - t0 };
+  return { problems, corrections: applied, millis: performance.now() - t0 };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allPanels, loadDashboards, type Dashboard, type Panel } from '../helpers/grafanaDashboards.js';
 import { datasourceProblems, detailLinkProblems, inputProblems, layoutProblems, linksOf, runbookProblems } from '../helpers/grafanaLint.js';
-import { checkWithSdkTypes, TYPE_CORRECTIONS } from '../helpers/grafanaSdkTypes.js';
+import { checkWithSdkTypes, TYPE_CORRECTIONS, type TypeCorrection } from '../helpers/grafanaSdkTypes.js';
 import { ROOT } from '../helpers/harness.js';
 
 /**
@@ -63,11 +63,13 @@ const broken = {
     return { detail: d, row, overview: o, table: t };
   })(),
 };
+/** A correction the SDK does not need (its type accepts the witness): the check must report it as no longer applying. */
+const STALE: TypeCorrection = { name: 'stale (test only)', because: 'a target with refId and expr is a valid Prometheus dataquery already', witness: '{ "refId": "A", "expr": "up" }', sdk: 'C.Target', corrected: 'Target' };
 const result = checkWithSdkTypes(new Map<string, unknown>([
   ...dashboards.map(({ file, d }) => [file, d] as const),
   ['misspelt', broken.misspelt], ['wrongType', broken.wrongType], ['wrongPlugin', broken.wrongPlugin],
   ['rowWithoutPanels', broken.structure.detail], ['linkWithoutUrl', broken.structure.overview],
-]));
+]), [...TYPE_CORRECTIONS, STALE]);
 const problems = (name: string): string[] => result.problems.get(name) ?? [];
 
 describe("Grafana's dashboard schema (the Foundation SDK's types for Grafana 10.4)", () => {
@@ -78,6 +80,10 @@ describe("Grafana's dashboard schema (the Foundation SDK's types for Grafana 10.
   it.each(TYPE_CORRECTIONS)('correction "$name" still applies: the SDK type rejects what Grafana 10.4 writes, the corrected one accepts it', (c) => {
     expect(c.because.length).toBeGreaterThan(40);
     expect(result.corrections.get(c.name)).toEqual({ sdkRejects: true, correctedAccepts: true });
+  });
+
+  it('a correction the SDK no longer needs is reported as not applying', () => {
+    expect(result.corrections.get(STALE.name)).toEqual({ sdkRejects: false, correctedAccepts: true });
   });
 
   it('rejects a misspelt key, at the top and in a plugin option, naming the path', () => {
