@@ -6,7 +6,8 @@ import { ROOT } from './harness.js';
 export interface Target { refId?: string; expr?: string; datasource?: { type?: string; uid?: string }; exemplar?: boolean; format?: string }
 export interface Panel {
   id?: number; type: string; title: string; datasource?: { type?: string; uid?: string }; gridPos?: { x: number; y: number; w: number; h: number }; targets?: Target[]; panels?: Panel[];
-  fieldConfig?: { defaults?: { links?: { title: string; url: string }[] } };
+  links?: { title: string; url: string }[];
+  fieldConfig?: { defaults?: { links?: { title: string; url: string }[] }; overrides?: { matcher: { id: string; options?: unknown }; properties: { id: string; value?: unknown }[] }[] };
 }
 export interface Variable { name: string; type: string; query?: string | { query: string }; includeAll?: boolean; allValue?: string; datasource?: { uid?: string } }
 export interface Dashboard {

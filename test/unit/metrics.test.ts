@@ -118,6 +118,8 @@ describe('metrics registry', () => {
     expect(p.value('agentic_agents_configured', { role: 'dev' })).toBe(1);
     expect(p.value('agentic_slots_configured', { role: 'dev' })).toBe(2);
     expect(p.value('agentic_slots_busy', { role: 'dev' })).toBe(0);
+    expect(p.value('agentic_slots_stopped', { role: 'dev' })).toBe(0);
+    expect(p.value('agentic_slots_stopped', { role: 'qaa' })).toBe(0); // every role has the series, per_task agents or not
     expect(p.value('agentic_agents_up', { role: 'dev' })).toBe(1); // idle and able to start runs: up
     startRun('task_a', 201);
     startRun('task_b', 202);
@@ -138,6 +140,10 @@ describe('metrics registry', () => {
     expect(p.value('agentic_agent_health_status', { ...dev('1'), check: 'task_progress' })).toBe(0);
     expect(p.value('agentic_agent_state', { ...dev('1'), state: 'stopped' })).toBe(1);
     expect(m.setHealth('deva_ts-1', 'task_progress', 2)).toBe(false);
+    Object.assign(sup.perTask[0] as object, { stopped: true }); // background stop deva_ts: its slots are stopped on purpose
+    p = await scrape(m);
+    expect(p.value('agentic_slots_stopped', { role: 'dev' })).toBe(2);
+    expect(p.value('agentic_slots_configured', { role: 'dev' })).toBe(2);
   });
 
   it('counts finished tasks by role and outcome, with trace_id exemplars in OpenMetrics only', async () => {

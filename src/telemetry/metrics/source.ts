@@ -10,7 +10,11 @@ import type { SupervisorEvents } from '../../supervisor/Supervisor.js';
 export type ReplicaView = Pick<Replica, 'slot' | 'index' | 'config' | 'role' | 'state' | 'restarts' | 'sdk' | 'lastHeartbeatAt' | 'heapUsedBytes' | 'lastPongRttMs' | 'task'>;
 
 /** What the metrics read of a per_task agent. */
-export type PerTaskView = Pick<PerTaskAgent, 'config' | 'role' | 'stopping'> & { readonly runs: ReadonlyMap<string, TaskRun> };
+export type PerTaskView = Pick<PerTaskAgent, 'config' | 'role' | 'stopping'> & {
+  readonly runs: ReadonlyMap<string, TaskRun>;
+  /** Stopped by an operator (`background stop <agent>`); absent counts as false. */
+  readonly stopped?: boolean | undefined;
+};
 
 /**
  * The part of the Supervisor the metrics layer depends on. `Supervisor` satisfies

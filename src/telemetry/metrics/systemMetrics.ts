@@ -33,6 +33,10 @@ export class SystemMetrics implements MetricGroup {
     stateGauge(register, 'agentic_replicas_stopped', 'Service replicas of the role in state stopped (by an operator, or ended for good by restart: never).', ['role'], perRole((f) => f.replicas.stopped));
     stateGauge(register, 'agentic_slots_configured', 'per_task slots of the role (max_concurrent of its per_task agents).', ['role'], perRole((f) => f.slots.configured));
     stateGauge(register, 'agentic_slots_busy', 'per_task slots of the role holding a run.', ['role'], perRole((f) => f.slots.busy));
+    // Stopped on purpose, like agentic_replicas_stopped: Grafana's capacity leaves them out of what the role should have.
+    stateGauge(register, 'agentic_slots_stopped', 'per_task slots of the role whose agent is stopped (background stop <agent>).', ['role'], (emit) => {
+      for (const role of sup.roles) emit({ role }, sup.perTask.reduce((n, p) => n + (p.role === role && p.stopped === true ? p.config.max_concurrent : 0), 0));
+    });
 
     const escalations = counter(register, 'agentic_escalations_total', 'Escalations to a person: restart attempts exhausted or circuit breaker opened.', ['agent', 'role', 'reason']);
     this.seedEscalations = () => {
