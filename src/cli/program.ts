@@ -88,7 +88,7 @@ export function registerBackgroundCommands(program: Command): Command {
 
   stateDirOpts(bg.command('ui').description('Print the URL of the web dashboard with a one-time login code (single use, 5 minutes)'))
     .option('--open', 'also open it in the desktop\'s browser')
-    .option('--json', 'print {url, expires_at}')
+    .option('--json', 'print {ok, action, url, expires_at}')
     .action(lazyAction(() => import('./commands/ui.js'), 'uiCommand'));
 
   stateDirOpts(bg.command('monitor').description('Live dashboard: system status, a row per agent, recent events (q quits)'))

@@ -161,6 +161,18 @@ describe('web dashboard security', () => {
     expect((await request(`${sup.url}/api/v1/ui/stream`, 'GET')).status).toBe(401);
   });
 
+  it('background ui prints a working one-time link (text and --json)', async () => {
+    const text = await sup.cli(['background', 'ui']);
+    expect(text.code, text.stderr).toBe(0);
+    const url = /(http:\/\/\S+\/ui\/#login=[A-Za-z0-9_-]+)/.exec(text.stdout)?.[1];
+    expect(url).toBeDefined();
+    const json = await sup.cli(['background', 'ui', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const body = JSON.parse(json.stdout) as { ok: boolean; action: string; url: string; expires_at: string };
+    expect(body).toMatchObject({ ok: true, action: 'ui', url: expect.stringMatching(new RegExp(`^${sup.url}/ui/#login=`)) });
+    for (const u of [url as string, body.url]) expect((await login(u.split('#login=')[1] as string)).status).toBe(200);
+  });
+
   it('logs out: the cookie stops working', async () => {
     const r = await login((await code()).code);
     const c2 = String(r.headers['set-cookie']?.[0]).split(';')[0] as string;

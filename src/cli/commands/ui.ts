@@ -23,7 +23,7 @@ export async function uiCommand(flags: StateDirFlags & { open?: boolean; json?: 
   const r = await client.call<{ path: string; expires_at: string }>('POST', '/api/v1/ui/codes');
   const url = `${client.endpoint.url}${r.path}`;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ url, expires_at: r.expires_at })}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: true, action: 'ui', url, expires_at: r.expires_at })}\n`);
   } else {
     process.stdout.write(`Web dashboard (this link logs in once, until ${r.expires_at.slice(11, 19)} UTC):\n  ${url}\n`);
   }
