@@ -13,4 +13,9 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  {
+    // The web dashboard runs in a browser (src/ui, bundled by scripts/buildUi.mjs).
+    files: ['src/ui/**/*.ts'],
+    languageOptions: { globals: { document: 'readonly', location: 'readonly', history: 'readonly', EventSource: 'readonly', addEventListener: 'readonly', removeEventListener: 'readonly', HTMLElement: 'readonly', HTMLDialogElement: 'readonly', HTMLButtonElement: 'readonly', MessageEvent: 'readonly', Event: 'readonly' } },
+  },
 );

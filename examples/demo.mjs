@@ -34,6 +34,8 @@ const timer = setInterval(async () => {
     return; // not ready yet
   }
   if (n === 0) {
+    const ui = await fetch(`${endpoint.url}/api/v1/ui/codes`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).then((r) => r.json()).catch(() => undefined);
+    if (ui?.path) process.stderr.write(`\n  Web dashboard (the link logs in once, for 5 minutes; \`background ui\` prints a new one):\n    ${endpoint.url}${ui.path}\n`);
     process.stderr.write(`\n  Demo supervisor ready at ${endpoint.url}. Feeding it a story every ${everyMs / 1000}s.\n  In another terminal try (after npm install -g . in the clone; else node dist/cli/main.js):\n    agentic-scrum-setup background status --state-dir ${stateDir}\n    agentic-scrum-setup background health --state-dir ${stateDir}\n    agentic-scrum-setup background monitor --state-dir ${stateDir}\n    curl -s ${endpoint.url}/metrics | grep agentic_agent_up\n  Ctrl-C stops everything.\n\n`);
   }
   const role = roles[n % roles.length];

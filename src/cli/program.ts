@@ -96,6 +96,11 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'print the task, with its attempt history, as JSON')
     .action(lazyAction(() => import('./commands/retry.js'), 'retryCommand'));
 
+  stateDirOpts(bg.command('ui').description('Print the URL of the web dashboard with a one-time login code (single use, 5 minutes)'))
+    .option('--open', 'also open it in the desktop\'s browser')
+    .option('--json', 'print {ok, action, url, expires_at}')
+    .action(lazyAction(() => import('./commands/ui.js'), 'uiCommand'));
+
   stateDirOpts(bg.command('monitor').description('Live dashboard: system status, a row per agent, recent events (q quits)'))
     .option('--interval <seconds>', 'refresh period', '1')
     .option('--once', 'print one frame and exit')

@@ -17,6 +17,9 @@ import { gateUntilReady } from '../server/startingGate.js';
 import { DiskFullError, isDiskFull } from '../store/DiskFullError.js';
 import { DiskWatch } from '../store/DiskWatch.js';
 import { registerTaskRoutes } from '../server/taskRoutes.js';
+import { registerUiRoutes } from '../server/ui/uiRoutes.js';
+import { uiSnapshot } from '../server/ui/uiSnapshot.js';
+import { UiSessions } from '../server/ui/UiSessions.js';
 import { registerAgentControlRoutes } from '../server/agentControlRoutes.js';
 import { registerReloadRoute, reloadFrom, type ConfigSource } from '../server/reloadRoute.js';
 import { StateDir, writeAtomic, type Endpoint } from '../supervisor/StateDir.js';
@@ -63,7 +66,8 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const tracing = initTracing('agentic-supervisor');
 
   const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk, taskOutput: logStoreTaskOutput(dir.logDir) });
-  const app = createServer({ bodyLimit: bg.server.body_limit_bytes, ...secrets, logger: log });
+  const uiSessions = new UiSessions();
+  const app = createServer({ bodyLimit: bg.server.body_limit_bytes, ...secrets, uiSessions, logger: log });
   gateUntilReady(app, () => sup.ready);
 
   let agentsStarted = false;
@@ -100,6 +104,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const source: ConfigSource = { file: opts.configFile && path.resolve(opts.configFile), load: (f) => loadConfig(f, opts.overrides) };
   registerReloadRoute(app, sup, source);
   const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
+  registerUiRoutes(app, { sessions: uiSessions, snapshot: () => uiSnapshot(sup, VERSION), onError: (err) => log.error({ err: err.message }, 'web dashboard snapshot failed') });
   const metrics = metricsOf(sup);
   if (metrics) {
     registerLogStoreMetrics(metrics.registry, logStore, () => [...sup.bg.agents.map((a) => a.name), 'supervisor', ...(opts.daemonOut ? [DAEMON_STREAM] : [])]);

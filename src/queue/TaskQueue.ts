@@ -91,6 +91,7 @@ export class TaskQueue {
       inProgress: db.prepare("SELECT * FROM tasks WHERE status = 'in_progress'"),
       depth: db.prepare("SELECT role, priority, COUNT(*) AS n, MIN(created_at) AS oldest FROM tasks WHERE status = 'pending' GROUP BY role, priority"),
       running: db.prepare("SELECT role, COUNT(*) AS n FROM tasks WHERE status = 'in_progress' GROUP BY role"),
+      byStatus: db.prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status'),
       prune: db.prepare("DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE status IN ('completed','failed','cancelled') ORDER BY finished_at DESC LIMIT -1 OFFSET ?)"),
     };
     const s = this.stmts;
@@ -368,6 +369,13 @@ export class TaskQueue {
     const inProgress = new Map<string, number>();
     for (const r of this.stmts.running.all() as { role: string; n: number }[]) inProgress.set(r.role, r.n);
     return { depth, oldestPending, inProgress, totalPending };
+  }
+
+  /** How many tasks are in each status now (every status present, 0 when none); failed ones are the dead letters. */
+  countsByStatus(): Record<TaskStatus, number> {
+    const out: Record<TaskStatus, number> = { pending: 0, in_progress: 0, completed: 0, failed: 0, cancelled: 0 };
+    for (const r of this.stmts.byStatus.all() as { status: TaskStatus; n: number }[]) out[r.status] = r.n;
+    return out;
   }
 
   /** Completion-time percentiles, throughput, error rate and LLM usage by role from `sinceMs` to `now`. */

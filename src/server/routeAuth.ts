@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { checkBasic, checkBearer } from './auth.js';
+import { sessionAuth } from './ui/sessionAuth.js';
+import type { UiSessions } from './ui/UiSessions.js';
 
 /**
  * Who may call a route, declared where the route is registered
@@ -8,7 +10,9 @@ import { checkBasic, checkBearer } from './auth.js';
  * - `public`: anyone (`/healthz`, `/readyz`);
  * - `metrics`: anyone, unless `background.server.metrics_auth` is set: then HTTP
  *   basic auth (`/metrics`);
- * - `api`: the control API's bearer token (`api.token`);
+ * - `api`: the control API's bearer token (`api.token`), or a web dashboard
+ *   session cookie (plus its CSRF token and a same-origin Origin on state changes,
+ *   see ui/sessionAuth.ts) when the server has {@link AuthSecrets.uiSessions};
  * - `webhook`: the Alertmanager webhook's bearer token (`webhook.token`).
  */
 export type RouteAuth = 'public' | 'metrics' | 'api' | 'webhook';
@@ -41,6 +45,8 @@ export interface AuthSecrets {
   webhookToken?: string | undefined;
   /** Basic-auth credentials of `metrics` routes; without them those routes are open. */
   metricsAuth?: { username: string; password: string } | undefined;
+  /** The web dashboard's sessions: `api` routes also accept their cookie. */
+  uiSessions?: UiSessions | undefined;
 }
 
 type Deny = (reply: FastifyReply, status: number, error: string, reason: string) => FastifyReply;
@@ -82,6 +88,7 @@ export function enforceRouteAuth(app: FastifyInstance, secrets: AuthSecrets, den
         return deny(reply, 401, 'unauthorized', 'send HTTP basic auth (background.server.metrics_auth)');
       }
       case 'api':
+        if (!req.headers.authorization && secrets.uiSessions) return sessionAuth(req, reply, secrets.uiSessions, deny);
         return bearer(req, reply, secrets.apiToken);
       case 'webhook':
         if (secrets.webhookToken) return bearer(req, reply, secrets.webhookToken);

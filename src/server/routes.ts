@@ -3,12 +3,12 @@ import { DuplicateTaskError, QueueFullError, type TaskStatus } from '../queue/Ta
 import type { ExitCause } from '../recovery/RestartPolicy.js';
 import { AgentControlError, TaskLimitsError, UnknownAgentError, UnknownRoleError } from '../supervisor/errors.js';
 import { ArgvTooLongError } from '../supervisor/spawnLimits.js';
-import { fleetCounts } from '../supervisor/fleetCounts.js';
 import { agentStatuses, lastProgressSeconds } from '../supervisor/statusSnapshot.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
 import { sendError } from './createServer.js';
 import { registerEventRoutes } from './eventRoutes.js';
 import { routeAuth } from './routeAuth.js';
+import { statusBody } from './statusBody.js';
 
 const TASK_ID = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 
@@ -138,15 +138,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     return ok ? { cancelled: true, task: sup.queue.get(task.id) } : sendError(reply, 409, 'not_cancellable', `task ${task.id} is ${task.status}`);
   });
 
-  app.get('/api/v1/status', routeAuth('api'), async () => {
-    const stats = sup.queue.stats();
-    return {
-      supervisor: { pid: process.pid, started_at: new Date(sup.startedAt).toISOString(), version, state_dir: sup.stateDirRoot },
-      agents: agentStatuses(sup),
-      fleet: fleetCounts(sup),
-      queue: { pending: stats.totalPending, in_progress: [...stats.inProgress.values()].reduce((a, b) => a + b, 0), by_role: Object.fromEntries([...stats.depth].map(([role, bands]) => [role, Object.fromEntries(bands)])) },
-    };
-  });
+  app.get('/api/v1/status', routeAuth('api'), async () => statusBody(sup, version));
 
   registerEventRoutes(app, sup);
 

@@ -34,6 +34,15 @@ describe('the demo (npm start)', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
+  it('prints the web dashboard link in the console, and its one-time code logs a browser in', async () => {
+    const link = await waitFor('the dashboard link', () => /(http:\/\/\S+)\/ui\/#login=([A-Za-z0-9_-]+)/.exec(out) ?? undefined, 30_000);
+    const login = (code: string) => fetch(`${link[1]}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: link[1] as string }, body: JSON.stringify({ code }) });
+    const first = await login(link[2] as string);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('set-cookie')).toMatch(/^agentic_ui=.*HttpOnly; SameSite=Strict/);
+    expect((await login(link[2] as string)).status).toBe(401);
+  });
+
   it('runs the five seed agents, which connect and heartbeat', async () => {
     const agents = await waitFor('every service agent connected and heartbeating', async () => {
       const a = (await api<{ agents: AgentRow[] }>('GET', '/api/v1/agents')).agents;

@@ -13,6 +13,9 @@ import { ROUTE_AUTHS, type RouteAuth } from '../../src/server/routeAuth.js';
 import { registerRoutes } from '../../src/server/routes.js';
 import { registerAgentControlRoutes } from '../../src/server/agentControlRoutes.js';
 import { registerStatsRoute } from '../../src/server/statsRoute.js';
+import { registerUiRoutes } from '../../src/server/ui/uiRoutes.js';
+import { UiSessions } from '../../src/server/ui/UiSessions.js';
+import { uiSnapshot } from '../../src/server/ui/uiSnapshot.js';
 import { StateDir } from '../../src/supervisor/StateDir.js';
 import { Supervisor } from '../../src/supervisor/Supervisor.js';
 import { LogStore } from '../../src/telemetry/LogStore.js';
@@ -88,6 +91,9 @@ describe('authentication is decided on the matched route, whatever the spelling 
   let close: () => Promise<void>;
   let shutdowns = 0;
   let agentPid: number | null;
+  /** A live dashboard session: its cookie without its CSRF token must not change anything either. */
+  const sessions = new UiSessions();
+  let cookie = '';
   const routes: Route[] = [];
   const calls = new Map<string, number>();
   const totalCalls = () => [...calls.values()].reduce((a, b) => a + b, 0);
@@ -100,7 +106,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
     const log = pino({ level: 'silent' });
     const logStore = new LogStore(dir.logDir, config.background.logging, 2);
     sup = new Supervisor(config, { stateDir: dir, logger: log, logStore });
-    app = createServer({ bodyLimit: 1024 * 1024, apiToken: API, webhookToken: HOOK, metricsAuth: METRICS, logger: log });
+    app = createServer({ bodyLimit: 1024 * 1024, apiToken: API, webhookToken: HOOK, metricsAuth: METRICS, uiSessions: sessions, logger: log });
     // Added after createServer's own onRoute hook: sees every route that got through it.
     app.addHook('onRoute', (r: RouteOptions) => {
       const key = `${String(r.method)} ${r.url}`;
@@ -116,6 +122,8 @@ describe('authentication is decided on the matched route, whatever the spelling 
     registerStatsRoute(app, sup);
     registerAgentControlRoutes(app, sup);
     const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
+    registerUiRoutes(app, { sessions, snapshot: () => uiSnapshot(sup, 'test'), onError: () => undefined });
+    cookie = `agentic_ui=${sessions.redeem(sessions.issueCode().code)?.id}`;
     await sup.start();
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as { port: number }).port;
@@ -139,6 +147,8 @@ describe('authentication is decided on the matched route, whatever the spelling 
     for (const r of routes) expect(ROUTE_AUTHS, `${r.method} ${r.url}`).toContain(r.auth);
     const expected = (r: Route): RouteAuth => {
       if (r.url === '/healthz' || r.url === '/readyz') return 'public';
+      // The page itself holds no data; the login route checks its one-time code itself.
+      if (r.url === '/ui' || r.url === '/ui/' || r.url === '/ui/assets/:file' || r.url === '/ui/login') return 'public';
       if (r.url === '/metrics') return 'metrics';
       if (r.url === '/api/v1/alerts' && r.method === 'POST') return 'webhook';
       return 'api';
@@ -149,6 +159,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
       'POST /api/v1/shutdown', 'POST /api/v1/agents/:name/restart', 'POST /api/v1/agents/:name/reset', 'POST /api/v1/agents/:name/stop', 'POST /api/v1/agents/:name/start', 'POST /api/v1/agents/:name/scale', 'POST /api/v1/tasks',
       'GET /api/v1/agents', 'GET /api/v1/tasks/:id', 'POST /api/v1/tasks/:id/cancel', 'GET /api/v1/status', 'GET /api/v1/stats', 'GET /api/v1/events',
       'GET /api/v1/health', 'POST /api/v1/alerts', 'GET /api/v1/alerts/decisions', 'GET /metrics', 'HEAD /metrics',
+      'GET /ui/', 'GET /ui/assets/:file', 'POST /ui/login', 'POST /api/v1/ui/codes', 'GET /api/v1/ui/session', 'POST /api/v1/ui/logout', 'GET /api/v1/ui/stream',
     ]));
   });
 
@@ -212,6 +223,22 @@ describe('authentication is decided on the matched route, whatever the spelling 
     const res = await rawRequest(port, requestHead('GET', '/%61pi/v1/agents', { authorization: `Bearer ${API}` }));
     expect(res.status).toBe(200);
     expect(calls.get('GET /api/v1/agents')).toBe(1);
+  });
+
+  it('never runs a state-changing API handler for a dashboard cookie without its CSRF token, whatever the spelling', async () => {
+    const before = totalCalls();
+    for (const r of routes.filter((x) => x.auth === 'api' && x.method === 'POST')) {
+      for (const [name, spell] of SPELLINGS) {
+        const target = spell(concrete(r.url));
+        const res = await rawRequest(port, requestHead('POST', target, { 'content-type': 'application/json', cookie, origin: `http://127.0.0.1:${port}` }), '{}');
+        expect([400, 403, 404], `POST ${JSON.stringify(target)} (${name}) with the cookie only`).toContain(res.status);
+      }
+    }
+    expect(totalCalls()).toBe(before);
+    expect(shutdowns).toBe(0);
+    // The same cookie reads (GET needs no CSRF token): the refusals above were the CSRF defence.
+    const read = await rawRequest(port, requestHead('GET', '/api/v1/agents', { cookie }));
+    expect(read.status).toBe(200);
   });
 
   it('answers 404 for an unknown URL with a reason that quotes at most a short excerpt of it', async () => {

@@ -1,0 +1,25 @@
+import { fleetCounts } from '../supervisor/fleetCounts.js';
+import { agentStatuses } from '../supervisor/statusSnapshot.js';
+import type { Supervisor } from '../supervisor/Supervisor.js';
+
+/**
+ * The body of GET /api/v1/status (what `background status` prints), also pushed
+ * to the web dashboard by GET /api/v1/ui/stream: one builder, one source of truth.
+ * `queue.by_status` counts every task by status (`failed` are the dead letters).
+ */
+export function statusBody(sup: Supervisor, version: string) {
+  const stats = sup.queue.stats();
+  return {
+    supervisor: { pid: process.pid, started_at: new Date(sup.startedAt).toISOString(), version, state_dir: sup.stateDirRoot },
+    agents: agentStatuses(sup),
+    fleet: fleetCounts(sup),
+    queue: {
+      pending: stats.totalPending,
+      in_progress: [...stats.inProgress.values()].reduce((a, b) => a + b, 0),
+      by_role: Object.fromEntries([...stats.depth].map(([role, bands]) => [role, Object.fromEntries(bands)])),
+      by_status: sup.queue.countsByStatus(),
+    },
+  };
+}
+
+export type StatusBody = ReturnType<typeof statusBody>;

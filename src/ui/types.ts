@@ -1,0 +1,6 @@
+// The shapes the page reads, imported from the server's own definitions (types only: nothing of the server is bundled).
+export type { StatusBody } from '../server/statusBody.js';
+export type { UiSnapshot } from '../server/ui/uiSnapshot.js';
+export type { AgentHealthJson, FindingJson, HealthReportJson } from '../health/report.js';
+export type { AgentStatus, RunStatus } from '../supervisor/statusSnapshot.js';
+export type { TaskWithHistory, TaskStatus, AttemptRecord } from '../queue/Task.js';
