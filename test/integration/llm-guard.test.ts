@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
 import { ROOT, cleanup, processesWith, restartSupervisor, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
@@ -126,7 +127,7 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     expect(m.value('agentic_role_rate_limit_backoffs_total', { role: 'spender' })).toBe(0);
   }, 90_000);
 
-  it('a role over its hourly budget starts no new run: the task waits, the system verdict says why, one escalation; a restart does not reset it', async () => {
+  it('a role over its hourly budget starts no new run: the task waits, the system verdict says why, one escalation; a restart does not reset it; the task starts when the window moves', async () => {
     // Each run costs $0.125 (its result's total_cost_usd): after three ($0.375) the role is over its $0.30.
     const ids = [await submit('budgeted'), await submit('budgeted'), await submit('budgeted'), await submit('budgeted')];
     const done = await Promise.all(ids.slice(0, 3).map(finished));
@@ -152,7 +153,25 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
       return h.body.system.findings.some((f) => f.kind === 'llm_budget') || undefined;
     }, WAIT);
     expect((await task(ids[3]!)).status).toBe('pending');
-  }, 120_000);
+    // The window moves: with the supervisor stopped, the ledger's runs are moved back
+    // so that the oldest leaves the hour 15 s after the next start. Without it the role
+    // is under its limit ($0.25 of $0.30), so the waiting task must start then, not before.
+    await sup.stop();
+    const db = new Database(path.join(sup.stateDir, 'state.db'));
+    const { oldest } = db.prepare("SELECT MIN(finished_at) AS oldest FROM task_runs WHERE role = 'budgeted'").get() as { oldest: number };
+    const freesAt = Date.now() + 15_000;
+    db.prepare("UPDATE task_runs SET finished_at = finished_at - ?, started_at = started_at - ? WHERE role = 'budgeted'").run(...Array(2).fill(oldest - (freesAt - 3_600_000)));
+    db.close();
+    sup = await restartSupervisor(sup);
+    const resumed = await finished(ids[3]!);
+    expect(resumed.status).toBe('completed');
+    expect((resumed as TaskJson & { started_at: number }).started_at).toBeGreaterThanOrEqual(freesAt - 1000); // the gate's own clock reads the same wall time
+    await waitFor('the llm_budget finding to clear', async () => {
+      const h = await sup.api<{ system: { findings: { kind: string }[] } }>('GET', '/api/v1/health');
+      return !h.body.system.findings.some((f) => f.kind === 'llm_budget') || undefined;
+    }, WAIT);
+    expect(parseExposition(await (await fetch(`${sup.url}/metrics`)).text(), 'prometheus').value('agentic_role_budget_held', { role: 'budgeted' })).toBe(0);
+  }, 180_000);
 
   it('`background metrics --llm` says where the money went: by role and day, the most expensive stories, the retries\' share', async () => {
     const r = await sup.cli(['background', 'metrics', '--llm', '--json']);
