@@ -6,13 +6,15 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { daemonNodeArgs } from '../dist/cli/daemonNodeArgs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = process.env.DEMO_CONFIG ?? path.join(root, 'examples/demo.yaml');
 const stateDir = process.env.DEMO_STATE_DIR ?? path.join(root, '.agentic/demo');
 const everyMs = Number(process.env.DEMO_SUBMIT_EVERY_MS ?? 4000);
 
-const sup = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), 'background', 'start', '--foreground', '--config', config, '--state-dir', stateDir, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// The daemon's V8 options, as `background start` gives them (docs/operations.md).
+const sup = spawn(process.execPath, [...daemonNodeArgs(), path.join(root, 'dist/cli/main.js'), 'background', 'start', '--foreground', '--config', config, '--state-dir', stateDir, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 sup.on('exit', (code, signal) => {
   clearInterval(timer);
   process.exitCode = code ?? (signal ? 130 : 1);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { DAEMON_V8_OPTIONS } from '../../src/cli/daemonNodeArgs.js';
 import { arr, at, dockerInstructions, obj, tool, type Obj } from '../helpers/deployFiles.js';
 import { CLI, ROOT } from '../helpers/harness.js';
 
@@ -128,6 +129,8 @@ describe('deploy/Dockerfile (structural: hadolint is neither in Debian 12 nor on
     expect(hc?.args).toMatch(/CMD \[.*\/healthz/);
     for (const op of ['ENTRYPOINT', 'CMD']) expect(final.find((i) => i.op === op)?.args, op).toMatch(/^\[.*\]$/);
     expect(final.find((i) => i.op === 'CMD')?.args).toContain('"--host", "0.0.0.0"');
+    // The daemon's V8 options, the same as `background start` gives them.
+    for (const o of DAEMON_V8_OPTIONS) expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toContain(`"node", "${o}"`);
     expect(text).toMatch(/--host 0\.0\.0\.0: inside the container/); // why it is safe is written down
   });
 
@@ -157,6 +160,7 @@ describe('deploy/systemd/agentic-supervisor.service', () => {
     expect(text).toMatch(/^RestartPreventExitStatus=2$/m);
     expect(text).toMatch(/^KillMode=mixed$/m);
     expect(text).toMatch(/^ExecStart=.* background start --foreground --config \S+$/m);
+    expect(text).toMatch(new RegExp(`^ExecStart=node ${DAEMON_V8_OPTIONS.join(' ')} /`, 'm')); // the daemon's V8 options, as `background start` gives them
     expect(text).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m); // systemctl reload: the supervisor reloads its config on SIGHUP (config-reload.test.ts)
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=yes/m); // V8's JIT
     const r = tool('systemd-analyze', ['security', '--offline=true', unit], 'systemd');

@@ -75,6 +75,11 @@ describe('--json against a real supervisor', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('runs the daemon with its V8 options (a 2 MB young generation, docs/operations.md)', () => {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.slice(1, argv.indexOf('background'))).toEqual(expect.arrayContaining(['--max-semi-space-size=2']));
+  });
+
   it('a second start on the same config fails with exit 2 and a JSON error', async () => {
     const r = await runCli(['background', 'start', '--config', file, '--json']);
     expect(r.code).toBe(2);

@@ -6,6 +6,7 @@ import { requireAgents } from '../../config/requireAgents.js';
 import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js';
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
 import { CliError, EXIT } from '../CliError.js';
+import { daemonNodeArgs } from '../daemonNodeArgs.js';
 import { httpRequest } from '../httpRequest.js';
 import { printJson } from '../jsonOutput.js';
 import { recordStart } from '../lastStart.js';
@@ -62,7 +63,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
   dir.ensure();
   // Start-up output (and errors) go to daemon.out, shown below if the daemon exits;
   // once ready, the daemon writes its output through the log store (adoptDaemonOutput).
-  const args = [fileURLToPath(new URL('../main.js', import.meta.url)), 'background', 'start', '--foreground', '--config', flags.config as string, '--daemon-out', dir.daemonOutFile];
+  const args = [...daemonNodeArgs(), fileURLToPath(new URL('../main.js', import.meta.url)), 'background', 'start', '--foreground', '--config', flags.config as string, '--daemon-out', dir.daemonOutFile];
   for (const [flag, v] of [['--state-dir', flags.stateDir], ['--host', flags.host], ['--port', flags.port], ['--log-level', flags.logLevel]] as const) if (v !== undefined) args.push(flag, v);
   const outFrom = sizeOf(dir.daemonOutFile); // this start's output begins here
   const out = openSync(dir.daemonOutFile, 'a');
