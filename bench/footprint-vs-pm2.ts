@@ -15,8 +15,9 @@
  * idle median is printed (PM2's log path is not the measure).
  *
  *   npm run build && npx tsx bench/footprint-vs-pm2.ts [seconds=60] [--agents 50] [--sample 1] [--flood 20] [--no-flood] [--no-pm2] [--baseline <tree>]
- *   SUP_NODE_ARGS / BASE_NODE_ARGS: node options for ours / the baseline daemon (e.g. `--baseline . ` with
- *   SUP_NODE_ARGS="--max-semi-space-size=16" compares V8's default young generation with ours, same build).
+ *   SUP_NODE_ARGS / BASE_NODE_ARGS: node options for ours (default: the daemon's, DAEMON_V8_OPTIONS) / the
+ *   baseline daemon (default: none). `--baseline .` with BASE_NODE_ARGS="--max-semi-space-size=2" and
+ *   SUP_NODE_ARGS="" compares V8's default young generation with the daemon's, same build.
  *   SUP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/footprint-vs-pm2.ts 30 --no-pm2 --no-flood   # profile ours
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { DAEMON_V8_OPTIONS } from '../src/cli/daemonNodeArgs.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => { const i = args.indexOf(name); if (i >= 0) args.splice(i, 1); return i >= 0; };
@@ -55,7 +57,8 @@ function startOurs(name: string, tree: string): Ours {
   const agents: Record<string, unknown>[] = Array.from({ length: AGENTS }, (_, i) => ({ name: `idle${i}`, command: [process.execPath, AGENT], stop_timeout: 2 }));
   if (!noFlood) agents.push({ name: 'flood', command: [process.execPath, AGENT], stop_timeout: 2, env: { FLOOD_FILE, FLOOD_SECONDS: String(FLOOD) } });
   writeFileSync(path.join(dir, 'config.yaml'), stringify({ background: { state_dir: stateDir, server: { port: 0 }, monitoring: { sample_interval: SAMPLE }, agents } }));
-  const nodeArgs = (name === 'ours' ? process.env.SUP_NODE_ARGS ?? '' : process.env.BASE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // Ours runs with the daemon's V8 options, as `background start` gives them, unless SUP_NODE_ARGS says otherwise.
+  const nodeArgs = (name === 'ours' ? process.env.SUP_NODE_ARGS ?? DAEMON_V8_OPTIONS.join(' ') : process.env.BASE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
   return { name, proc, stateDir };
 }

@@ -40,7 +40,7 @@ describe('the event log behind the monitor\'s "Recent events"', () => {
   it('GET /api/v1/events needs the API token and lists exits and supervisor starts newest first, naming agent and replica', async () => {
     const none = await fetch(`${sup.url}/api/v1/events`);
     expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ error: 'unauthorized', reason: 'send Authorization: Bearer <token>' });
+    expect(await none.json()).toEqual({ error: 'unauthorized', reason: 'send Authorization: Bearer <token>, or log in to the web dashboard with the URL `background ui` prints' });
     const bad = await sup.api<{ error: string; reason: string }>('GET', '/api/v1/events?limit=lots');
     expect(bad.status).toBe(400);
     expect(bad.body.reason).toMatch(/limit/);

@@ -36,7 +36,7 @@ describe('supervisor core with real processes', () => {
   it('requires the bearer token: 401 without, 403 when wrong, 200 when right', async () => {
     const none = await fetch(`${sup.url}/api/v1/agents`);
     expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ error: 'unauthorized', reason: 'send Authorization: Bearer <token>' });
+    expect(await none.json()).toEqual({ error: 'unauthorized', reason: 'send Authorization: Bearer <token>, or log in to the web dashboard with the URL `background ui` prints' });
     const wrong = await fetch(`${sup.url}/api/v1/agents`, { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(403);
     expect(await wrong.json()).toEqual({ error: 'forbidden', reason: 'the bearer token does not match' });
