@@ -179,10 +179,13 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     const rep = JSON.parse(r.stdout) as { total: { runs: number; cost_usd: number }; by_role: { role: string; runs: number; cost_usd: number }[]; by_day: { day: string }[]; top_stories: { task_id: string; role: string; title: string; cost_usd: number }[]; retries: { runs: number; cost_usd: number; share: number }; not_completed: { cost_usd: number } };
     const role = (n: string) => rep.by_role.find((x) => x.role === n);
     expect(role('spender')?.cost_usd).toBeGreaterThan(1);
-    expect(role('budgeted')).toMatchObject({ runs: 3, cost_usd: 0.375 });
+    expect(role('budgeted')).toMatchObject({ runs: 4, cost_usd: 0.5 }); // three before the hold, one when the window moved
     expect(role('limited')?.runs).toBe(6); // three rate-limited runs and three that completed
     expect(rep.total.runs).toBe(rep.by_role.reduce((n, x) => n + x.runs, 0));
-    expect(rep.by_day.map((d) => d.day)).toEqual([new Date().toISOString().slice(0, 10)]);
+    // The budget test moved the budgeted role's runs back by about an hour: near midnight they fall on the day before.
+    const days = new Set([new Date().toISOString().slice(0, 10), new Date(Date.now() - 3_700_000).toISOString().slice(0, 10)]);
+    expect(rep.by_day.length).toBeGreaterThanOrEqual(1);
+    for (const d of rep.by_day) expect(days, d.day).toContain(d.day);
     expect(rep.top_stories[0]).toMatchObject({ role: 'spender', title: 'story for spender' });
     // The rate-limited tasks' second attempts cost $0.125 each (their results).
     expect(rep.retries.runs).toBe(3);
