@@ -18,6 +18,7 @@
  *   SUP_NODE_ARGS / BASE_NODE_ARGS: node options for ours (default: the daemon's, DAEMON_V8_OPTIONS) / the
  *   baseline daemon (default: none). `--baseline .` with BASE_NODE_ARGS="--max-semi-space-size=2" and
  *   SUP_NODE_ARGS="" compares V8's default young generation with the daemon's, same build.
+ *   SUP_ENV / BASE_ENV: extra environment for ours / the baseline ("MALLOC_ARENA_MAX=2 …").
  *   SUP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/footprint-vs-pm2.ts 30 --no-pm2 --no-flood   # profile ours
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -59,7 +60,9 @@ function startOurs(name: string, tree: string): Ours {
   writeFileSync(path.join(dir, 'config.yaml'), stringify({ background: { state_dir: stateDir, server: { port: 0 }, monitoring: { sample_interval: SAMPLE }, agents } }));
   // Ours runs with the daemon's V8 options, as `background start` gives them, unless SUP_NODE_ARGS says otherwise.
   const nodeArgs = (name === 'ours' ? process.env.SUP_NODE_ARGS ?? DAEMON_V8_OPTIONS.join(' ') : process.env.BASE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
+  // SUP_ENV / BASE_ENV: extra environment ("K=V K2=V2") for ours / the baseline daemon, e.g. malloc's tunables.
+  const extraEnv = Object.fromEntries((process.env[name === 'ours' ? 'SUP_ENV' : 'BASE_ENV'] ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv } });
   return { name, proc, stateDir };
 }
 
@@ -74,7 +77,10 @@ async function heapSpaces(s: Ours): Promise<string> {
   const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text()).catch(() => '');
   const sizes = [...text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(new|old|code|large_object)"\} (\S+)/gm)].map((m) => `${m[1]} ${mb(Number(m[2]))}`);
   const used = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1];
-  return `heap spaces (MB): ${sizes.join(', ')}; heap used ${mb(Number(used))}`;
+  const external = /^nodejs_external_memory_bytes (\S+)/m.exec(text)?.[1];
+  // RssAnon is the private memory (heap, malloc, stacks); what the heap and V8's external memory do not explain is malloc's.
+  const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid as number}/status`, 'utf8'))?.[1]) * 1024;
+  return `heap spaces (MB): ${sizes.join(', ')}; heap used ${mb(Number(used))}; external ${mb(Number(external))}; RssAnon ${mb(anon)}`;
 }
 
 async function agentsUp(s: Ours): Promise<number> {

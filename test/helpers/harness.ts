@@ -48,6 +48,19 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
+/** A task as `GET /api/v1/tasks/:id` returns it; `T` names the fields a test reads. */
+export async function taskOf<T extends { status: string } = { status: string }>(sup: RunningSupervisor, id: string): Promise<T> {
+  return (await sup.api<{ task: T }>('GET', `/api/v1/tasks/${id}`)).body.task;
+}
+
+/** Waits until the task is completed or failed (terminal for these tests) and returns it. */
+export function taskEnded<T extends { status: string } = { status: string }>(sup: RunningSupervisor, id: string, timeoutMs = 60_000): Promise<T> {
+  return waitFor(`task ${id} to finish`, async () => {
+    const t = await taskOf<T>(sup, id);
+    return t.status === 'completed' || t.status === 'failed' ? t : undefined;
+  }, timeoutMs);
+}
+
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: TEST_STATE_HOME, ...opts.env } });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskWithHistory } from '../../src/queue/Task.js';
-import { ROOT, cleanup, restartSupervisor, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { ROOT, cleanup, restartSupervisor, startSupervisor, taskEnded, taskOf, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
 const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
 const SDK_AGENT = path.join(ROOT, 'test/fixtures/agents/taskAgent.mjs');
@@ -28,7 +28,7 @@ function slowFirst(n: number): { payload: { deliveries_file: string; slow_first:
   return { payload: { deliveries_file: file, slow_first: n, work_ms: 10 }, deliveries };
 }
 
-const getTask = async (sup: RunningSupervisor, id: string) => (await sup.api<{ task: TaskWithHistory }>('GET', `/api/v1/tasks/${id}`)).body.task;
+const getTask = (sup: RunningSupervisor, id: string) => taskOf<TaskWithHistory>(sup, id);
 const submit = async (sup: RunningSupervisor, body: Record<string, unknown>) => {
   const r = await sup.api<{ task: TaskWithHistory }>('POST', '/api/v1/tasks', body);
   expect(r.status).toBe(201);
@@ -61,7 +61,7 @@ describe('attempts mean agent failures (real supervisor, real agents)', () => {
       await waitFor('the supervisor to exit', () => sup!.proc.exitCode !== null);
       sup = await restartSupervisor(sup);
     }
-    const done = await waitFor('the task to finish', async () => { const t = await getTask(sup!, task.id); return t.status === 'completed' || t.status === 'failed' ? t : undefined; }, 30_000);
+    const done = await taskEnded<TaskWithHistory>(sup!, task.id, 30_000);
     expect(done.status, `error: ${done.error}`).toBe('completed');
     expect(done.attempts).toBe(1);
     expect(done.attempt).toBe(4);

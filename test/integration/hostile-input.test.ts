@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, cleanup, processesWith, runCli, startSupervisor, waitFor, writeConfig, type RunningSupervisor } from '../helpers/harness.js';
+import { CLI, ROOT, cleanup, processesWith, runCli, startSupervisor, taskEnded, waitFor, writeConfig, type RunningSupervisor } from '../helpers/harness.js';
 import { firstControlChar } from '../helpers/controlChars.js';
 
 const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
@@ -138,10 +138,7 @@ describe('a running supervisor against hostile agents and readers', () => {
     // still has "tasks": a queued task is assigned and completed
     const sub = await sup.api<{ task: { id: string } }>('POST', '/api/v1/tasks', { role: 'twice', title: 'after the second hello', payload: { work_ms: 10 } });
     expect(sub.status).toBe(201);
-    const done = await waitFor('the task to complete', async () => {
-      const t = (await sup.api<{ task: { status: string } }>('GET', `/api/v1/tasks/${sub.body.task.id}`)).body.task;
-      return t.status === 'completed' || t.status === 'failed' ? t : undefined;
-    });
+    const done = await taskEnded(sup, sub.body.task.id, 20_000);
     expect(done.status).toBe('completed');
     const row = (await sup.api<{ agents: { replica: string; restarts: number; sdk: string | null }[] }>('GET', '/api/v1/agents')).body.agents.find((a) => a.replica === 'twice-0');
     expect(row).toMatchObject({ restarts: 0, sdk: 'fixture-worker@1' });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
-import { ROOT, cleanup, processesWith, restartSupervisor, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { ROOT, cleanup, processesWith, restartSupervisor, startSupervisor, taskEnded, taskOf, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
 /**
  * LLM-aware supervision with real processes: fake `claude -p` runs
@@ -26,16 +26,13 @@ describe('LLM-aware supervision: tool loops and budgets end the run', () => {
     name, mode: 'per_task', command: ['node', FIX, '-p', '{prompt}', '--output-format', 'stream-json', '--verbose', `marker-${name}-${process.pid}`],
     stdout_adapter: 'claude-stream-json', stop_timeout: 2, env: { CLAUDE_FIXTURE_SCENARIO: scenario }, ...extra,
   });
-  const task = async (id: string) => (await sup.api<{ task: TaskJson }>('GET', `/api/v1/tasks/${id}`)).body.task;
+  const task = (id: string) => taskOf<TaskJson>(sup, id);
   const submit = async (role: string) => {
     const r = await sup.api<{ task: TaskJson }>('POST', '/api/v1/tasks', { role, title: `story for ${role}`, prompt: 'do it' });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return r.body.task.id;
   };
-  const finished = (id: string) => waitFor(`task ${id} to finish`, async () => {
-    const t = await task(id);
-    return t.status === 'completed' || t.status === 'failed' ? t : undefined;
-  }, WAIT);
+  const finished = (id: string) => taskEnded<TaskJson>(sup, id, WAIT);
 
   beforeAll(async () => {
     sup = await startSupervisor({

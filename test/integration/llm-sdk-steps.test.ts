@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
-import { ROOT, cleanup, processesWith, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { ROOT, cleanup, processesWith, startSupervisor, taskEnded, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
 /**
  * Tool-loop detection (`llm_progress`) for agents that are not Claude CLI runs: real
@@ -22,16 +22,12 @@ setInterval(() => s.write(line), 20);`;
 
 describe('SDK agents report their steps; llm_progress catches their loops', () => {
   let sup: RunningSupervisor;
-  const task = async (id: string) => (await sup.api<{ task: TaskJson }>('GET', `/api/v1/tasks/${id}`)).body.task;
   const submit = async (role: string, scenario: string) => {
     const r = await sup.api<{ task: TaskJson }>('POST', '/api/v1/tasks', { role, title: `${scenario} for ${role}`, payload: { scenario } });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return r.body.task.id;
   };
-  const finished = (id: string) => waitFor(`task ${id} to finish`, async () => {
-    const t = await task(id);
-    return t.status === 'completed' || t.status === 'failed' ? t : undefined;
-  }, WAIT);
+  const finished = (id: string) => taskEnded<TaskJson>(sup, id, WAIT);
 
   beforeAll(async () => {
     sup = await startSupervisor({

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/telemetry/metrics/parseExposition.js';
-import { ROOT, cleanup, restartSupervisor, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { ROOT, cleanup, restartSupervisor, startSupervisor, taskEnded, taskOf, type RunningSupervisor } from '../helpers/harness.js';
 
 /**
  * A task's own run limits (`max_turns`, `max_cost_usd` submitted with it) with real
@@ -23,16 +23,13 @@ describe('per-task run limits: submitted with the task, stored with it, enforced
     name, mode: 'per_task', command: ['node', FIX, '-p', '{prompt}', '--output-format', 'stream-json', '--verbose'],
     stdout_adapter: 'claude-stream-json', stop_timeout: 2, env: { CLAUDE_FIXTURE_SCENARIO: scenario }, ...extra,
   });
-  const task = async (id: string) => (await sup.api<{ task: TaskJson }>('GET', `/api/v1/tasks/${id}`)).body.task;
+  const task = (id: string) => taskOf<TaskJson>(sup, id);
   const submit = async (body: Record<string, unknown>) => {
     const r = await sup.api<{ task: TaskJson }>('POST', '/api/v1/tasks', { title: `story for ${String(body.role)}`, prompt: 'do it', ...body });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return r.body.task;
   };
-  const finished = (id: string) => waitFor(`task ${id} to finish`, async () => {
-    const t = await task(id);
-    return t.status === 'completed' || t.status === 'failed' ? t : undefined;
-  }, WAIT);
+  const finished = (id: string) => taskEnded<TaskJson>(sup, id, WAIT);
   const cost = (t: TaskJson) => t.attempt_history.reduce((n, a) => n + (a.llm?.total_cost_usd ?? 0), 0);
 
   beforeAll(async () => {

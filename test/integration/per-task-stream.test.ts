@@ -6,7 +6,7 @@ import type { RoleStats } from '../../src/queue/taskStats.js';
 import type { Task } from '../../src/queue/Task.js';
 import type { AgentStatus } from '../../src/supervisor/statusSnapshot.js';
 import { parseExposition, type Parsed } from '../../src/telemetry/metrics/parseExposition.js';
-import { ROOT, cleanup, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { ROOT, cleanup, startSupervisor, taskEnded, taskOf, waitFor, type RunningSupervisor } from '../helpers/harness.js';
 
 /**
  * per_task runs of claude stream-json through the whole path, on a real supervisor
@@ -50,11 +50,8 @@ describe('per_task claude runs, every surface', () => {
     expect(r.status).toBe(201);
     return r.body.task;
   };
-  const task = async (id: string) => (await sup.api<{ task: Task }>('GET', `/api/v1/tasks/${id}`)).body.task;
-  const finished = (id: string) => waitFor(`task ${id} to finish`, async () => {
-    const t = await task(id);
-    return t.status === 'completed' || t.status === 'failed' ? t : undefined;
-  }, 60_000);
+  const task = (id: string) => taskOf<Task>(sup, id);
+  const finished = (id: string) => taskEnded<Task>(sup, id, 60_000);
   const scrape = async (): Promise<Parsed> => parseExposition(await (await fetch(`${sup.url}/metrics`)).text(), 'prometheus');
 
   it('reads a 16 MB result line whole: the task completes with its cost, the result is stored cut with a marker, nothing is oversized', async () => {

@@ -12,20 +12,34 @@ const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
 
 interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string; json: { error?: string; reason?: string; [k: string]: unknown } | undefined }
 
+function readAnswer(res: http.IncomingMessage): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => (text += d));
+    res.on('error', reject);
+    res.on('end', () => {
+      let json: Answer['json'];
+      try { json = JSON.parse(text) as Answer['json']; } catch { json = undefined; }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
+    });
+  });
+}
+
 function request(url: string, method: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let json: Answer['json'];
-        try { json = JSON.parse(text) as Answer['json']; } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
-      });
-    });
+    const req = http.request(url, { method, headers }, (res) => void readAnswer(res).then(resolve, reject));
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** Sends only the head of a POST whose Content-Length says `length`, and reads the answer (the body is never written). */
+function requestDeclaring(url: string, headers: Record<string, string>, length: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(length) } }, (res) => void readAnswer(res).then((a) => { resolve(a); req.destroy(); }, reject));
+    req.on('error', reject);
+    req.flushHeaders();
   });
 }
 
@@ -121,7 +135,9 @@ describe('web dashboard security', () => {
     expect([shape.status, shape.json?.error]).toEqual([400, 'bad_request']);
     const text = await request(`${sup.url}/ui/login`, 'POST', { 'content-type': 'text/plain', origin }, 'code');
     expect([text.status, text.json?.error]).toEqual([415, 'unsupported_media_type']);
-    const big = await request(`${sup.url}/ui/login`, 'POST', { 'content-type': 'application/json', origin }, JSON.stringify({ code: 'x'.repeat(2 * 1024 * 1024) }));
+    // Declared, not sent: the server answers 413 from the Content-Length and closes the connection,
+    // and a client still writing 2 MB would get EPIPE before it could read the answer.
+    const big = await requestDeclaring(`${sup.url}/ui/login`, { 'content-type': 'application/json', origin }, 2 * 1024 * 1024 + 12);
     expect([big.status, big.json?.error]).toEqual([413, 'payload_too_large']);
   });
 
