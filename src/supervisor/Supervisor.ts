@@ -329,6 +329,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
+   * `background priority`: a pending task gets another priority (1..10, higher first).
+   * @throws UnknownTaskError, TaskStateError, RangeError (see TaskQueue.reprioritise)
+   */
+  reprioritise(taskId: string, priority: number): { task: Task; previous: number } {
+    const r = this.queue.reprioritise(taskId, priority);
+    this.log.info({ task_id: taskId, trace_id: r.task.correlation_id, priority, previous_priority: r.previous }, `task ${taskId} re-prioritised by the operator: ${r.previous} → ${priority}`);
+    return r;
+  }
+
+  /**
    * Restarts every replica of an agent name, or one replica by slot (`qaa-0`). For a
    * per_task agent (`deva_ts`, or one slot `deva_ts-1`) it ends the running runs:
    * their tasks go back to the queue without using an attempt and start again
