@@ -78,7 +78,7 @@ export interface SupervisorEvents {
    */
   runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
   /** A per_task run's adapter saw a turn: turns so far, its summary, and tokens so far when the stream carries them. */
-  runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
+  runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined; costUsd?: number | undefined }];
   /** The API rate-limited a run of `role`: no new run of the role starts until `until` (epoch ms). Once per backoff, not per run. */
   roleBackoff: [{ role: string; agent: string; until: number; delayMs: number; streak: number; detail: string }];
   /** llm_progress caught a tool loop: a per_task run was killed, or a service replica was told to cancel its task. */
