@@ -23,6 +23,8 @@ const TASK_AGENT = path.join(ROOT, 'test/fixtures/agents/taskAgent.mjs');
 /** A stand-in for `claude -p … --output-format stream-json` (the real CLI needs an account and the network): a known 3-turn conversation. */
 const TRANSCRIPT = path.join(ROOT, 'test/fixtures/claude/transcript.mjs');
 const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
+/** The demo's stand-in for claude; FAKE_CLAUDE_HANG=1 hangs after its first turn (a run stays in flight). */
+const FAKE_CLAUDE = path.join(ROOT, 'examples/agents/fake-claude.mjs');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** What the page shows follows the API within a snapshot (1 s) and a health round (0.5 s); 30 s is for a loaded machine. */
 const SHOWN = 30_000;
@@ -205,6 +207,7 @@ describe('the task page, Alerts and System in chromium', () => {
         agent('qaa'),
         // crashes on start: its breaker opens, an escalation
         { name: 'loop', command: ['node', WORKER], env: { WORKER_CRASH_ON_START: '1' } },
+        { name: 'stuck', mode: 'per_task', command: ['node', FAKE_CLAUDE, '-p', '{prompt}', '--output-format', 'stream-json', '--verbose'], stdout_adapter: 'claude-stream-json', env: { FAKE_CLAUDE_DELAY_MS: '0', FAKE_CLAUDE_HANG: '1' }, stop_timeout: 2 },
       ],
     });
     expect((await sup.api('POST', '/api/v1/tasks', { role: 'deva', title: 'a claude story', prompt: 'ship it', id: 'CL_1' })).status).toBe(201);
@@ -275,6 +278,33 @@ describe('the task page, Alerts and System in chromium', () => {
     if (SCREENSHOTS) await page.screenshot({ path: path.join(ROOT, 'docs/img/ui-task.png'), fullPage: true });
   });
 
+  it('the fleet shows a Claude run in flight with its turns, tokens and cost so far', async () => {
+    expect((await sup.api('POST', '/api/v1/tasks', { role: 'stuck', title: 'hangs after one turn', prompt: 'Add coupon validation', id: 'RUN_1' })).status).toBe(201);
+    const run = await waitFor('the run in flight with its estimated cost', async () => {
+      const r = (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.agent === 'stuck')?.runs?.[0];
+      return r && r.turns >= 1 && r.cost_usd_estimated !== null ? r : undefined;
+    }, SHOWN);
+    await open('#/');
+    const li = page.locator('tr[data-replica="stuck"] ul.runs li');
+    await expect.poll(() => li.textContent(), { timeout: SHOWN }).toBe(`RUN_1 on ${run.slot}: ${run.turns} turns, ${run.tokens} tokens, about $${run.cost_usd_estimated?.toFixed(4)} so far`);
+    expect(run.cost_usd_estimated).toBeGreaterThan(0);
+    expect((await sup.api('POST', '/api/v1/tasks/RUN_1/cancel')).status).toBe(200);
+    await li.waitFor({ state: 'detached', timeout: SHOWN });
+  });
+
+  it('resets an open breaker from the fleet after a confirmation: the replica starts again', async () => {
+    const loop = async () => (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.replica === 'loop-0');
+    await waitFor('loop-0\'s breaker to open', async () => (await loop())?.breaker === 'open', 60_000);
+    await open('#/');
+    const reset = page.locator('tr[data-replica="loop-0"]').getByRole('button', { name: 'Reset breaker loop-0' });
+    await reset.waitFor({ timeout: SHOWN });
+    expect(await page.locator('tr[data-replica="loop-0"] td').nth(6).textContent()).toContain('open'); // the breaker in words
+    await reset.click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reset breaker' }).click();
+    await page.getByText('Breaker of loop-0 reset.').waitFor({ timeout: SHOWN });
+    await waitFor('loop-0 started by hand', async () => ((await loop())?.restarts_by_reason.manual ?? 0) >= 1, SHOWN);
+  });
+
   it('the Alerts view, reached with the keyboard, shows the escalation of a crash-looping agent and the recovery controller\'s decision', async () => {
     await waitFor('loop to escalate (its breaker opens)', async () => (await sup.api<{ events: unknown[] }>('GET', '/api/v1/events?kind=escalation')).body.events.length > 0, 60_000);
     // a real Alertmanager notification to the controller inside the supervisor: restart qaa-0
@@ -328,13 +358,22 @@ describe('the task page, Alerts and System in chromium', () => {
     expect(host).toMatch(/CPU([0-9.]+%|measuring…) of \d+ cores, load /);
     expect(host).toMatch(/Memory[0-9.]+% used, .+ available of /);
     expect(host).toMatch(/Disk \S+?\d+% used, .+ free of /);
-    const llm = (await sup.api<LlmReport>('GET', '/api/v1/llm?window=1h&stories=1')).body;
-    expect(llm.total).toMatchObject({ runs: 1, cost_usd: 0.3125 });
-    await expect.poll(() => page.locator('[data-figure="cost-1h"]').textContent(), { timeout: SHOWN }).toContain('$0.31 over 1 run, 3 turns');
+    // CL_1's $0.3125 as its result says, and the cancelled RUN_1's estimate
+    const llm = (await sup.api<LlmReport>('GET', '/api/v1/llm?window=1h&stories=1')).body.total;
+    expect(llm.runs).toBe(2);
+    expect(llm.cost_usd).toBeGreaterThan(0.3125);
+    await expect.poll(() => page.locator('[data-figure="cost-1h"]').textContent(), { timeout: SHOWN })
+      .toBe(`$${llm.cost_usd.toFixed(2)} over 2 runs, ${llm.turns} turns, ${llm.input_tokens + llm.output_tokens + llm.cache_tokens} tokens`);
   });
 
-  it('re-prioritises a pending task from its page with the keyboard alone, after a confirmation', async () => {
-    expect((await sup.api('POST', '/api/v1/agents/qaa/stop')).status).toBe(200);
+  it('stops an agent from the fleet, re-prioritises a pending task from its page with the keyboard alone, and starts the agent again, each after a confirmation', async () => {
+    const qaa = async () => (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.replica === 'qaa-0');
+    await open('#/');
+    await page.locator('tr[data-replica="qaa-0"]').getByRole('button', { name: 'Stop qaa-0' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('qaa-0 stopped.').waitFor({ timeout: SHOWN });
+    expect((await qaa())?.state).toBe('stopped');
+    await page.locator('tr[data-replica="qaa-0"] .badge', { hasText: 'stopped' }).waitFor({ timeout: SHOWN });
     expect((await sup.api('POST', '/api/v1/tasks', { role: 'qaa', title: 'waits its turn', id: 'PRI_1', priority: 3 })).status).toBe(201);
     await open('#/task/PRI_1');
     await page.getByLabel('New priority (1 lowest, 10 highest)').waitFor({ timeout: SHOWN });
@@ -353,6 +392,12 @@ describe('the task page, Alerts and System in chromium', () => {
     await page.getByText('Task PRI_1 now has priority 8.').waitFor({ timeout: SHOWN });
     expect((await task('PRI_1')).priority).toBe(8);
     await expect.poll(() => page.locator('dl.facts dt:text-is("Priority") + dd').textContent(), { timeout: SHOWN }).toBe('8');
+
+    await open('#/');
+    await page.locator('tr[data-replica="qaa-0"]').getByRole('button', { name: 'Start qaa-0', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByText('qaa-0 started.').waitFor({ timeout: SHOWN });
+    await waitFor('PRI_1 to run on the started qaa-0', async () => (await task('PRI_1')).status === 'completed', SHOWN);
   });
 });
 
