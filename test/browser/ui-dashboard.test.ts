@@ -366,6 +366,20 @@ describe('the task page, Alerts and System in chromium', () => {
       .toBe(`$${llm.cost_usd.toFixed(2)} over 2 runs, ${llm.turns} turns, ${llm.input_tokens + llm.output_tokens + llm.cache_tokens} tokens`);
   });
 
+  it('follows the system\'s light or dark setting, the new views too', async () => {
+    await open('#/system');
+    await page.locator('table.capacity').waitFor({ timeout: SHOWN });
+    const colours = () => page.evaluate<[string, string]>("[getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.querySelector('table.capacity th')).color]");
+    try {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      expect(await colours()).toEqual(['rgb(13, 17, 23)', 'rgb(230, 237, 243)']);
+      await page.emulateMedia({ colorScheme: 'light' });
+      expect(await colours()).toEqual(['rgb(255, 255, 255)', 'rgb(27, 31, 36)']);
+    } finally {
+      await page.emulateMedia({ colorScheme: null });
+    }
+  });
+
   it('stops an agent from the fleet, re-prioritises a pending task from its page with the keyboard alone, and starts the agent again, each after a confirmation', async () => {
     const qaa = async () => (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.replica === 'qaa-0');
     await open('#/');
