@@ -3,12 +3,14 @@
  * a story a second): page weight (gzipped, what the browser downloads), time to
  * first render (navigation to the first fleet row, chromium headless, a fresh login
  * each time), and the supervisor's CPU while 0, 1 and 10 pages follow it live
- * (server-sent events), from /proc/<pid>/stat over a fixed window each.
+ * (server-sent events), from /proc/<pid>/stat over a fixed window each; then what one
+ * read of a task's logs (GET /api/v1/tasks/:id/logs, the task page reads it every 3 s
+ * while the task is pending or running) costs against the demo's log store by then.
  *
  *   npm run build && npx tsx bench/ui.ts [renders=5] [window_s=20]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -84,6 +86,21 @@ try {
   const results: [number, number][] = [];
   for (const n of [0, 1, 10]) results.push([n, await measure(n)]);
   for (const [n, pct] of results) console.log(`supervisor CPU with ${n} live page(s): ${pct.toFixed(1)}% of one core (over ${WINDOW_S} s)`);
+
+  const api = async <T>(p: string) => (await (await fetch(`${ep!.url}${p}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
+  const done = (await api<{ tasks: { id: string }[] }>('/api/v1/tasks?status=completed&limit=1')).tasks[0];
+  if (done) {
+    const logDir = path.join(stateDir, 'logs');
+    const bytes = readdirSync(logDir).reduce((n, f) => n + statSync(path.join(logDir, f)).size, 0);
+    const reads: number[] = [];
+    let lines = 0;
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      lines = (await api<{ total: number }>(`/api/v1/tasks/${done.id}/logs`)).total;
+      reads.push(performance.now() - t0);
+    }
+    console.log(`a task's logs (${lines} lines of ${done.id}) from a ${(bytes / 1e6).toFixed(1)} MB log store: median ${median(reads).toFixed(1)} ms per read (${reads.length} reads)`);
+  }
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 } finally {
   await browser.close();

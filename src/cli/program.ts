@@ -96,6 +96,10 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'print the task, with its attempt history, as JSON')
     .action(lazyAction(() => import('./commands/retry.js'), 'retryCommand'));
 
+  stateDirOpts(bg.command('priority <task-id> <priority>').description('Give a pending task another priority, 1 (lowest) to 10 (highest); exits 2 for an unknown id, a task that is not pending or a priority outside 1-10'))
+    .option('--json', 'print the task, with its attempt history, as JSON')
+    .action(lazyAction(() => import('./commands/priority.js'), 'priorityCommand'));
+
   stateDirOpts(bg.command('ui').description('Print the URL of the web dashboard with a one-time login code (single use, 5 minutes)'))
     .option('--open', 'also open it in the desktop\'s browser')
     .option('--json', 'print {ok, action, url, expires_at}')

@@ -6,18 +6,21 @@ import { resolveStateDir, type StateDirFlags } from './stateDirOption.js';
 /** The task ids the API accepts (as in `submit --id`). */
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
-const ALLOWED: Record<'cancel' | 'retry', { statuses: TaskStatus[]; verb: string }> = {
+export type TaskActionName = 'cancel' | 'retry' | 'priority';
+
+const ALLOWED: Record<TaskActionName, { statuses: TaskStatus[]; verb: string }> = {
   cancel: { statuses: ['pending', 'in_progress'], verb: 'cancelled' },
   retry: { statuses: ['failed', 'cancelled'], verb: 'retried' },
+  priority: { statuses: ['pending'], verb: 're-prioritised' },
 };
 
 /**
- * `POST /api/v1/tasks/:id/<action>` for `background cancel` and `background retry`,
+ * `POST /api/v1/tasks/:id/<action>` for `background cancel`, `retry` and `priority`,
  * then the task as it is now. Errors are CliErrors that say what to do next:
  * a malformed id, an unknown id or a task in the wrong status exit 2 (EXIT.USAGE),
  * no supervisor exits 3, anything else 1.
  */
-export async function taskAction(action: 'cancel' | 'retry', id: string, flags: StateDirFlags, body: Record<string, unknown> = {}): Promise<TaskWithHistory> {
+export async function taskAction(action: TaskActionName, id: string, flags: StateDirFlags, body: Record<string, unknown> = {}): Promise<TaskWithHistory> {
   if (!TASK_ID.test(id)) throw new CliError(`Expected a task id (letters, digits and _ . : -, as \`background tasks\` shows it), got ${JSON.stringify(id)}.`, EXIT.USAGE, 'bad_task_id');
   const client = ApiClient.fromStateDir(await resolveStateDir(flags));
   const r = await client.request<{ error?: string; reason?: string; status?: TaskStatus; task?: TaskWithHistory }>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/${action}`, body);
@@ -27,7 +30,7 @@ export async function taskAction(action: 'cancel' | 'retry', id: string, flags: 
   if (r.status === 409) {
     const { statuses, verb } = ALLOWED[action];
     const now = (await client.call<{ task: TaskWithHistory }>('GET', `/api/v1/tasks/${encodeURIComponent(id)}`)).task.status;
-    const hint = action === 'cancel' ? (now === 'failed' || now === 'cancelled' ? ` To run it again: agentic-scrum-setup background retry ${id}` : '') : now === 'pending' || now === 'in_progress' ? ` To stop it: agentic-scrum-setup background cancel ${id}` : '';
+    const hint = action !== 'retry' ? (now === 'failed' || now === 'cancelled' ? ` To run it again: agentic-scrum-setup background retry ${id}` : '') : now === 'pending' || now === 'in_progress' ? ` To stop it: agentic-scrum-setup background cancel ${id}` : '';
     throw new CliError(`Task ${id} is ${now}: only ${statuses.join(' or ')} tasks can be ${verb}.${hint}`, EXIT.USAGE, 'wrong_status');
   }
   if (r.status >= 400) throw new CliError(r.body.reason ?? r.body.error ?? `HTTP ${r.status}`, r.status < 500 ? EXIT.USAGE : EXIT.FAILED, r.body.error);

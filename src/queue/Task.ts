@@ -164,8 +164,8 @@ export class UnknownTaskError extends Error {
 /** The task exists but is in a status where the operation does not apply. */
 export class TaskStateError extends Error {
   readonly code = 'ERR_TASK_STATE';
-  constructor(readonly id: string, readonly status: TaskStatus, readonly operation: 'retry' | 'cancel', readonly allowed: readonly TaskStatus[]) {
-    super(`Task ${id} is ${status}: only ${allowed.join(' or ')} tasks can be ${operation === 'retry' ? 'retried' : 'cancelled'}.`);
+  constructor(readonly id: string, readonly status: TaskStatus, readonly operation: 'retry' | 'cancel' | 'reprioritise', readonly allowed: readonly TaskStatus[]) {
+    super(`Task ${id} is ${status}: only ${allowed.join(' or ')} tasks can be ${{ retry: 'retried', cancel: 'cancelled', reprioritise: 're-prioritised' }[operation]}.`);
     this.name = 'TaskStateError';
   }
 }

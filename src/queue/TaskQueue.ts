@@ -6,6 +6,7 @@ import { DiskFullError } from '../store/DiskFullError.js';
 import { AttemptLog } from './AttemptLog.js';
 import { DeferredWrites } from './DeferredWrites.js';
 import { ProgressBatch, type ProgressEntry } from './ProgressBatch.js';
+import { TaskPriority } from './TaskPriority.js';
 import { taskStats, type RoleStats } from './taskStats.js';
 import {
   COUNTED_CAUSES, DuplicateTaskError, QueueFullError, TaskStateError, UnknownTaskError, priorityBand,
@@ -65,10 +66,12 @@ export class TaskQueue {
   private readonly progressBatch: ProgressBatch;
   /** Every attempt of every task, and the operator's retries. */
   readonly attemptLog: AttemptLog;
+  private readonly priorities: TaskPriority;
 
   constructor(private readonly db: Db, private readonly opts: QueueOptions) {
     this.now = opts.now ?? Date.now;
     this.attemptLog = new AttemptLog(db);
+    this.priorities = new TaskPriority(db);
     const due = "status = 'pending' AND role = ? AND (not_before IS NULL OR not_before <= ?)";
     this.stmts = {
       insert: db.prepare(`INSERT INTO tasks (id, role, title, prompt, payload, priority, status, attempts, created_at, updated_at, correlation_id, traceparent, max_turns, max_cost_usd)
@@ -313,6 +316,19 @@ export class TaskQueue {
    */
   retry(id: string, detail = 'retried by the operator'): Task {
     return toTask(this.tx.retry.immediate(id, detail, this.now()));
+  }
+
+  /**
+   * `background priority`: a pending task's new priority, see {@link TaskPriority.set} (its `@throws` too).
+   * @throws DiskFullError when the disk refuses the write (nothing changed).
+   */
+  reprioritise(id: string, priority: number): { task: Task; previous: number } {
+    try {
+      const { row, previous } = this.priorities.set(id, priority, this.now());
+      return { task: toTask(row as Row), previous };
+    } catch (err) {
+      throw this.refused(err, `re-prioritise task ${id}`) ?? err;
+    }
   }
 
   /** The task's last attempt (running or ended), if it ever started. */

@@ -9,6 +9,7 @@ import { sendError } from './createServer.js';
 import { registerEventRoutes } from './eventRoutes.js';
 import { routeAuth } from './routeAuth.js';
 import { statusBody } from './statusBody.js';
+import { registerTaskLogRoute } from './taskLogRoute.js';
 
 const TASK_ID = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 
@@ -141,6 +142,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
   app.get('/api/v1/status', routeAuth('api'), async () => statusBody(sup, version));
 
   registerEventRoutes(app, sup);
+  registerTaskLogRoute(app, sup);
 
   app.post('/api/v1/shutdown', routeAuth('api'), async (_req, reply) => {
     setImmediate(onShutdown);

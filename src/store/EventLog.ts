@@ -3,6 +3,8 @@ import type { Db } from './Database.js';
 import { DiskFullError } from './DiskFullError.js';
 
 export interface StoredEvent { id: number; at: number; agent: string | null; kind: string; detail: unknown }
+type StoredRow = Omit<StoredEvent, 'detail'> & { detail: string };
+const parsed = (r: StoredRow): StoredEvent => ({ ...r, detail: JSON.parse(r.detail) });
 
 /**
  * Durable history of restarts, findings and escalations (bounded by `retention`
@@ -16,6 +18,8 @@ export class EventLog {
     this.stmts = {
       insert: db.prepare('INSERT INTO events (at, agent, kind, detail) VALUES (?, ?, ?, ?)'),
       recent: db.prepare('SELECT * FROM events WHERE (? IS NULL OR agent = ?) ORDER BY id DESC LIMIT ?'),
+      // kinds as a JSON array: one prepared statement for any number of them.
+      recentOf: db.prepare('SELECT * FROM events WHERE kind IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT ?'),
       prune: db.prepare('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?'),
     };
   }
@@ -32,6 +36,11 @@ export class EventLog {
   }
 
   recent(limit = 50, agent?: string): StoredEvent[] {
-    return (this.stmts.recent.all(agent ?? null, agent ?? null, limit) as { id: number; at: number; agent: string | null; kind: string; detail: string }[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
+    return (this.stmts.recent.all(agent ?? null, agent ?? null, limit) as StoredRow[]).map(parsed);
+  }
+
+  /** The newest `limit` events of these kinds (`escalation`, `finding`, …), newest first. */
+  recentOf(kinds: readonly string[], limit = 50): StoredEvent[] {
+    return (this.stmts.recentOf.all(JSON.stringify(kinds), limit) as StoredRow[]).map(parsed);
   }
 }

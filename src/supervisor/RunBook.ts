@@ -8,8 +8,10 @@ export interface LiveRun extends RunInfo {
   turns: number;
   /** The adapter's summary of the last turn. */
   message: string | null;
-  /** Tokens so far, when the stream carries them (claude's assistant events do); cost is only known at the result. */
+  /** Tokens so far, when the stream carries them (claude's assistant events do); the cost charged is only known at the result. */
   usage: Record<string, number | undefined> | undefined;
+  /** Those tokens at the model's list price (`background.llm.pricing`), USD; undefined when the model is not priced. */
+  costUsd: number | undefined;
 }
 
 const count = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
@@ -22,7 +24,7 @@ const count = (v: unknown): number | null => (typeof v === 'number' && Number.is
 export class RunBook {
   private readonly live = new Map<string, LiveRun>();
   private readonly onStarted = (...[r]: SupervisorEvents['runStarted']) => {
-    this.live.set(key(r), { ...r, turns: 0, message: null, usage: undefined });
+    this.live.set(key(r), { ...r, turns: 0, message: null, usage: undefined, costUsd: undefined });
   };
   private readonly onProgress = (...[r]: SupervisorEvents['runProgress']) => {
     const run = this.live.get(key(r));
@@ -30,6 +32,7 @@ export class RunBook {
     run.turns = r.turns;
     run.message = r.message;
     if (r.usage) run.usage = r.usage;
+    if (r.costUsd !== undefined) run.costUsd = r.costUsd;
   };
   private readonly onFinished = (...[r]: SupervisorEvents['runFinished']) => {
     this.live.delete(key(r));

@@ -1,6 +1,6 @@
 import type { AdapterEvent, TokenUsage } from './adapters/StdoutAdapter.js';
 import { secondsText, type StopReason } from './PerTaskRunState.js';
-import { costOf, type ModelPrice } from './llmPricing.js';
+import { estimateCost, type ModelPrice } from './llmPricing.js';
 
 /** What a run of an LLM agent is held to besides time (see RunPolicy for time). */
 export interface GuardLimits {
@@ -43,8 +43,7 @@ export class RunGuard {
 
   /** Turns and tokens so far, and the cost they come to at the model's price (undefined: model not priced). */
   get spent(): { turns: number; usage: TokenUsage | undefined; costUsd: number | undefined; model: string | undefined } {
-    const price = this.model === undefined ? undefined : this.limits.pricing.find((p) => this.model?.includes(p.match));
-    return { turns: this.turnsSeen, usage: this.usage, costUsd: price && this.usage ? costOf(this.usage, price) : undefined, model: this.model };
+    return { turns: this.turnsSeen, usage: this.usage, costUsd: estimateCost(this.usage, this.model, this.limits.pricing), model: this.model };
   }
 
   /** Feeds one adapter event; returns why the run must end, once, when a limit is crossed. */

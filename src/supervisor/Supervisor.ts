@@ -78,7 +78,7 @@ export interface SupervisorEvents {
    */
   runFinished: [RunInfo & { outcome: RunOutcome; cause?: AttemptCause | undefined; durationMs: number; llm?: LlmUsage | undefined; error?: string | undefined }];
   /** A per_task run's adapter saw a turn: turns so far, its summary, and tokens so far when the stream carries them. */
-  runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined }];
+  runProgress: [RunInfo & { turns: number; message: string; usage?: Record<string, number | undefined> | undefined; costUsd?: number | undefined }];
   /** The API rate-limited a run of `role`: no new run of the role starts until `until` (epoch ms). Once per backoff, not per run. */
   roleBackoff: [{ role: string; agent: string; until: number; delayMs: number; streak: number; detail: string }];
   /** llm_progress caught a tool loop: a per_task run was killed, or a service replica was told to cancel its task. */
@@ -326,6 +326,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.log.info({ task_id: taskId, trace_id: task.correlation_id, reason }, `task ${taskId} retried by the operator: pending again, attempts reset`);
     setImmediate(() => this.pump());
     return task;
+  }
+
+  /**
+   * `background priority`: a pending task gets another priority (1..10, higher first).
+   * @throws UnknownTaskError, TaskStateError, RangeError (see TaskQueue.reprioritise)
+   */
+  reprioritise(taskId: string, priority: number): { task: Task; previous: number } {
+    const r = this.queue.reprioritise(taskId, priority);
+    this.log.info({ task_id: taskId, trace_id: r.task.correlation_id, priority, previous_priority: r.previous }, `task ${taskId} re-prioritised by the operator: ${r.previous} → ${priority}`);
+    return r;
   }
 
   /**

@@ -26,6 +26,17 @@ export const DEFAULT_PRICING: readonly ModelPrice[] = [
   { match: 'haiku', input: 0.8, output: 4 },
 ];
 
+/**
+ * What `usage` of `model` comes to at the first price whose `match` the model id
+ * contains, USD: an estimate while a run is in flight (its result carries the cost
+ * charged). Undefined when the model or the usage is unknown, or no price matches.
+ */
+export function estimateCost(usage: TokenUsage | undefined, model: string | undefined, pricing: readonly ModelPrice[]): number | undefined {
+  if (!usage || model === undefined) return undefined;
+  const price = pricing.find((p) => model.includes(p.match));
+  return price ? costOf(usage, price) : undefined;
+}
+
 /** What `usage` costs at `price`, USD. */
 export function costOf(u: TokenUsage, price: ModelPrice): number {
   const m = 1e-6;

@@ -4,6 +4,7 @@ import type { LlmUsage } from '../queue/Task.js';
 import { taskCheckpointKey } from '../store/CheckpointStore.js';
 import type { LogStore } from '../telemetry/LogStore.js';
 import { createStdoutAdapter } from './adapters/index.js';
+import { estimateCost } from './llmPricing.js';
 import { PerTaskAgent } from './PerTaskAgent.js';
 import type { PerTaskRun } from './PerTaskRun.js';
 import type { RunEnding } from './PerTaskRunState.js';
@@ -78,7 +79,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
       if (ev.kind === 'progress') {
         sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
         sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
-        sup.emit('runProgress', { ...runInfo(run), turns: ev.turns, message: ev.message, usage: ev.usage });
+        sup.emit('runProgress', { ...runInfo(run), turns: ev.turns, message: ev.message, usage: ev.usage, costUsd: estimateCost(ev.usage, ev.model, sup.bg.llm.pricing) });
       } else if (ev.kind === 'oversized') {
         // The line itself is not kept: its log record is what could be read of it.
         logStore?.agentLine({ ...ctx(run), secrets }, 'stdout', JSON.stringify({ ...ev.standIn, level: 'warn', oversized_bytes: ev.bytes }));

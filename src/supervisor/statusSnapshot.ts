@@ -15,7 +15,7 @@ export interface AgentStatus {
   task: { id: string; progress: number | null; message: string | null; running_seconds: number; last_progress_seconds?: number | undefined } | null;
   /** per_task: processes running now and the cap; `replicas` are the runs' slot ids (`deva_ts-0`), in the order of `tasks`. */
   concurrency?: { running: number; max: number; tasks: string[]; replicas?: string[] | undefined } | undefined;
-  /** per_task: the runs in flight, by slot, with turns and tokens so far (cost is known only at the result). */
+  /** per_task: the runs in flight, by slot, with turns, tokens and their estimated cost so far (the cost charged is known at the result). */
   runs?: RunStatus[] | undefined;
   /** per_task: the last finished run (kept across supervisor restarts); null before the first. */
   last_run?: LastRunStatus | null | undefined;
@@ -41,6 +41,8 @@ export interface RunStatus {
   turns: number;
   /** input + output + cache tokens so far, null when the stream carries none yet. */
   tokens: number | null;
+  /** Those tokens at the model's list price (`background.llm.pricing`), USD: an estimate; null when the model is not priced. The run's result carries the cost charged. */
+  cost_usd_estimated: number | null;
   message: string | null;
   age_seconds: number;
 }
@@ -139,6 +141,7 @@ function runStatus(sup: Supervisor, agent: string, now: number): { runs: RunStat
   const runs = book.running(agent).map((r) => ({
     slot: r.slot, task_id: r.taskId, attempt: r.attempt, turns: r.turns, message: r.message, age_seconds: secs(now - r.startedAt),
     tokens: r.usage ? sumTokens(Object.values(r.usage)) : null,
+    cost_usd_estimated: r.costUsd ?? null,
   }));
   const l = book.last(agent);
   const last_run = l ? {

@@ -62,9 +62,17 @@ export function matches(rec: LogRecord, q: LogQuery): boolean {
 export function formatRecord(rec: LogRecord, stream: string, ctx?: StreamJsonContext): string {
   const t = typeof rec.time === 'number' ? new Date(rec.time).toISOString().slice(11, 23) : '--:--:--.---';
   const lvl = (LEVEL_NAMES[levelNumber(rec.level)] ?? 'INFO').padEnd(5);
-  const slotIndex = typeof rec.replica === 'string' && /^\d+$/.test(rec.replica) && typeof rec.agent === 'string';
-  const who = slotIndex ? `${String(rec.agent)}-${String(rec.replica)}` : String(rec.replica ?? rec.agent ?? stream);
   const ids = [rec.task_id ? `task=${rec.task_id}` : '', rec.trace_id ? `trace=${String(rec.trace_id).slice(0, 8)}` : ''].filter(Boolean).join(' ');
-  const msg = typeof rec.msg === 'string' ? rec.msg : (streamJsonLine(rec, ctx) ?? (rec.msg === undefined ? '' : String(rec.msg)));
-  return `${t} ${lvl} ${who.padEnd(14)} ${msg}${ids ? `  [${ids}]` : ''}`;
+  return `${t} ${lvl} ${recordWho(rec, stream).padEnd(14)} ${recordMessage(rec, ctx)}${ids ? `  [${ids}]` : ''}`;
+}
+
+/** Who wrote a record: its replica (`qaa-1`; a per_task run's slot index as `deva_ts-0`), else its agent, else the stream. */
+export function recordWho(rec: LogRecord, stream: string): string {
+  const slotIndex = typeof rec.replica === 'string' && /^\d+$/.test(rec.replica) && typeof rec.agent === 'string';
+  return slotIndex ? `${String(rec.agent)}-${String(rec.replica)}` : String(rec.replica ?? rec.agent ?? stream);
+}
+
+/** A record's message: its `msg`, or a stream-json event rendered by {@link streamJsonLine}. */
+export function recordMessage(rec: LogRecord, ctx?: StreamJsonContext): string {
+  return typeof rec.msg === 'string' ? rec.msg : (streamJsonLine(rec, ctx) ?? (rec.msg === undefined ? '' : String(rec.msg)));
 }

@@ -25,6 +25,21 @@ export class StreamJsonContext {
   }
 }
 
+/** What one piece of a stream-json event is, for a transcript (the web dashboard's task page). */
+export type StreamJsonPartKind = 'session' | 'system' | 'text' | 'thinking' | 'tool' | 'tool_result' | 'tool_error' | 'user' | 'result' | 'error_result' | 'rate_limit' | 'event';
+
+/** One piece of a stream-json event: an assistant's text block, a tool call, a tool result, the final result… */
+export interface StreamJsonPart {
+  kind: StreamJsonPartKind;
+  /** The piece as `background logs` prints it (one line, cut to 160 characters). */
+  text: string;
+  /** An assistant text block in full (cut to 4000 characters); only for `text`. */
+  body?: string;
+}
+
+/** Longest assistant text kept whole in a transcript part (characters). */
+const MAX_BODY = 4000;
+
 /**
  * One readable line for a claude stream-json event as stored in an agent's log
  * (`system`, `assistant`, `user`, `result`, …), or undefined when the record is
@@ -37,23 +52,43 @@ export class StreamJsonContext {
  * - `result: success, 4 turns, $0.0875, 48 s` (an error result adds its text)
  */
 export function streamJsonLine(rec: Json, ctx?: StreamJsonContext): string | undefined {
+  const parts = streamJsonParts(rec, ctx);
+  if (!parts) return undefined;
+  if (rec.type === 'assistant') {
+    const text = parts.filter((p) => p.kind !== 'error_result').map((p) => p.text).filter((t) => t !== '').join(' | ') || 'assistant turn';
+    return cut(typeof rec.error === 'string' ? `assistant error ${rec.error}: ${text}` : text);
+  }
+  if (rec.type === 'user') return cut(parts.map((p) => p.text).join(' | ') || 'user event');
+  return parts[0]?.text;
+}
+
+/**
+ * The pieces of one stream-json event, in order (an assistant message may hold text
+ * and several tool calls), each with the line `background logs` prints for it; the
+ * web dashboard renders a per_task run's transcript from them. Undefined when the
+ * record is not a stream-json event. An assistant event carrying an `error` adds an
+ * `error_result` piece first.
+ */
+export function streamJsonParts(rec: Json, ctx?: StreamJsonContext): StreamJsonPart[] | undefined {
   if (typeof rec.type !== 'string' || (rec.session_id === undefined && rec.message === undefined && rec.subtype === undefined)) return undefined;
   ctx?.remember(rec);
   switch (rec.type) {
     case 'system':
-      return rec.subtype === 'init' ? initLine(rec) : `system: ${String(rec.subtype ?? 'event')}`;
+      return [rec.subtype === 'init' ? { kind: 'session', text: initLine(rec) } : { kind: 'system', text: `system: ${String(rec.subtype ?? 'event')}` }];
     case 'assistant':
-      return assistantLine(rec, ctx?.cwdOf(rec));
+      return assistantParts(rec, ctx?.cwdOf(rec));
     case 'user':
-      return userLine(rec);
-    case 'result':
-      return resultLine(rec);
+      return userParts(rec);
+    case 'result': {
+      const failed = rec.is_error === true || (typeof rec.subtype === 'string' && rec.subtype !== 'success');
+      return [{ kind: failed ? 'error_result' : 'result', text: resultLine(rec) }];
+    }
     case 'rate_limit_event': {
       const info = isRecord(rec.rate_limit_info) ? rec.rate_limit_info : {};
-      return `rate limit: ${String(info.status ?? 'unknown')}${typeof info.rateLimitType === 'string' ? ` (${info.rateLimitType})` : ''}`;
+      return [{ kind: 'rate_limit', text: `rate limit: ${String(info.status ?? 'unknown')}${typeof info.rateLimitType === 'string' ? ` (${info.rateLimitType})` : ''}` }];
     }
     default:
-      return `${rec.type} event`;
+      return [{ kind: 'event', text: `${rec.type} event` }];
   }
 }
 
@@ -71,30 +106,32 @@ function initLine(rec: Json): string {
   return `session start: ${String(rec.model ?? 'unknown model')}${tools}${cwd}`;
 }
 
-function assistantLine(rec: Json, cwd: string | undefined): string {
+function assistantParts(rec: Json, cwd: string | undefined): StreamJsonPart[] {
   const message = isRecord(rec.message) ? rec.message : {};
   const blocks = Array.isArray(message.content) ? message.content.filter(isRecord) : [];
-  const parts = blocks.map((b) => {
-    if (b.type === 'tool_use') return toolSummary(b, cwd);
-    if (b.type === 'text' && typeof b.text === 'string') return firstLine(b.text);
-    if (b.type === 'thinking') return 'thinking…';
-    return `${String(b.type ?? 'block')}`;
-  }).filter((p) => p !== '');
-  if (typeof message.content === 'string') parts.push(firstLine(message.content));
-  const text = parts.join(' | ') || 'assistant turn';
-  return cut(typeof rec.error === 'string' ? `assistant error ${rec.error}: ${text}` : text);
+  const parts = blocks.map((b): StreamJsonPart => {
+    if (b.type === 'tool_use') return { kind: 'tool', text: cut(toolSummary(b, cwd)) };
+    if (b.type === 'text' && typeof b.text === 'string') return { kind: 'text', text: cut(firstLine(b.text)), body: b.text.trim().slice(0, MAX_BODY) };
+    if (b.type === 'thinking') return { kind: 'thinking', text: 'thinking…' };
+    return { kind: 'event', text: `${String(b.type ?? 'block')}` };
+  });
+  if (typeof message.content === 'string') parts.push({ kind: 'text', text: cut(firstLine(message.content)), body: message.content.trim().slice(0, MAX_BODY) });
+  if (typeof rec.error === 'string') parts.unshift({ kind: 'error_result', text: `assistant error ${rec.error}` });
+  return parts;
 }
 
-function userLine(rec: Json): string {
+function userParts(rec: Json): StreamJsonPart[] {
   const message = isRecord(rec.message) ? rec.message : {};
-  if (typeof message.content === 'string') return cut(`user: ${firstLine(message.content)}`);
+  if (typeof message.content === 'string') return [{ kind: 'user', text: cut(`user: ${firstLine(message.content)}`) }];
   const blocks = Array.isArray(message.content) ? message.content.filter(isRecord) : [];
-  const parts = blocks.map((b) => {
-    if (b.type === 'tool_result') return `${b.is_error === true ? 'tool error' : 'tool result'}: ${firstLine(resultText(b.content) ?? '(no output)')}`;
-    if (b.type === 'text' && typeof b.text === 'string') return `user: ${firstLine(b.text)}`;
-    return `user ${String(b.type ?? 'block')}`;
+  return blocks.map((b): StreamJsonPart => {
+    if (b.type === 'tool_result') {
+      const error = b.is_error === true;
+      return { kind: error ? 'tool_error' : 'tool_result', text: cut(`${error ? 'tool error' : 'tool result'}: ${firstLine(resultText(b.content) ?? '(no output)')}`) };
+    }
+    if (b.type === 'text' && typeof b.text === 'string') return { kind: 'user', text: cut(`user: ${firstLine(b.text)}`) };
+    return { kind: 'user', text: `user ${String(b.type ?? 'block')}` };
   });
-  return cut(parts.join(' | ') || 'user event');
 }
 
 function resultLine(rec: Json): string {

@@ -50,7 +50,7 @@ function Row({ a, snap, history, ask }: { a: AgentStatus; snap: UiSnapshot; hist
     <td class="pid">${a.pid ?? '–'}</td>
     <td>${task ? html`<a href="#/task/${encodeURIComponent(task.id)}">${task.id}</a>${task.progress !== null ? ` ${Math.round(task.progress * 100)}%` : ''}
       <div class="muted">${task.message ?? ''}${task.last_progress_seconds !== undefined ? ` (${lastProgressText(task.last_progress_seconds)})` : ''}</div>` : '–'}
-      ${a.runs?.length ? html`<ul class="runs">${a.runs.map((r) => html`<li><a href="#/task/${encodeURIComponent(r.task_id)}">${r.task_id}</a> on ${r.slot}: ${r.turns} turns${r.tokens !== null ? `, ${r.tokens} tokens` : ''}</li>`)}</ul>` : null}
+      ${a.runs?.length ? html`<ul class="runs">${a.runs.map((r) => html`<li><a href="#/task/${encodeURIComponent(r.task_id)}">${r.task_id}</a> on ${r.slot}: ${r.turns} turns${r.tokens !== null ? `, ${r.tokens} tokens` : ''}${r.cost_usd_estimated !== null ? `, about $${r.cost_usd_estimated.toFixed(4)} so far` : ''}</li>`)}</ul>` : null}
       ${a.last_run ? html`<div class="muted">last run ${a.last_run.task_id}: ${a.last_run.outcome}${a.last_run.cost_usd !== null ? `, $${a.last_run.cost_usd.toFixed(2)}` : ''}</div>` : null}</td>
     <td class="num">${a.restarts}</td>
     <td>${a.breaker ? html`<${Badge} value=${a.breaker} />` : '–'}</td>

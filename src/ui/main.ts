@@ -1,9 +1,11 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { login, logout, resume } from './api.js';
+import { Alerts } from './Alerts.js';
 import { ConfirmDialog, type ConfirmRequest } from './Confirm.js';
 import { Fleet, type History } from './Fleet.js';
 import { html } from './html.js';
+import { System } from './System.js';
 import { Tasks } from './Tasks.js';
 import { TaskPage } from './TaskPage.js';
 import type { TaskStatus, UiSnapshot } from './types.js';
@@ -53,15 +55,20 @@ function Dashboard({ onLogout }: { onLogout: () => void }) {
   }, []);
   const task = /^#\/task\/(.+)$/.exec(route);
   const tasks = /^#\/tasks(?:\?status=(\w+))?$/.exec(route);
+  const alerts = route === '#/alerts';
+  const system = route === '#/system';
   let body;
   if (!snap) body = html`<p>Connecting to the supervisor…</p>`;
   else if (task) body = html`<${TaskPage} id=${decodeURIComponent(task[1] as string)} version=${version} ask=${setRequest} />`;
   else if (tasks) body = html`<${Tasks} queue=${snap.status.queue} filter=${tasks[1] as TaskStatus | undefined} />`;
+  else if (alerts) body = html`<${Alerts} />`;
+  else if (system) body = html`<${System} snap=${snap} />`;
   else body = html`<${Fleet} snap=${snap} history=${history} ask=${setRequest} />`;
+  const fleet = !task && !tasks && !alerts && !system;
   return html`
     <header>
       <h1>Agentic supervisor</h1>
-      <nav aria-label="Views"><a href="#/" aria-current=${!task && !tasks ? 'page' : undefined}>Fleet</a> <a href="#/tasks" aria-current=${tasks ? 'page' : undefined}>Queue and tasks</a></nav>
+      <nav aria-label="Views"><a href="#/" aria-current=${fleet ? 'page' : undefined}>Fleet</a> <a href="#/tasks" aria-current=${tasks ? 'page' : undefined}>Queue and tasks</a> <a href="#/alerts" aria-current=${alerts ? 'page' : undefined}>Alerts</a> <a href="#/system" aria-current=${system ? 'page' : undefined}>System</a></nav>
       <span class="badge ${live ? 'ok' : 'bad'}" role="status">${live ? '● live' : '○ not live: reconnecting'}</span>
       ${snap ? html`<span class="muted">supervisor pid ${snap.status.supervisor.pid}, v${snap.status.supervisor.version}</span>` : null}
       <button type="button" onClick=${onLogout}>Log out</button>

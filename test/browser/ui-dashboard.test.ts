@@ -5,17 +5,26 @@
  * bounded by the config (health check_interval 0.5 s, live snapshot every 1 s)
  * with generous slack.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthReportJson } from '../../src/health/report.js';
+import type { AttemptRecord } from '../../src/queue/Task.js';
+import type { TaskLogLine } from '../../src/server/taskLogRoute.js';
+import type { LlmReport } from '../../src/store/llmReport.js';
 import type { AgentStatus } from '../../src/supervisor/statusSnapshot.js';
 import { cleanup, ROOT, startSupervisor, waitFor, type RunningSupervisor } from '../helpers/harness.js';
+import { alert, payload } from '../unit/controller/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TASK_AGENT = path.join(ROOT, 'test/fixtures/agents/taskAgent.mjs');
+/** A stand-in for `claude -p … --output-format stream-json` (the real CLI needs an account and the network): a known 3-turn conversation. */
+const TRANSCRIPT = path.join(ROOT, 'test/fixtures/claude/transcript.mjs');
+const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
+/** The demo's stand-in for claude; FAKE_CLAUDE_HANG=1 hangs after its first turn (a run stays in flight). */
+const FAKE_CLAUDE = path.join(ROOT, 'examples/agents/fake-claude.mjs');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** What the page shows follows the API within a snapshot (1 s) and a health round (0.5 s); 30 s is for a loaded machine. */
 const SHOWN = 30_000;
@@ -23,6 +32,15 @@ const SHOWN = 30_000;
 const SCREENSHOTS = process.env.UI_SCREENSHOTS === '1';
 
 const agent = (name: string) => ({ name, command: [process.execPath, TASK_AGENT], heartbeat_interval: 0.5, stop_timeout: 1 });
+
+/** Presses Tab (at most 60 times) until the focused element matches `what` (a JS predicate on `el`); returns whether it got there. */
+async function tabTo(page: Page, what: string): Promise<boolean> {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate<boolean>(`(() => { const el = document.activeElement; return !!el && (${what}); })()`)) return true;
+  }
+  return false;
+}
 
 async function browser(): Promise<{ ctx: BrowserContext; dir: string }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does); the browser tests never skip`);
@@ -165,6 +183,238 @@ describe('the web dashboard in chromium', () => {
   });
 });
 
+describe('the task page, Alerts and System in chromium', () => {
+  let sup: RunningSupervisor;
+  let b: { ctx: BrowserContext; dir: string };
+  let page: Page;
+  type TaskJson = { id: string; status: string; priority: number; correlation_id: string; attempt_history: AttemptRecord[] };
+  const task = async (id: string) => (await sup.api<{ task: TaskJson }>('GET', `/api/v1/tasks/${id}`)).body.task;
+  const open = async (hash: string) => {
+    await page.goto(`${sup.url}/ui/${hash}`);
+    await page.locator('main').waitFor({ timeout: SHOWN });
+  };
+
+  beforeAll(async () => {
+    sup = await startSupervisor({
+      queue: { max_attempts: 2, retry_backoff: { initial: 0.1, jitter: 0 } },
+      monitoring: {
+        check_interval: 0.5,
+        sample_interval: 0.5,
+        recovery: { restart_attempts: 3, base_delay: 0.1, max_delay: 0.5, circuit_breaker_threshold: 2, breaker_window: 60, breaker_cooldown: 600, stable_uptime: 30 },
+      },
+      agents: [
+        { name: 'deva', mode: 'per_task', command: ['node', TRANSCRIPT, '-p', '{prompt}', '--output-format', 'stream-json', '--verbose'], stdout_adapter: 'claude-stream-json', stop_timeout: 2 },
+        agent('qaa'),
+        // crashes on start: its breaker opens, an escalation
+        { name: 'loop', command: ['node', WORKER], env: { WORKER_CRASH_ON_START: '1' } },
+        { name: 'stuck', mode: 'per_task', command: ['node', FAKE_CLAUDE, '-p', '{prompt}', '--output-format', 'stream-json', '--verbose'], stdout_adapter: 'claude-stream-json', env: { FAKE_CLAUDE_DELAY_MS: '0', FAKE_CLAUDE_HANG: '1' }, stop_timeout: 2 },
+      ],
+    });
+    expect((await sup.api('POST', '/api/v1/tasks', { role: 'deva', title: 'a claude story', prompt: 'ship it', id: 'CL_1' })).status).toBe(201);
+    expect((await sup.api('POST', '/api/v1/tasks', { role: 'qaa', title: 'fails twice', id: 'FLAKY', payload: { fail: true } })).status).toBe(201);
+    await waitFor('CL_1 to complete and FLAKY to be dead-lettered', async () => (await task('CL_1')).status === 'completed' && (await task('FLAKY')).status === 'failed', 60_000);
+    b = await browser();
+    page = await b.ctx.newPage();
+    const code = await sup.api<{ path: string }>('POST', '/api/v1/ui/codes');
+    await page.goto(`${sup.url}${code.body.path}`);
+    await page.locator('tr[data-replica="qaa-0"]').waitFor({ timeout: SHOWN });
+  }, 120_000);
+
+  afterAll(async () => {
+    await b?.ctx.close();
+    if (b) rmSync(b.dir, { recursive: true, force: true });
+    cleanup(sup);
+  });
+
+  it('a task page lists every attempt with its cause and detail, as the API has them', async () => {
+    const t = await task('FLAKY');
+    expect(t.attempt_history.map((a) => a.cause)).toEqual(['agent_failed', 'agent_failed']);
+    await open('#/task/FLAKY');
+    const rows = page.locator('table.attempts tbody tr');
+    await expect.poll(() => rows.count(), { timeout: SHOWN }).toBe(2);
+    for (const [i, a] of t.attempt_history.entries()) {
+      const cells = await rows.nth(i).locator('th, td').allTextContents();
+      expect(cells[0]).toBe(String(a.n));
+      expect(cells[1]).toBe(`qaa-${a.replica}`);
+      expect(cells[4]).toContain('agent failed'); // the cause in words, not only a colour
+      expect(cells[5]).toBe(a.detail);
+      expect(a.detail).toContain('transient failure');
+    }
+    expect(await page.locator('#task-title + p .badge').textContent()).toContain('failed');
+  });
+
+  it('a task page shows its log lines by correlation id, the lines of `background logs --correlation-id`', async () => {
+    const t = await task('FLAKY');
+    const api = (await sup.api<{ total: number; lines: TaskLogLine[] }>('GET', '/api/v1/tasks/FLAKY/logs')).body;
+    expect(api.total).toBeGreaterThan(0);
+    await open('#/task/FLAKY');
+    await page.locator('table.logs').waitFor({ timeout: SHOWN });
+    expect(await page.locator('dd code').first().textContent()).toBe(t.correlation_id);
+    const rows = page.locator('table.logs tbody tr');
+    // lines may only be added (the supervisor logs on), never differ
+    expect(await rows.count()).toBeGreaterThanOrEqual(api.lines.length);
+    for (const [i, l] of api.lines.entries()) {
+      const cells = await rows.nth(i).locator('td').allTextContents();
+      expect(cells.slice(1)).toEqual([l.level, l.who, l.msg]);
+    }
+    expect(api.lines.map((l) => l.msg)).toContain('fixture working'); // the agent's own line, by its task's correlation id
+  });
+
+  it('a Claude run\'s task page shows its stream as a transcript, with its LLM usage', async () => {
+    await open('#/task/CL_1');
+    const parts = page.locator('ol.transcript > li');
+    await expect.poll(() => parts.count(), { timeout: SHOWN }).toBe(8);
+    expect(await parts.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')))).toEqual(['session', 'text', 'tool', 'tool_result', 'tool', 'tool_error', 'text', 'result']);
+    // every piece says what it is in words (the colour of its border only repeats it)
+    expect(await page.locator('ol.transcript .part-label').allTextContents()).toEqual(['Session', 'Assistant', 'Tool call', 'Tool result', 'Tool call', 'Tool error', 'Assistant', 'Result']);
+    expect(await parts.nth(1).locator('.say').textContent()).toBe("I'll read the note first.\nThen I will run the tests.");
+    expect(await parts.nth(2).textContent()).toContain('Read notes/todo.txt');
+    expect(await parts.nth(5).textContent()).toContain('Error: 2 tests failed');
+    expect(await parts.nth(7).textContent()).toContain('success, 3 turns, $0.3125');
+    expect(await page.getByRole('list', { name: 'Transcript of the Claude run' }).count()).toBe(1);
+    const facts = await page.locator('dl.facts').textContent();
+    expect(facts).toContain('LLM usage, all attempts1 run, 3 turns, $0.3125');
+    expect(await page.locator('table.attempts tbody tr td').nth(3).textContent()).toContain('completed');
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(ROOT, 'docs/img/ui-task.png'), fullPage: true });
+  });
+
+  it('the fleet shows a Claude run in flight with its turns, tokens and cost so far', async () => {
+    expect((await sup.api('POST', '/api/v1/tasks', { role: 'stuck', title: 'hangs after one turn', prompt: 'Add coupon validation', id: 'RUN_1' })).status).toBe(201);
+    const run = await waitFor('the run in flight with its estimated cost', async () => {
+      const r = (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.agent === 'stuck')?.runs?.[0];
+      return r && r.turns >= 1 && r.cost_usd_estimated !== null ? r : undefined;
+    }, SHOWN);
+    await open('#/');
+    const li = page.locator('tr[data-replica="stuck"] ul.runs li');
+    await expect.poll(() => li.textContent(), { timeout: SHOWN }).toBe(`RUN_1 on ${run.slot}: ${run.turns} turns, ${run.tokens} tokens, about $${run.cost_usd_estimated?.toFixed(4)} so far`);
+    expect(run.cost_usd_estimated).toBeGreaterThan(0);
+    expect((await sup.api('POST', '/api/v1/tasks/RUN_1/cancel')).status).toBe(200);
+    await li.waitFor({ state: 'detached', timeout: SHOWN });
+  });
+
+  it('resets an open breaker from the fleet after a confirmation: the replica starts again', async () => {
+    const loop = async () => (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.replica === 'loop-0');
+    await waitFor('loop-0\'s breaker to open', async () => (await loop())?.breaker === 'open', 60_000);
+    await open('#/');
+    const reset = page.locator('tr[data-replica="loop-0"]').getByRole('button', { name: 'Reset breaker loop-0' });
+    await reset.waitFor({ timeout: SHOWN });
+    expect(await page.locator('tr[data-replica="loop-0"] td').nth(6).textContent()).toContain('open'); // the breaker in words
+    await reset.click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reset breaker' }).click();
+    await page.getByText('Breaker of loop-0 reset.').waitFor({ timeout: SHOWN });
+    await waitFor('loop-0 started by hand', async () => ((await loop())?.restarts_by_reason.manual ?? 0) >= 1, SHOWN);
+  });
+
+  it('the Alerts view, reached with the keyboard, shows the escalation of a crash-looping agent and the recovery controller\'s decision', async () => {
+    await waitFor('loop to escalate (its breaker opens)', async () => (await sup.api<{ events: unknown[] }>('GET', '/api/v1/events?kind=escalation')).body.events.length > 0, 60_000);
+    // a real Alertmanager notification to the controller inside the supervisor: restart qaa-0
+    const hook = readFileSync(path.join(sup.stateDir, 'webhook.token'), 'utf8').trim();
+    const res = await fetch(`${sup.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hook}`, 'content-type': 'application/json' },
+      body: JSON.stringify(payload(alert({ labels: { instance: new URL(sup.url).host } }))),
+    });
+    expect(res.status).toBe(202);
+    const decision = await waitFor('the decision', async () => (await sup.api<{ decisions: { alertname: string; target: string | null; result: string }[] }>('GET', '/api/v1/alerts/decisions')).body.decisions[0]);
+    expect(decision).toMatchObject({ alertname: 'AgentUnresponsive', target: 'qaa-0', result: 'acted' });
+
+    await open('#/');
+    await page.locator('body').focus();
+    expect(await tabTo(page, "el.tagName === 'A' && el.textContent.trim() === 'Alerts'")).toBe(true);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate('location.hash'), { timeout: SHOWN }).toBe('#/alerts');
+    expect(await page.getByRole('link', { name: 'Alerts' }).getAttribute('aria-current')).toBe('page');
+    const esc = page.locator('table.escalations tbody tr', { has: page.locator('th', { hasText: 'loop-0' }) }).first();
+    await esc.waitFor({ timeout: SHOWN });
+    expect(await esc.locator('.badge').textContent()).toMatch(/circuit open|restarts exhausted/);
+    const dec = page.locator('table.decisions tbody tr', { hasText: 'AgentUnresponsive' }).first();
+    await dec.waitFor({ timeout: SHOWN });
+    const cells = await dec.locator('td').allTextContents();
+    expect(cells.slice(1, 3)).toEqual(['firing', 'qaa-0']);
+    expect(await dec.locator('.badge').textContent()).toContain('acted'); // the result in words
+  });
+
+  it('the System view, reached with the keyboard, shows the verdict, capacity by role, host CPU, memory and disk, and the LLM cost of the last hour', async () => {
+    await open('#/');
+    await page.locator('body').focus();
+    expect(await tabTo(page, "el.tagName === 'A' && el.textContent.trim() === 'System'")).toBe(true);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate('location.hash'), { timeout: SHOWN }).toBe('#/system');
+    await page.locator('table.capacity').waitFor({ timeout: SHOWN });
+    // the verdict in words, the one `health` gives (a crash-looping agent: not healthy)
+    await expect.poll(async () => {
+      const shown = (await page.locator('#system-title + p .badge').textContent()) ?? '';
+      const v = (await sup.api<HealthReportJson>('GET', '/api/v1/health')).body.system.verdict;
+      return v !== 'healthy' && shown.endsWith(v);
+    }, { timeout: SHOWN }).toBe(true);
+    const h = (await sup.api<HealthReportJson>('GET', '/api/v1/health')).body;
+    for (const [role, c] of Object.entries(h.system.capacity)) {
+      const cells = await page.locator(`table.capacity tr[data-role="${role}"] td`).allTextContents();
+      expect(cells[0], role).toBe(String(c.configured));
+    }
+    // the crash-looping role has no healthy replica, said in words
+    await expect.poll(() => page.locator('table.capacity tr[data-role="loop"] .badge').textContent(), { timeout: SHOWN }).toContain('none');
+    const host = await page.locator('dl.host').textContent();
+    expect(host).toMatch(/CPU([0-9.]+%|measuring…) of \d+ cores, load /);
+    expect(host).toMatch(/Memory[0-9.]+% used, .+ available of /);
+    expect(host).toMatch(/Disk \S+?\d+% used, .+ free of /);
+    // CL_1's $0.3125 as its result says, and the cancelled RUN_1's estimate
+    const llm = (await sup.api<LlmReport>('GET', '/api/v1/llm?window=1h&stories=1')).body.total;
+    expect(llm.runs).toBe(2);
+    expect(llm.cost_usd).toBeGreaterThan(0.3125);
+    await expect.poll(() => page.locator('[data-figure="cost-1h"]').textContent(), { timeout: SHOWN })
+      .toBe(`$${llm.cost_usd.toFixed(2)} over 2 runs, ${llm.turns} turns, ${llm.input_tokens + llm.output_tokens + llm.cache_tokens} tokens`);
+  });
+
+  it('follows the system\'s light or dark setting, the new views too', async () => {
+    await open('#/system');
+    await page.locator('table.capacity').waitFor({ timeout: SHOWN });
+    const colours = () => page.evaluate<[string, string]>("[getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.querySelector('table.capacity th')).color]");
+    try {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      expect(await colours()).toEqual(['rgb(13, 17, 23)', 'rgb(230, 237, 243)']);
+      await page.emulateMedia({ colorScheme: 'light' });
+      expect(await colours()).toEqual(['rgb(255, 255, 255)', 'rgb(27, 31, 36)']);
+    } finally {
+      await page.emulateMedia({ colorScheme: null });
+    }
+  });
+
+  it('stops an agent from the fleet, re-prioritises a pending task from its page with the keyboard alone, and starts the agent again, each after a confirmation', async () => {
+    const qaa = async () => (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.replica === 'qaa-0');
+    await open('#/');
+    await page.locator('tr[data-replica="qaa-0"]').getByRole('button', { name: 'Stop qaa-0' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('qaa-0 stopped.').waitFor({ timeout: SHOWN });
+    expect((await qaa())?.state).toBe('stopped');
+    await page.locator('tr[data-replica="qaa-0"] .badge', { hasText: 'stopped' }).waitFor({ timeout: SHOWN });
+    expect((await sup.api('POST', '/api/v1/tasks', { role: 'qaa', title: 'waits its turn', id: 'PRI_1', priority: 3 })).status).toBe(201);
+    await open('#/task/PRI_1');
+    await page.getByLabel('New priority (1 lowest, 10 highest)').waitFor({ timeout: SHOWN });
+    await page.locator('body').focus();
+    expect(await tabTo(page, "el.id === 'priority-select'")).toBe(true);
+    await page.keyboard.press('8'); // a select's type-ahead: the option that starts with 8
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Change priority');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('from 3 to 8');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Cancel');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText('Task PRI_1 now has priority 8.').waitFor({ timeout: SHOWN });
+    expect((await task('PRI_1')).priority).toBe(8);
+    await expect.poll(() => page.locator('dl.facts dt:text-is("Priority") + dd').textContent(), { timeout: SHOWN }).toBe('8');
+
+    await open('#/');
+    await page.locator('tr[data-replica="qaa-0"]').getByRole('button', { name: 'Start qaa-0', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByText('qaa-0 started.').waitFor({ timeout: SHOWN });
+    await waitFor('PRI_1 to run on the started qaa-0', async () => (await task('PRI_1')).status === 'completed', SHOWN);
+  });
+});
+
 describe('the web dashboard without a login', () => {
   let sup: RunningSupervisor;
   let b: { ctx: BrowserContext; dir: string };
@@ -189,13 +439,13 @@ describe('the web dashboard without a login', () => {
         const r = await fetch(p, { method, headers: { 'content-type': 'application/json', 'x-agentic-csrf': 'guess' }, body: method === 'POST' ? '{}' : undefined });
         out[`${method} ${p}`] = r.status;
       };
-      for (const p of ['/api/v1/status', '/api/v1/health', '/api/v1/tasks', '/api/v1/tasks/X', '/api/v1/agents', '/api/v1/events', '/api/v1/ui/session', '/api/v1/ui/stream']) await call('GET', p);
-      for (const p of ['/api/v1/agents/qaa/restart', '/api/v1/agents/qaa/stop', '/api/v1/agents/qaa/start', '/api/v1/agents/qaa/reset', '/api/v1/tasks/X/cancel', '/api/v1/tasks/X/retry', '/api/v1/ui/codes', '/api/v1/shutdown']) await call('POST', p);
+      for (const p of ['/api/v1/status', '/api/v1/health', '/api/v1/tasks', '/api/v1/tasks/X', '/api/v1/tasks/X/logs', '/api/v1/agents', '/api/v1/events', '/api/v1/events?kind=escalation', '/api/v1/alerts/decisions', '/api/v1/llm?window=1h', '/api/v1/ui/session', '/api/v1/ui/stream']) await call('GET', p);
+      for (const p of ['/api/v1/agents/qaa/restart', '/api/v1/agents/qaa/stop', '/api/v1/agents/qaa/start', '/api/v1/agents/qaa/reset', '/api/v1/tasks/X/cancel', '/api/v1/tasks/X/retry', '/api/v1/tasks/X/priority', '/api/v1/ui/codes', '/api/v1/shutdown']) await call('POST', p);
       out.login = (await fetch('/ui/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'x'.repeat(43) }) })).status;
       return out;
     });
     const { login, ...api } = answers;
-    expect(Object.values(api).length).toBe(16);
+    expect(Object.values(api).length).toBe(21);
     for (const [call, code] of Object.entries(api)) expect(code, call).toBe(401);
     expect(login).toBe(401);
     expect(sup.proc.exitCode).toBeNull();

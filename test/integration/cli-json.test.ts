@@ -169,6 +169,28 @@ describe('--json against a real supervisor', () => {
     expect(jsonError(usage)).toEqual({ code: 'usage', message: 'Missing --title "<text>".' });
   });
 
+  it('priority prints the re-prioritised task; a bad priority, an unknown task and a task that is not pending exit 2 with their codes', async () => {
+    expect((await cli('submit', 'qaa', '--title', 'to re-prioritise', '--id', 'JSON_P', '--priority', '2')).code).toBe(0);
+    const p = await cli('priority', 'JSON_P', '9');
+    expect(p.code, p.stderr).toBe(0);
+    const task = parse(p.stdout);
+    expect(task).toMatchObject({ id: 'JSON_P', status: 'pending', priority: 9 });
+    expect(Array.isArray(task.attempt_history)).toBe(true);
+    for (const bad of ['0', '11', 'high', '2.5']) {
+      const r = await cli('priority', 'JSON_P', bad);
+      expect(r.code, bad).toBe(2);
+      expect(jsonError(r).code).toBe('bad_priority');
+    }
+    const unknown = await cli('priority', 'NOT_THERE', '5');
+    expect(unknown.code).toBe(2);
+    expect(jsonError(unknown).code).toBe('unknown_task');
+    expect((await cli('cancel', 'JSON_P')).code).toBe(0);
+    const cancelled = await cli('priority', 'JSON_P', '5');
+    expect(cancelled.code).toBe(2);
+    expect(jsonError(cancelled)).toMatchObject({ code: 'wrong_status', message: expect.stringContaining('only pending tasks can be re-prioritised') });
+    expect(parse((await cli('tasks', '--status', 'cancelled')).stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'JSON_P', priority: 9 })]));
+  });
+
   it('commander\'s own errors and the commands that need no supervisor answer in JSON too', async () => {
     const unknownOption = await cli('status', '--bogus');
     expect(unknownOption.code).toBe(2);

@@ -97,7 +97,7 @@ describe('the CLI imports only what a command uses', () => {
   it('background --help lists every command without importing any of them', async () => {
     const r = await recordCli(['background', '--help']);
     expect(r.code).toBe(0);
-    for (const c of ['start', 'stop', 'status', 'restart', 'scale', 'reload', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'monitor', 'ui', 'alerts', 'controller', 'health', 'completion']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['start', 'stop', 'status', 'restart', 'scale', 'reload', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'priority', 'monitor', 'ui', 'alerts', 'controller', 'health', 'completion']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(heavyIn(packagesOf(r.modules))).toEqual([]);
     expect(ownModules(r.modules).filter((m) => m.startsWith('cli/commands/'))).toEqual([]);
   });
@@ -137,7 +137,7 @@ describe('the CLI imports only what a command uses', () => {
 });
 
 describe('every command that talks to a supervisor loads no runtime package', () => {
-  const commands = [['health'], ['tasks'], ['metrics'], ['submit', 'qaa', '--title', 'x'], ['monitor', '--once'], ['logs'], ['stop'], ['stop', 'qaa'], ['start', 'qaa'], ['scale', 'qaa', '2'], ['reload'], ['restart', 'qaa'], ['reset', 'qaa'], ['cancel', 'T1'], ['retry', 'T1'], ['alerts'], ['ui']];
+  const commands = [['health'], ['tasks'], ['metrics'], ['submit', 'qaa', '--title', 'x'], ['monitor', '--once'], ['logs'], ['stop'], ['stop', 'qaa'], ['start', 'qaa'], ['scale', 'qaa', '2'], ['reload'], ['restart', 'qaa'], ['reset', 'qaa'], ['cancel', 'T1'], ['retry', 'T1'], ['priority', 'T1', '5'], ['alerts'], ['ui']];
   it.each(commands.map((c) => [c.join(' '), c]))('background %s', async (_, args) => {
     const r = await recordCli(['background', ...(args as string[]), '--state-dir', path.join(tmp, 'no-supervisor')]);
     expect(r.stderr).not.toMatch(/Unexpected error/);

@@ -116,7 +116,7 @@ describe('per_task claude runs, every surface', () => {
     expect(logs.stdout).toMatch(/WARN +failing-0 +task \S+ failed \(agent_failed\): claude result error_during_execution after 2 turns/);
   }, 90_000);
 
-  it('shows a run in flight in `status`: slot, task, turns and tokens so far', async () => {
+  it('shows a run in flight in `status`: slot, task, turns, tokens and their estimated cost so far', async () => {
     const t = await submit('stuck', 'Add coupon validation');
     const live = await waitFor('a run in flight with turns and tokens in status', async () => {
       const agents = (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents;
@@ -125,8 +125,10 @@ describe('per_task claude runs, every surface', () => {
     }, 30_000, 50);
     // the fake's first message for a 21-character prompt: 3 input, 1242 cache creation, 9000 cache read, 61 output tokens
     expect(live).toMatchObject({ slot: '0', task_id: t.id, attempt: 1, turns: 1, tokens: 10_306, message: 'tool: Read README.md' });
+    // at sonnet's list prices ($3 in, $15 out, cache writes 1.25× and reads 0.1× input, per million tokens)
+    expect(live.cost_usd_estimated).toBeCloseTo((3 * 3 + 61 * 15 + 1242 * 3.75 + 9000 * 0.3) / 1e6, 9);
     const human = await sup.cli(['background', 'status']);
-    expect(human.stdout).toMatch(new RegExp(`^stuck +0 +${t.id} +1 +running \\d+s +1 +10\\.3k +at result +tool: Read README\\.md$`, 'm'));
+    expect(human.stdout).toMatch(new RegExp(`^stuck +0 +${t.id} +1 +running \\d+s +1 +10\\.3k +~\\$0\\.0083 +tool: Read README\\.md$`, 'm'));
     expect((await sup.api('POST', `/api/v1/tasks/${t.id}/cancel`)).status).toBe(200);
     await waitFor('the cancelled run to end', async () => (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents.find((a) => a.agent === 'stuck')?.runs?.length === 0);
   }, 90_000);

@@ -13,6 +13,7 @@ import { ROUTE_AUTHS, type RouteAuth } from '../../src/server/routeAuth.js';
 import { registerRoutes } from '../../src/server/routes.js';
 import { registerAgentControlRoutes } from '../../src/server/agentControlRoutes.js';
 import { registerStatsRoute } from '../../src/server/statsRoute.js';
+import { registerTaskRoutes } from '../../src/server/taskRoutes.js';
 import { registerUiRoutes } from '../../src/server/ui/uiRoutes.js';
 import { UiSessions } from '../../src/server/ui/UiSessions.js';
 import { uiSnapshot } from '../../src/server/ui/uiSnapshot.js';
@@ -121,6 +122,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
     registerRoutes(app, { sup, version: 'test', onShutdown: () => { shutdowns++; } });
     registerStatsRoute(app, sup);
     registerAgentControlRoutes(app, sup);
+    registerTaskRoutes(app, sup);
     const ext = await extendSupervisor({ sup, app, config, dir, log, logStore });
     registerUiRoutes(app, { sessions, snapshot: () => uiSnapshot(sup, 'test'), onError: () => undefined });
     cookie = `agentic_ui=${sessions.redeem(sessions.issueCode().code)?.id}`;
@@ -157,7 +159,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
     // the routes this test walks: the whole control API, the webhook and /metrics
     expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining([
       'POST /api/v1/shutdown', 'POST /api/v1/agents/:name/restart', 'POST /api/v1/agents/:name/reset', 'POST /api/v1/agents/:name/stop', 'POST /api/v1/agents/:name/start', 'POST /api/v1/agents/:name/scale', 'POST /api/v1/tasks',
-      'GET /api/v1/agents', 'GET /api/v1/tasks/:id', 'POST /api/v1/tasks/:id/cancel', 'GET /api/v1/status', 'GET /api/v1/stats', 'GET /api/v1/events',
+      'GET /api/v1/agents', 'GET /api/v1/tasks/:id', 'POST /api/v1/tasks/:id/cancel', 'POST /api/v1/tasks/:id/retry', 'POST /api/v1/tasks/:id/priority', 'GET /api/v1/tasks/:id/logs', 'GET /api/v1/status', 'GET /api/v1/stats', 'GET /api/v1/events',
       'GET /api/v1/health', 'POST /api/v1/alerts', 'GET /api/v1/alerts/decisions', 'GET /metrics', 'HEAD /metrics',
       'GET /ui/', 'GET /ui/assets/:file', 'POST /ui/login', 'POST /api/v1/ui/codes', 'GET /api/v1/ui/session', 'POST /api/v1/ui/logout', 'GET /api/v1/ui/stream',
     ]));

@@ -1,6 +1,7 @@
-import { closeSync, openSync, readSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { listLogFiles, type LogFile } from '../../telemetry/logFiles.js';
 import { formatRecord, matches, parseLevel, parseSince, type LogQuery, type LogRecord } from '../../telemetry/logFilter.js';
+import { parseLogLine, readLogLines } from '../../telemetry/logRead.js';
 import { StreamJsonContext } from '../../telemetry/streamJsonLine.js';
 import { CliError, EXIT } from '../CliError.js';
 import { resolveStateDir, type StateDirFlags } from '../stateDirOption.js';
@@ -44,13 +45,7 @@ export async function logsCommand(agent: string | undefined, flags: LogsFlags): 
     throw new CliError(`No logs for "${agent}" in ${dir}. Streams with logs: ${known.join(', ') || '(none yet)'}.`, EXIT.USAGE);
   }
   const limit = flags.lines ? Number(flags.lines) : flags.follow ? 20 : DEFAULT_LINES;
-  let records: { rec: LogRecord; stream: string; raw: string }[] = [];
-  for (const f of files) {
-    for (const raw of readFileSync(f.file, 'utf8').split('\n')) {
-      const rec = parse(raw);
-      if (rec && matches(rec, q)) records.push({ rec, stream: f.name, raw });
-    }
-  }
+  let records = readLogLines(dir, names, q);
   if (corr !== undefined && corr.length < 32) {
     // A prefix (human log lines print `trace=<8 characters>`): it must name one task's trace.
     const ids = [...new Set(records.map((r) => traceOf(r.rec)).filter((id): id is string => id?.startsWith(corr) === true))];
@@ -61,7 +56,6 @@ export async function logsCommand(agent: string | undefined, flags: LogsFlags): 
     else if (flags.follow) throw new CliError(`--correlation-id ${corr}: no log line has a correlation id starting so yet; pass the whole id (32 characters) to follow a task that has not logged yet.`, EXIT.USAGE);
     records = records.filter((r) => traceOf(r.rec)?.startsWith(corr));
   }
-  records.sort((a, b) => (a.rec.time ?? 0) - (b.rec.time ?? 0));
   // --json prints the stored lines as they are; the human view renders stream-json events as one line each.
   const ctx = new StreamJsonContext();
   const print = (r: { rec: LogRecord; stream: string; raw: string }) => process.stdout.write(`${flags.json ? r.raw : formatRecord(r.rec, r.stream, ctx)}\n`);
@@ -78,15 +72,6 @@ export async function logsCommand(agent: string | undefined, flags: LogsFlags): 
 export const DEFAULT_LINES = 100;
 
 const traceOf = (rec: LogRecord): string | undefined => (typeof rec.trace_id === 'string' ? rec.trace_id : typeof rec.correlation_id === 'string' ? rec.correlation_id : undefined);
-
-function parse(raw: string): LogRecord | undefined {
-  if (!raw.startsWith('{')) return undefined;
-  try {
-    return JSON.parse(raw) as LogRecord;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Polls the live files for appended bytes; a file that shrank or was replaced is read from its start. */
 async function follow(dir: string, names: string[] | undefined, q: LogQuery, print: (r: { rec: LogRecord; stream: string; raw: string }) => void): Promise<number> {
@@ -111,7 +96,7 @@ async function follow(dir: string, names: string[] | undefined, q: LogQuery, pri
         const lines = text.split('\n');
         o.partial = lines.pop() ?? '';
         for (const raw of lines) {
-          const rec = parse(raw);
+          const rec = parseLogLine(raw);
           if (rec && matches(rec, q)) print({ rec, stream: f.name, raw });
         }
       }

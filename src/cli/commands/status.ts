@@ -51,6 +51,6 @@ export async function statusCommand(flags: StateDirFlags & { json?: boolean }): 
   if (body.fleet) process.stdout.write(`${fleetLine(body.fleet)}\n`);
   process.stdout.write(`${table(['AGENT', 'ROLE', 'REPLICA', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'TASK', 'CPU', 'RSS'], rows)}\n`);
   const runs = runsTable(body.agents);
-  if (runs) process.stdout.write(`\nper_task runs (cost is known when a run's result arrives):\n${runs}\n`);
+  if (runs) process.stdout.write(`\nper_task runs (~: cost so far at the model's list price; the cost charged comes with the result):\n${runs}\n`);
   return EXIT.OK;
 }

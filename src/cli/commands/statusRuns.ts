@@ -13,7 +13,8 @@ export const fmtUsd = (usd: number | null | undefined): string => (usd === null 
 
 /**
  * The per_task runs table of `background status`: each run in flight (slot, task,
- * turns and tokens so far; cost is only known when its result arrives) and each
+ * turns and tokens so far, and `~$0.0123`, their cost at the model's list price, when
+ * the model is priced; the cost charged comes with the result) and each
  * agent's last finished run. Empty when no per_task agent has run anything.
  */
 export function runsTable(agents: readonly AgentStatus[]): string | undefined {
@@ -21,7 +22,7 @@ export function runsTable(agents: readonly AgentStatus[]): string | undefined {
   for (const a of agents) {
     if (a.mode !== 'per_task') continue;
     for (const r of a.runs ?? []) {
-      rows.push([a.agent, r.slot, r.task_id, String(r.attempt), `running ${fmtDuration(r.age_seconds)}`, String(r.turns), fmtTokens(r.tokens), 'at result', r.message ?? '']);
+      rows.push([a.agent, r.slot, r.task_id, String(r.attempt), `running ${fmtDuration(r.age_seconds)}`, String(r.turns), fmtTokens(r.tokens), r.cost_usd_estimated === null ? 'at result' : `~${fmtUsd(r.cost_usd_estimated)}`, r.message ?? '']);
     }
     const l = a.last_run;
     if (l) {
