@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { TASKS_CHANNEL } from './PgTaskQueue.js';
+import { TASKS_CHANNEL } from './pgTx.js';
 
 interface Events {
   /** A task of `role` became due: submitted, released or retried (by any supervisor). */

@@ -6,11 +6,12 @@ import {
   type AttemptCause, type LlmUsage, type ReleaseCause, type SubmitInput, type Task,
 } from '../Task.js';
 import type { FailOutcome, QueueOptions } from '../TaskQueue.js';
-import { PgQueueReader, type Queryable } from './PgQueueReader.js';
+import { PgQueueReader } from './PgQueueReader.js';
+import { closeAttempt, inTx, json, notifyRole } from './pgTx.js';
+
+export { TASKS_CHANNEL } from './pgTx.js';
 import { LeaseLostError, leaseOf, toTask, type Lease, type PgTaskRow } from './pgRows.js';
 
-/** The channel a submit, a release or a retry notifies (payload: the task's role). */
-export const TASKS_CHANNEL = 'agentic_tasks';
 /** Serialises submits fleet-wide, so `max_depth` holds exactly as on SQLite. */
 const SUBMIT_LOCK_KEY = 0x61_67_6e_74_73;
 
@@ -22,8 +23,6 @@ export interface PgQueueOptions extends Omit<QueueOptions, 'onDiskFull'> {
   /** Told of every write refused because this supervisor's lease is gone (the call then returns undefined / false). */
   onLeaseLost?: ((err: LeaseLostError) => void) | undefined;
 }
-
-const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
 /**
  * The task queue on PostgreSQL, for a fleet of supervisors sharing one backlog: the
@@ -50,24 +49,8 @@ export class PgTaskQueue extends PgQueueReader {
     this.leaseMs = opts.leaseMs ?? 30_000;
   }
 
-  /** Runs `fn` in one transaction (READ COMMITTED); rolled back when it throws. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
-
-  private notify(c: Queryable, role: string): Promise<unknown> {
-    return c.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, role]);
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTx(this.pool, fn);
   }
 
   /**
@@ -86,7 +69,7 @@ export class PgTaskQueue extends PgQueueReader {
         const { rows } = await c.query<PgTaskRow>(`INSERT INTO tasks (id, role, title, prompt, payload, priority, status, attempts, created_at, updated_at, correlation_id, traceparent, max_turns, max_cost_usd)
           VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'pending', 0, $7, $7, $8, $9, $10, $11) RETURNING *`,
         [id, input.role, input.title, input.prompt ?? null, json(input.payload), input.priority ?? 5, now, input.correlation_id, input.traceparent ?? null, input.max_turns ?? null, input.max_cost_usd ?? null]);
-        await this.notify(c, input.role);
+        await notifyRole(c, input.role);
         return toTask(rows[0] as PgTaskRow);
       });
     } catch (err) {
@@ -112,7 +95,7 @@ export class PgTaskQueue extends PgQueueReader {
       const lost = due.status === 'in_progress';
       if (lost) {
         const why = `the lease of supervisor ${due.lease_holder ?? '?'} (token ${due.lease_token ?? '?'}) ran out at ${due.lease_expires_at?.toISOString() ?? '?'}; taken over by ${this.supervisorId}`;
-        await this.closeAttempt(c, due.id, now, 'supervisor_lost', why, false, undefined);
+        await closeAttempt(c, due.id, now, 'supervisor_lost', why, false, undefined);
         await c.query("UPDATE tasks SET error = $2 WHERE id = $1", [due.id, `supervisor_lost: ${why}`]);
       }
       const { rows: [r] } = await c.query<PgTaskRow>(`UPDATE tasks SET status = 'in_progress', assigned_to = $2,
@@ -188,10 +171,10 @@ export class PgTaskQueue extends PgQueueReader {
       const { rows } = await c.query<PgTaskRow>("SELECT * FROM tasks WHERE status = 'in_progress' AND lease_expires_at < clock_timestamp() FOR UPDATE SKIP LOCKED");
       for (const r of rows) {
         const why = `the lease of supervisor ${r.lease_holder ?? '?'} (token ${r.lease_token ?? '?'}) ran out; released by ${this.supervisorId}`;
-        await this.closeAttempt(c, r.id, now, 'supervisor_lost', why, false, undefined);
+        await closeAttempt(c, r.id, now, 'supervisor_lost', why, false, undefined);
         await c.query(`UPDATE tasks SET status = 'pending', assigned_to = NULL, attempts = GREATEST(attempts - 1, 0), not_before = NULL, error = $2, updated_at = $3,
           lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = $1`, [r.id, `supervisor_lost: ${why}`, now]);
-        await this.notify(c, r.role);
+        await notifyRole(c, r.role);
       }
       return rows.map((r) => r.id);
     });
@@ -217,7 +200,7 @@ export class PgTaskQueue extends PgQueueReader {
       const { rows: [r] } = await c.query<PgTaskRow>(`UPDATE tasks SET status = 'completed', result = $2::jsonb, llm = COALESCE($3::jsonb, llm), finished_at = $4, updated_at = $4, progress = 1,
           lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL
         WHERE id = $1 AND status = 'in_progress' AND lease_token = $5 RETURNING *`, [id, json(result), json(llm), now, lease.token]);
-      if (r) await this.closeAttempt(c, id, now, 'completed', detail ?? null, true, llm);
+      if (r) await closeAttempt(c, id, now, 'completed', detail ?? null, true, llm);
       return r ? toTask(r) : undefined;
     });
   }
@@ -228,7 +211,7 @@ export class PgTaskQueue extends PgQueueReader {
     return this.holderWrite(id, 'fail', async (c, lease, now) => {
       const { rows: [r] } = await c.query<PgTaskRow>("SELECT * FROM tasks WHERE id = $1 AND status = 'in_progress' AND lease_token = $2 FOR UPDATE", [id, lease.token]);
       if (!r) return undefined;
-      await this.closeAttempt(c, id, now, cause, error, true, llm);
+      await closeAttempt(c, id, now, cause, error, true, llm);
       const clear = 'lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL';
       if (retryable && r.attempts < this.opts.maxAttempts) {
         await c.query(`UPDATE tasks SET status = 'pending', assigned_to = NULL, error = $2, not_before = $3, updated_at = $4, ${clear} WHERE id = $1`, [id, error, now + this.retryDelay(r.attempts), now]);
@@ -252,8 +235,8 @@ export class PgTaskQueue extends PgQueueReader {
           lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL
         WHERE id = $1 AND status = 'in_progress' AND lease_token = $4 RETURNING *`, [id, `${cause}: ${detail}`, now, lease.token]);
       if (!r) return undefined;
-      await this.closeAttempt(c, id, now, cause, detail, false, llm);
-      await this.notify(c, r.role);
+      await closeAttempt(c, id, now, cause, detail, false, llm);
+      await notifyRole(c, r.role);
       return true;
     })) === true;
   }
@@ -266,7 +249,7 @@ export class PgTaskQueue extends PgQueueReader {
       if (!r) return false;
       await c.query(`UPDATE tasks SET status = 'cancelled', attempts = CASE status WHEN 'in_progress' THEN GREATEST(attempts - 1, 0) ELSE attempts END, not_before = NULL,
         finished_at = $2, updated_at = $2, lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = $1`, [id, now]);
-      if (r.status === 'in_progress') await this.closeAttempt(c, id, now, 'cancelled', 'cancelled by the operator', false, undefined);
+      if (r.status === 'in_progress') await closeAttempt(c, id, now, 'cancelled', 'cancelled by the operator', false, undefined);
       return true;
     });
   }
@@ -285,14 +268,9 @@ export class PgTaskQueue extends PgQueueReader {
         [id, now, 'operator_retry', detail, r.status, r.attempts, r.attempt]);
       const { rows: [t] } = await c.query<PgTaskRow>(`UPDATE tasks SET status = 'pending', attempts = 0, not_before = NULL, assigned_to = NULL, started_at = NULL, finished_at = NULL,
         result = NULL, error = NULL, llm = NULL, progress = NULL, progress_message = NULL, updated_at = $2 WHERE id = $1 RETURNING *`, [id, now]);
-      await this.notify(c, r.role);
+      await notifyRole(c, r.role);
       return toTask(t as PgTaskRow);
     });
-  }
-
-  private closeAttempt(c: Queryable, id: string, at: number, cause: AttemptCause | 'completed', detail: string | null, counted: boolean, llm: LlmUsage | undefined): Promise<unknown> {
-    return c.query(`UPDATE task_attempts SET ended_at = $2, cause = $3, detail = $4, counted = $5, llm = $6::jsonb
-      WHERE task_id = $1 AND n = (SELECT MAX(n) FROM task_attempts WHERE task_id = $1) AND ended_at IS NULL`, [id, at, cause, detail, counted, json(llm)]);
   }
 
   /**
