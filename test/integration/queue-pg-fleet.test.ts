@@ -192,3 +192,25 @@ describe('checkpoints in the fleet database', () => {
     expect(await y.latest(`task:${t.id}`)).toMatchObject({ state: { session_id: 's1' } });
   });
 });
+
+describe('a PostgreSQL restart (last: it restarts the shared server)', () => {
+  it('the queue reconnects and nothing committed is lost; the notifier reports the lost connection and listens again after start()', async () => {
+    const a = supervisor('A');
+    const t = await submit(a, 'before the restart');
+    const notifier = new PgTaskNotifier(backend.db().clientConfig);
+    await notifier.start();
+    const errors: Error[] = [];
+    notifier.on('error', (e) => errors.push(e));
+    await server.restart();
+    await waitFor('the notifier to see its connection go', () => errors.length > 0 && !notifier.listening, 30_000, 50);
+    // the pool drops its dead connections and opens new ones
+    const taken = await waitFor('a take after the restart', () => a.take('w', 'w-0').catch(() => undefined), 30_000, 100);
+    expect(taken).toMatchObject({ id: t.id, attempt: 1 });
+    expect(await a.complete(t.id, 'ok')).toMatchObject({ status: 'completed' });
+    await notifier.start();
+    const woke = notifier.wait('w', 30_000);
+    await submit(supervisor('B'), 'after the restart');
+    expect(await woke).toBe(true);
+    await notifier.close();
+  });
+});
