@@ -2,33 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PgTaskQueue, type PgQueueOptions } from '../../src/queue/pg/PgTaskQueue.js';
-import type { AttemptCause, AttemptRecord, LlmUsage, ReleaseCause, SubmitInput, Task, TaskStatus, TaskWithHistory } from '../../src/queue/Task.js';
-import { TaskQueue, type FailOutcome, type QueueOptions } from '../../src/queue/TaskQueue.js';
+import { sqliteQueueStore, type QueueStore } from '../../src/queue/QueueStore.js';
+import { TaskQueue, type QueueOptions } from '../../src/queue/TaskQueue.js';
 import { openDatabase, type Db } from '../../src/store/Database.js';
 import { openPgDatabase, type PgDatabase } from '../../src/store/pg/PgDatabase.js';
 
-/**
- * The queue's contract, async: what both stores offer, so one suite runs against both.
- * The SQLite `TaskQueue` is synchronous; {@link sqliteQueue} wraps it, nothing more.
- */
-export interface AsyncQueue {
-  submit(input: SubmitInput): Promise<Task>;
-  get(id: string): Promise<Task | undefined>;
-  take(role: string, agentId: string, who?: { agent?: string; replica?: string }): Promise<Task | undefined>;
-  complete(id: string, result: unknown, llm?: LlmUsage, detail?: string): Promise<Task | undefined>;
-  fail(id: string, error: string, retryable: boolean, llm?: LlmUsage, cause?: AttemptCause): Promise<FailOutcome | undefined>;
-  release(id: string, cause: ReleaseCause, detail: string): Promise<boolean>;
-  cancel(id: string): Promise<boolean>;
-  retry(id: string, detail?: string): Promise<Task>;
-  list(filter?: { status?: TaskStatus; role?: string; limit?: number }): Promise<Task[]>;
-  stats(): Promise<ReturnType<TaskQueue['stats']>>;
-  countsByStatus(): Promise<Record<TaskStatus, number>>;
-  hasPending(role: string): Promise<boolean>;
-  nextDueAt(): Promise<number | undefined>;
-  lastAttempt(id: string): Promise<AttemptRecord | undefined>;
-  withHistory(t: Task): Promise<TaskWithHistory>;
-  withHistories(ts: readonly Task[]): Promise<TaskWithHistory[]>;
-  pruneHistory(): Promise<number>;
+/** The queue's contract (src/queue/QueueStore.ts) plus what the suite reads of the store itself. */
+export interface AsyncQueue extends QueueStore {
   /** Rows in a table of the store (to see what pruning removed). */
   rowCount(table: 'tasks' | 'task_attempts' | 'task_retries'): Promise<number>;
 }
@@ -42,29 +22,11 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** The SQLite TaskQueue behind the async contract (each call's result, or its throw, as a promise). */
+/** The SQLite TaskQueue through the same wrapper the wiring will use. */
 export function sqliteQueue(q: TaskQueue, db: Db): AsyncQueue {
-  const p = <T>(fn: () => T): Promise<T> => new Promise((resolve) => { resolve(fn()); });
-  return {
-    submit: (i) => p(() => q.submit(i)),
-    get: (id) => p(() => q.get(id)),
-    take: (role, agentId, who) => p(() => q.take(role, agentId, who)),
-    complete: (id, r, llm, d) => p(() => q.complete(id, r, llm, d)),
-    fail: (id, e, retryable, llm, cause) => p(() => q.fail(id, e, retryable, llm, cause)),
-    release: (id, cause, d) => p(() => q.release(id, cause, d)),
-    cancel: (id) => p(() => q.cancel(id)),
-    retry: (id, d) => p(() => q.retry(id, d)),
-    list: (f) => p(() => q.list(f)),
-    stats: () => p(() => q.stats()),
-    countsByStatus: () => p(() => q.countsByStatus()),
-    hasPending: (role) => p(() => q.hasPending(role)),
-    nextDueAt: () => p(() => q.nextDueAt()),
-    lastAttempt: (id) => p(() => q.lastAttempt(id)),
-    withHistory: (t) => p(() => q.withHistory(t)),
-    withHistories: (ts) => p(() => q.withHistories(ts)),
-    pruneHistory: () => p(() => q.pruneHistory()),
-    rowCount: (table) => p(() => db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).then((r) => r.n),
-  };
+  return Object.assign(sqliteQueueStore(q), {
+    rowCount: (table: string) => Promise.resolve((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n),
+  });
 }
 
 const defaults = (o: Partial<QueueOptions>): QueueOptions => ({ maxDepth: 100, maxAttempts: 3, historyRetention: 100, ...o });

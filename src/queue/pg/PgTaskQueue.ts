@@ -5,6 +5,7 @@ import {
   COUNTED_CAUSES, DuplicateTaskError, QueueFullError, TaskStateError, UnknownTaskError,
   type AttemptCause, type LlmUsage, type ReleaseCause, type SubmitInput, type Task,
 } from '../Task.js';
+import type { QueueStore } from '../QueueStore.js';
 import type { FailOutcome, QueueOptions } from '../TaskQueue.js';
 import { PgQueueReader } from './PgQueueReader.js';
 import { closeAttempt, inTx, json, notifyRole } from './pgTx.js';
@@ -37,7 +38,7 @@ export interface PgQueueOptions extends Omit<QueueOptions, 'onDiskFull'> {
  * matches no row, is refused and reported to `onLeaseLost`. A holder whose lease ran out
  * but that nobody took over still writes: nothing was given to anyone else.
  */
-export class PgTaskQueue extends PgQueueReader {
+export class PgTaskQueue extends PgQueueReader implements QueueStore {
   /** The leases this instance holds: task id → lease. */
   private readonly held = new Map<string, Lease>();
   readonly supervisorId: string;
