@@ -35,8 +35,9 @@ export interface PgQueueOptions extends Omit<QueueOptions, 'onDiskFull'> {
  * runs. Every write of the holder (`complete`, `fail`, `release`, `progress`) carries the
  * token it took the task with; once another supervisor has taken the task over (its lease
  * ran out: that attempt ends as `supervisor_lost`, not counted) the old holder's write
- * matches no row, is refused and reported to `onLeaseLost`. A holder whose lease ran out
- * but that nobody took over still writes: nothing was given to anyone else.
+ * matches no row, is refused and reported to `onLeaseLost` (a progress report is only
+ * dropped: it is acknowledged to no one). A holder whose lease ran out but that nobody
+ * took over still writes: nothing was given to anyone else.
  */
 export class PgTaskQueue extends PgQueueReader implements QueueStore {
   /** The leases this instance holds: task id → lease. */
