@@ -30,6 +30,7 @@ import { keepRunningOnBrokenPipe } from './brokenPipe.js';
 import { adoptDaemonOutput, DAEMON_STREAM } from './daemonOutput.js';
 import { extendSupervisor } from './extensions.js';
 import { listenError } from './listenError.js';
+import { refuseUnwiredBackend } from './queueBackend.js';
 
 /**
  * Runs the supervisor in the foreground until SIGINT/SIGTERM or `background stop`.
@@ -43,6 +44,7 @@ import { listenError } from './listenError.js';
  */
 export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean; daemonOut?: string | undefined; configFile?: string | undefined; overrides?: ConfigOverrides | undefined }): Promise<number> {
   const bg = config.background;
+  refuseUnwiredBackend(bg.queue); // before anything is created or locked
   if (opts.console) keepRunningOnBrokenPipe(); // a closed console must not end the supervision
   const dir = new StateDir(bg.state_dir);
   dir.ensure();

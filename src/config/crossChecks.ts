@@ -70,6 +70,17 @@ function checkRetryBackoff(r: Raw, problems: ConfigProblem[]): void {
   if (max < initial) problems.push({ path: 'background.queue.retry_backoff.max', message: `expected at least initial (${initial}s), got ${max}s` });
 }
 
+function checkQueueBackend(q: Raw, problems: ConfigProblem[]): void {
+  const at = 'background.queue.postgres';
+  const pgc = obj(q.postgres);
+  if (pgc.url !== undefined) problems.push({ path: `${at}.url`, message: 'expected url_env or url_file: a connection URL holds the password and is never written in the config, got an inline url' });
+  if (q.backend !== 'postgres') return;
+  const env = pgc.url_env !== undefined;
+  const file = pgc.url_file !== undefined;
+  if (!env && !file) problems.push({ path: at, message: 'expected url_env or url_file when background.queue.backend is postgres, got neither' });
+  else if (env && file) problems.push({ path: at, message: 'expected one of url_env or url_file, got both' });
+}
+
 function checkAlerts(a: Raw, problems: ConfigProblem[]): void {
   const at = 'background.monitoring.alerts';
   const email = obj(a.email);
@@ -90,6 +101,7 @@ export function crossChecks(raw: unknown): ConfigProblem[] {
   checkAgents(list(bg.agents), problems);
   checkRecovery(obj(monitoring.recovery), problems);
   checkRetryBackoff(obj(obj(bg.queue).retry_backoff), problems);
+  checkQueueBackend(obj(bg.queue), problems);
   checkAlerts(obj(monitoring.alerts), problems);
   return problems;
 }

@@ -159,6 +159,8 @@ export const listOf = (what: string, plural: string, ok: (x: unknown) => boolean
   });
 
 export const envName = (x: unknown) => typeof x === 'string' && ENV_NAME_RE.test(x);
+/** The name of an environment variable (`AGENTIC_QUEUE_URL`). */
+export const envVar = (what: string) => field<string>(what, envName);
 export const emailAddress = (x: unknown) => typeof x === 'string' && /^[^\s@]+@[^\s@]+$/.test(x);
 
 const isUrl = (v: unknown, protocols: readonly string[]) => {

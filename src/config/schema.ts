@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PRICING } from '../supervisor/llmPricing.js';
-import { agentName, argv, bool, emailAddress, envMap, envName, hostPort, int, listOf, num, oneOf, seconds, str, url } from './fields.js';
+import { agentName, argv, bool, emailAddress, envMap, envName, envVar, hostPort, int, listOf, num, oneOf, seconds, str, url } from './fields.js';
 
 export { parseDurationSeconds, MAX_DURATION_SECONDS } from './fields.js';
 
@@ -189,7 +189,20 @@ const retryBackoff = z.strictObject({
   jitter: num(0, 1, 'a fraction').default(0.2),
 });
 
+/**
+ * The fleet backend's connection (issue 19). The URL holds the password, so it is never
+ * written in the config: it comes from an environment variable or a file. `url` is
+ * accepted by the schema only so that crossChecks can say that, once, by name.
+ */
+const queuePostgres = z.strictObject({
+  url_env: envVar('the name of an environment variable holding the connection URL, such as AGENTIC_QUEUE_URL').optional(),
+  url_file: str('a path to a file holding the connection URL').optional(),
+  url: z.unknown().optional(),
+});
+
 const queue = z.strictObject({
+  backend: oneOf(['sqlite', 'postgres'] as const).default('sqlite'),
+  postgres: queuePostgres.optional(),
   max_depth: int(1, 100_000_000).default(10_000),
   max_attempts: int(1, 1000).default(3),
   history_retention: int(0, 100_000_000).default(10_000),
