@@ -1,4 +1,4 @@
-import type { AttemptCause, AttemptRecord, LlmUsage, ReleaseCause, SubmitInput, Task, TaskStatus, TaskWithHistory } from './Task.js';
+import type { AttemptCause, AttemptRecord, LlmUsage, QueueStats, ReleaseCause, SubmitInput, Task, TaskStatus, TaskWithHistory } from './Task.js';
 import type { FailOutcome, TaskQueue } from './TaskQueue.js';
 
 /**
@@ -21,7 +21,7 @@ export interface QueueStore {
   setAttemptReplica(id: string, replica: string): Promise<void>;
   list(filter?: { status?: TaskStatus | undefined; role?: string | undefined; correlationId?: string | undefined; limit?: number | undefined }): Promise<Task[]>;
   inProgress(): Promise<Task[]>;
-  stats(): Promise<ReturnType<TaskQueue['stats']>>;
+  stats(): Promise<QueueStats>;
   countsByStatus(): Promise<Record<TaskStatus, number>>;
   hasPending(role: string): Promise<boolean>;
   nextDueAt(): Promise<number | undefined>;

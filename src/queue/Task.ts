@@ -137,6 +137,25 @@ export type TaskWithHistory = Task & { attempt_history: AttemptRecord[]; retries
 
 export const priorityBand = (p: number): 'high' | 'normal' | 'low' => (p >= 8 ? 'high' : p >= 4 ? 'normal' : 'low');
 
+/** Exact queue figures for metrics and `status`, the same on every backend. */
+export interface QueueStats { depth: Map<string, Map<'high' | 'normal' | 'low', number>>; oldestPending: Map<string, number>; inProgress: Map<string, number>; totalPending: number }
+
+/** QueueStats from the pending tasks counted by role and priority (with the oldest's creation) and the running ones by role. */
+export function queueStatsFrom(pending: readonly { role: string; priority: number; n: number; oldest: number }[], running: readonly { role: string; n: number }[]): QueueStats {
+  const depth = new Map<string, Map<'high' | 'normal' | 'low', number>>();
+  const oldestPending = new Map<string, number>();
+  let totalPending = 0;
+  for (const r of pending) {
+    const bands = depth.get(r.role) ?? new Map<'high' | 'normal' | 'low', number>();
+    const band = priorityBand(r.priority);
+    bands.set(band, (bands.get(band) ?? 0) + r.n);
+    depth.set(r.role, bands);
+    oldestPending.set(r.role, Math.min(oldestPending.get(r.role) ?? Infinity, r.oldest));
+    totalPending += r.n;
+  }
+  return { depth, oldestPending, inProgress: new Map(running.map((r) => [r.role, r.n])), totalPending };
+}
+
 export class QueueFullError extends Error {
   readonly code = 'ERR_QUEUE_FULL';
   constructor(readonly depth: number, readonly max: number) {

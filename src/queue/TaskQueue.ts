@@ -9,7 +9,7 @@ import { ProgressBatch, type ProgressEntry } from './ProgressBatch.js';
 import { TaskPriority } from './TaskPriority.js';
 import { taskStats, type RoleStats } from './taskStats.js';
 import {
-  COUNTED_CAUSES, DuplicateTaskError, QueueFullError, TaskStateError, UnknownTaskError, priorityBand,
+  COUNTED_CAUSES, DuplicateTaskError, QueueFullError, TaskStateError, UnknownTaskError, queueStatsFrom, type QueueStats,
   type AttemptCause, type AttemptRecord, type LlmUsage, type ReleaseCause, type SubmitInput, type Task, type TaskStatus, type TaskWithHistory,
 } from './Task.js';
 
@@ -370,21 +370,8 @@ export class TaskQueue {
   }
 
   /** Exact queue figures for metrics and `status`. */
-  stats(): { depth: Map<string, Map<'high' | 'normal' | 'low', number>>; oldestPending: Map<string, number>; inProgress: Map<string, number>; totalPending: number } {
-    const depth = new Map<string, Map<'high' | 'normal' | 'low', number>>();
-    const oldestPending = new Map<string, number>();
-    let totalPending = 0;
-    for (const r of this.stmts.depth.all() as { role: string; priority: number; n: number; oldest: number }[]) {
-      const bands = depth.get(r.role) ?? new Map();
-      const band = priorityBand(r.priority);
-      bands.set(band, (bands.get(band) ?? 0) + r.n);
-      depth.set(r.role, bands);
-      oldestPending.set(r.role, Math.min(oldestPending.get(r.role) ?? Infinity, r.oldest));
-      totalPending += r.n;
-    }
-    const inProgress = new Map<string, number>();
-    for (const r of this.stmts.running.all() as { role: string; n: number }[]) inProgress.set(r.role, r.n);
-    return { depth, oldestPending, inProgress, totalPending };
+  stats(): QueueStats {
+    return queueStatsFrom(this.stmts.depth.all() as { role: string; priority: number; n: number; oldest: number }[], this.stmts.running.all() as { role: string; n: number }[]);
   }
 
   /** How many tasks are in each status now (every status present, 0 when none); failed ones are the dead letters. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { priorityBand, type AttemptRecord, type RetryRecord, type Task, type TaskStatus, type TaskWithHistory } from '../Task.js';
+import { queueStatsFrom, type AttemptRecord, type QueueStats, type RetryRecord, type Task, type TaskStatus, type TaskWithHistory } from '../Task.js';
 import { leaseOf, toAttempt, toRetry, toTask, type AttemptRow, type Lease, type PgTaskRow, type RetryRow } from './pgRows.js';
 
 /** Something that runs a query: the pool, or a client inside a transaction. */
@@ -52,23 +52,10 @@ export class PgQueueReader {
   }
 
   /** Exact queue figures, fleet-wide (the same shape as `TaskQueue.stats()`). */
-  async stats(): Promise<{ depth: Map<string, Map<'high' | 'normal' | 'low', number>>; oldestPending: Map<string, number>; inProgress: Map<string, number>; totalPending: number }> {
-    const depth = new Map<string, Map<'high' | 'normal' | 'low', number>>();
-    const oldestPending = new Map<string, number>();
-    let totalPending = 0;
-    const d = await this.pool.query<{ role: string; priority: number; n: number; oldest: number }>("SELECT role, priority, COUNT(*) AS n, MIN(created_at) AS oldest FROM tasks WHERE status = 'pending' GROUP BY role, priority");
-    for (const r of d.rows) {
-      const bands = depth.get(r.role) ?? new Map<'high' | 'normal' | 'low', number>();
-      const band = priorityBand(r.priority);
-      bands.set(band, (bands.get(band) ?? 0) + r.n);
-      depth.set(r.role, bands);
-      oldestPending.set(r.role, Math.min(oldestPending.get(r.role) ?? Infinity, r.oldest));
-      totalPending += r.n;
-    }
-    const inProgress = new Map<string, number>();
+  async stats(): Promise<QueueStats> {
+    const pending = await this.pool.query<{ role: string; priority: number; n: number; oldest: number }>("SELECT role, priority, COUNT(*) AS n, MIN(created_at) AS oldest FROM tasks WHERE status = 'pending' GROUP BY role, priority");
     const running = await this.pool.query<{ role: string; n: number }>("SELECT role, COUNT(*) AS n FROM tasks WHERE status = 'in_progress' GROUP BY role");
-    for (const r of running.rows) inProgress.set(r.role, r.n);
-    return { depth, oldestPending, inProgress, totalPending };
+    return queueStatsFrom(pending.rows, running.rows);
   }
 
   /** How many tasks are in each status now (every status present, 0 when none). */

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { AttemptCause, LlmUsage } from '../Task.js';
 import type { Queryable } from './PgQueueReader.js';
 
@@ -7,21 +6,7 @@ export const TASKS_CHANNEL = 'agentic_tasks';
 
 export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
-/** Runs `fn` in one transaction (READ COMMITTED) on a pooled client; rolled back when it throws. */
-export async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
-}
+export { inTx } from '../../store/pg/inTx.js';
 
 /** Wakes the takers of `role` once the transaction commits (see PgTaskNotifier). */
 export const notifyRole = (c: Queryable, role: string): Promise<unknown> => c.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, role]);

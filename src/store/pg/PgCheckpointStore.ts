@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { CheckpointTooLargeError } from '../CheckpointStore.js';
+import { inTx } from './inTx.js';
 
 /**
  * Agent checkpoints in the fleet's PostgreSQL, with `CheckpointStore`'s semantics: keyed by
@@ -20,22 +21,14 @@ export class PgCheckpointStore {
     const json = JSON.stringify(state ?? null);
     const bytes = Buffer.byteLength(json);
     if (bytes > this.maxBytes) throw new CheckpointTooLargeError(bytes, this.maxBytes);
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    return inTx(this.pool, async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(hashtext('checkpoint:' || $1))", [slot]);
       const { rows: [r] } = await c.query<{ seq: number }>(`INSERT INTO checkpoints (slot, seq, state, created_at)
         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3 FROM checkpoints WHERE slot = $1 RETURNING seq`, [slot, json, this.now()]);
       const seq = (r as { seq: number }).seq;
       await c.query('DELETE FROM checkpoints WHERE slot = $1 AND seq <= $2', [slot, seq - this.keep]);
-      await c.query('COMMIT');
       return seq;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async latest(slot: string): Promise<{ state: unknown; seq: number; created_at: number } | undefined> {
