@@ -146,6 +146,17 @@ export function registerBackgroundCommands(program: Command): Command {
     .option('--json', 'machine-readable output')
     .action(lazyAction(() => import('./commands/alerting.js'), 'alertingRenderCommand'));
 
+  // The fleet's PostgreSQL schema (issue 19): versioned migrations, never by hand.
+  const db = bg.command('db').description('The fleet\'s PostgreSQL database (background.queue.backend: postgres): its schema migrations');
+  db.command('migrate').description('Apply the schema migrations the database lacks (what a supervisor does at start), saying which were applied and which were there; idempotent. With backend sqlite there is nothing to migrate (exit 0)')
+    .option('--config <file>', 'the supervisors\' YAML config (background.queue.postgres names the URL\'s variable or file)')
+    .option('--json', 'print {"ok":true,"action":"db migrate","applied":[…],"already":[…],"version":…,"expected":…}')
+    .action(lazyAction(() => import('./commands/db.js'), 'dbMigrateCommand'));
+  db.command('status').description('The database\'s schema version against the version this build expects, changing nothing; exits 0 when equal, 1 when migrations are pending or the database is newer')
+    .option('--config <file>', 'the supervisors\' YAML config (background.queue.postgres names the URL\'s variable or file)')
+    .option('--json', 'machine-readable output')
+    .action(lazyAction(() => import('./commands/db.js'), 'dbStatusCommand'));
+
   stateDirOpts(bg.command('health').description('Health of every agent and of the system, with the diagnosis; exits 0 healthy, 1 degraded, 2 unhealthy, 3 no supervisor, 64 unknown --agent'))
     .option('--json', 'machine-readable output (the GET /api/v1/health body)')
     .option('--agent <name>', 'only this agent (by name) or replica (e.g. qaa-0); the exit status is its verdict')

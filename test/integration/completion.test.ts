@@ -77,7 +77,7 @@ describe('bash completes the whole command tree', () => {
 
   it('every command with subcommands offers exactly them, and every command offers each of its options', () => {
     const parents = nodes.filter((n) => n.subs.length);
-    expect(parents.map((n) => n.words.join(' '))).toEqual(['', 'background', 'background alerting']);
+    expect(parents.map((n) => n.words.join(' '))).toEqual(['', 'background', 'background alerting', 'background db']);
     const subs = bashComplete(parents.map((n) => ['agentic-scrum-setup', ...n.words, '']));
     parents.forEach((n, i) => expect(subs[i], n.words.join(' ')).toEqual(n.subs));
     const opts = bashComplete(nodes.map((n) => ['agentic-scrum-setup', ...n.words, '--']));

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { CLI, ROOT, cleanup, startSupervisor, waitFor, type RunningSupervisor } 
 
 const RECORDER = path.join(ROOT, 'test/helpers/recordImports.mjs');
 /** Packages only the supervisor (or a command that needs them) may load. */
-const HEAVY = ['fastify', '@opentelemetry/*', 'zod', 'better-sqlite3', 'pino', 'pino-pretty', 'yaml', 'prom-client', 'nodemailer', 'pidusage', 'cockatiel'];
+const HEAVY = ['fastify', '@opentelemetry/*', 'zod', 'better-sqlite3', 'pino', 'pino-pretty', 'yaml', 'prom-client', 'nodemailer', 'pidusage', 'cockatiel', 'pg'];
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'lazy-imports-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -97,7 +97,7 @@ describe('the CLI imports only what a command uses', () => {
   it('background --help lists every command without importing any of them', async () => {
     const r = await recordCli(['background', '--help']);
     expect(r.code).toBe(0);
-    for (const c of ['start', 'stop', 'status', 'restart', 'scale', 'reload', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'priority', 'monitor', 'ui', 'alerts', 'controller', 'health', 'completion']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['start', 'stop', 'status', 'restart', 'scale', 'reload', 'submit', 'logs', 'metrics', 'tasks', 'cancel', 'retry', 'priority', 'monitor', 'ui', 'alerts', 'controller', 'health', 'completion', 'db']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(heavyIn(packagesOf(r.modules))).toEqual([]);
     expect(ownModules(r.modules).filter((m) => m.startsWith('cli/commands/'))).toEqual([]);
   });
@@ -126,6 +126,17 @@ describe('the CLI imports only what a command uses', () => {
     expect(r.stdout).toContain('complete -F _agentic_scrum_setup agentic-scrum-setup');
     expect([...packagesOf(r.modules)]).toEqual(['commander']);
     expect(ownModules(r.modules).filter((m) => !['cli/CliError.js', 'cli/brokenPipe.js', 'cli/lazyAction.js', 'cli/main.js', 'cli/program.js', 'version.js'].includes(m))).toEqual(['cli/commands/completion.js', 'cli/completion/commandTree.js', 'cli/completion/fishScript.js', 'cli/completion/posixScripts.js']);
+  });
+
+  it('background db migrate with backend sqlite loads the config loader and its own command, never the PostgreSQL driver', async () => {
+    const file = path.join(tmp, 'sqlite.yaml');
+    writeFileSync(file, 'background:\n  agents: []\n');
+    const r = await recordCli(['background', 'db', 'migrate', '--config', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('nothing to migrate');
+    expect(heavyIn(packagesOf(r.modules))).toEqual(expect.arrayContaining(['yaml', 'zod']));
+    expect([...packagesOf(r.modules)]).not.toContain('pg');
+    expect(ownModules(r.modules).filter((m) => m.startsWith('cli/commands/') || m.startsWith('store/'))).toEqual(['cli/commands/db.js']);
   });
 
   it('background status --json with no supervisor (exit 3) loads no more than status does', async () => {

@@ -19,6 +19,8 @@ export interface PgDatabaseOptions {
   max?: number | undefined;
   /** How long one connection attempt may take, ms (default 10 000). */
   connectTimeoutMs?: number | undefined;
+  /** Run the migrations before returning (default true; `background db status` reads without changing). */
+  migrate?: boolean | undefined;
 }
 
 export interface PgDatabase {
@@ -31,8 +33,19 @@ export interface PgDatabase {
 }
 
 /**
+ * The driver's reason on one line: its SQLSTATE or errno code, then its message. A host
+ * name that resolves to several addresses fails with an AggregateError whose own message
+ * is empty: the first address's reason then.
+ */
+function describeConnectError(err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: { message?: string }[] };
+  const message = e.message || e.errors?.map((x) => x.message).find(Boolean) || String(err);
+  return `${e.code ? `${e.code} ` : ''}${message}`.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
  * Opens a pool on `url`, checks that the server answers, and runs the migrations (see
- * {@link migratePg}) before it returns.
+ * {@link migratePg}) before it returns, unless `migrate: false`.
  * @throws PgConnectionError for a malformed URL or a server that cannot be reached or refuses us
  */
 export async function openPgDatabase(url: string, opts: PgDatabaseOptions = {}): Promise<PgDatabase> {
@@ -50,11 +63,10 @@ export async function openPgDatabase(url: string, opts: PgDatabaseOptions = {}):
     await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => undefined);
-    const e = err as { code?: string; message: string };
-    throw new PgConnectionError(`could not connect to PostgreSQL at ${where}: ${e.code ? `${e.code} ` : ''}${e.message}. Check that the server runs and the URL (host, port, user, database) is right.`, { cause: err });
+    throw new PgConnectionError(`could not connect to PostgreSQL at ${where}: ${describeConnectError(err)}. Check that the server runs and the URL (host, port, user, database) is right.`, { cause: err });
   }
   try {
-    await migratePg(pool);
+    if (opts.migrate !== false) await migratePg(pool);
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
