@@ -38,13 +38,14 @@ describe('docker-compose.yml', () => {
 
   it('runs the supervisor, prometheus, alertmanager, grafana and an optional jaeger on one network, ports on 127.0.0.1 only', () => {
     const { services, networks } = config();
-    expect(Object.keys(services).sort()).toEqual(['alerting-config', 'alertmanager', 'grafana', 'jaeger', 'prometheus', 'supervisor']);
+    // docker-compose 1.29's config lists every profile's services; the fleet profile's: deploy-fleet.test.ts
+    expect(Object.keys(services).sort()).toEqual(['alerting-config', 'alertmanager', 'db-migrate', 'fleet-secrets', 'grafana', 'jaeger', 'postgres', 'prometheus', 'supervisor', 'supervisor-fleet-a', 'supervisor-fleet-b']);
     expect(Object.keys(networks)).toEqual(['agentic']);
     expect(arr(services.jaeger?.profiles)).toEqual(['tracing']);
     for (const [name, s] of Object.entries(services)) {
       expect(Object.keys(obj(s.networks)), name).toEqual(['agentic']);
       for (const p of arr(s.ports)) expect(typeof p === 'string' ? p : `${String(obj(p).host_ip)}:`, `${name} publishes ${JSON.stringify(p)}`).toMatch(/^127\.0\.0\.1:/);
-      if (name === 'alerting-config') continue; // one-shot
+      if (['alerting-config', 'fleet-secrets', 'db-migrate'].includes(name)) { expect(s.restart, name).toBe('no'); continue; } // one-shots
       expect(s.restart, name).toBe('unless-stopped');
       expect(at(s, 'healthcheck', 'test'), `${name} has a healthcheck`).toBeDefined();
     }
@@ -53,7 +54,7 @@ describe('docker-compose.yml', () => {
   it('builds the supervisor from deploy/Dockerfile, keeps state, metrics and grafana in volumes, and mounts the rules and dashboards', () => {
     const { services, volumes } = config();
     expect(at(services.supervisor, 'build', 'dockerfile')).toBe('deploy/Dockerfile');
-    expect(Object.keys(volumes).sort()).toEqual(['agentic-state', 'grafana-data', 'prometheus-data']);
+    expect(Object.keys(volumes).sort()).toEqual(['agentic-state', 'fleet-a-state', 'fleet-b-state', 'fleet-secrets', 'grafana-data', 'pg-data', 'prometheus-data']);
     const mounts = (s: string) => arr(services[s]?.volumes).map(String);
     expect(mounts('supervisor')).toContain('agentic-state:/var/lib/agentic:rw');
     expect(mounts('prometheus')).toContain('prometheus-data:/prometheus:rw');

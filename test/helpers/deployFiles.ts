@@ -16,14 +16,16 @@ export function at(v: unknown, ...keys: (string | number)[]): unknown {
 }
 
 export const K8S_DIR = path.join(ROOT, 'deploy/kubernetes');
+/** The fleet overlay: the base plus PostgreSQL (a sibling: kustomize refuses an overlay inside its base). */
+export const K8S_FLEET_DIR = path.join(ROOT, 'deploy/kubernetes-fleet');
 
 export interface Manifest { file: string; doc: Obj; kind: string; name: string }
 
-/** Every document of every YAML file in deploy/kubernetes (the kustomization excluded). */
-export function k8sManifests(): Manifest[] {
+/** Every document of every YAML file in `dir` (default deploy/kubernetes; the kustomization excluded). */
+export function k8sManifests(dir = K8S_DIR): Manifest[] {
   const out: Manifest[] = [];
-  for (const file of readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort()) {
-    for (const d of parseAllDocuments(readFileSync(path.join(K8S_DIR, file), 'utf8'))) {
+  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort()) {
+    for (const d of parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
       if (d.errors.length) throw new Error(`${file}: ${d.errors[0]?.message}`);
       const doc = obj(d.toJS());
       out.push({ file, doc, kind: String(doc.kind), name: String(at(doc, 'metadata', 'name')) });
