@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,9 @@ describe('docker-compose.yml, profile fleet', () => {
     if (process.getuid?.() !== 0) script = script.replace(/^chown .*$/gm, '');
     execFileSync('/bin/sh', ['-ec', script]);
     expect(script).toMatch(/chown 1000:1000 \S+\/queue-url/);
+    const st = statSync(path.join(dir, path.basename(urlFile)));
+    expect(st.mode & 0o777).toBe(0o400);
+    if (process.getuid?.() === 0) expect([st.uid, statSync(path.join(dir, 'postgres-password')).uid]).toEqual([1000, 999]);
     const url = readFileSync(path.join(dir, path.basename(urlFile)), 'utf8');
     expect(() => checkPgUrl(url.trim())).not.toThrow();
     expect(new URL(url.trim()).password).toMatch(/^[0-9a-f]{32}$/);
