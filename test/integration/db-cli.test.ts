@@ -113,6 +113,7 @@ describe('background db migrate and db status (real PostgreSQL 15)', () => {
     const err = jsonError(m.stderr);
     expect(err.code).toBe('schema_too_new');
     expect(err.message).toContain('version 999, newer than this supervisor knows');
+    expect(await query(url, 'SELECT count(*)::int AS n FROM schema_migrations')).toEqual([{ n: PG_MIGRATIONS.length + 1 }]);
   });
 
   it('a refused connection exits 1 with one line that names the host and never the password', async () => {
