@@ -92,3 +92,47 @@ export function isSaturating(env: readonly Point[], span: number, ratio: number)
   const r = [0, 1, 2].map((k) => theilSen(env.filter(([x]) => Math.min(2, Math.floor((x * 3) / span)) === k)).slope);
   return r[0]! > 0 && r[1]! < ratio * r[0]! && r[2]! < ratio * r[1]!;
 }
+
+export interface Staircase {
+  /** Steps: rises from one sample to the next bigger than 3 × the noise of a difference (beyond the median difference), a run of them counting once. */
+  readonly jumps: number;
+  /** Their total height, bytes (each beyond the median difference). */
+  readonly rise: number;
+  /** Longest time between two consecutive jumps, seconds. */
+  readonly maxGap: number;
+  /** Time of the sample after the last jump, seconds. */
+  readonly last: number;
+  /** Median time between samples, seconds. */
+  readonly interval: number;
+}
+
+/**
+ * The jumps up of a series that grows in steps (a staircase: a cache filled in
+ * chunks, or a step leak), with the same threshold as findSawtooth's drops.
+ * Jumps from one sample to the next in a row are one step, timed at its last
+ * sample, so a ramp is one step, not a staircase. Undefined with fewer than
+ * two steps.
+ */
+export function findStaircase(raw: readonly Sample[], sigma: number): Staircase | undefined {
+  const big = 3 * Math.SQRT2 * sigma;
+  const diffs = Float64Array.from(raw.slice(1), (s, i) => s.bytes - raw[i]!.bytes);
+  const typical = diffs.length === 0 ? 0 : medianInPlace(diffs.slice());
+  const at: number[] = [];
+  let rise = 0;
+  let prev = false;
+  for (let i = 1; i < raw.length; i++) {
+    const up = diffs[i - 1]! - typical;
+    const jump = up > big;
+    if (jump) {
+      // Jumps in a row are one step (a ramp), timed at its end.
+      if (prev) at[at.length - 1] = raw[i]!.t;
+      else at.push(raw[i]!.t);
+      rise += up;
+    }
+    prev = jump;
+  }
+  if (at.length < 2) return undefined;
+  const maxGap = Math.max(...at.slice(1).map((t, i) => t - at[i]!));
+  const interval = medianInPlace(Float64Array.from(raw.slice(1), (s, i) => s.t - raw[i]!.t));
+  return { jumps: at.length, rise, maxGap, last: at.at(-1)!, interval };
+}
