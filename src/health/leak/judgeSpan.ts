@@ -24,9 +24,14 @@ const FLOOR_ACCEL_FRACTION = 0.25;
 const MIN_HALF_TROUGHS = 2;
 /** Fewest fitted points a third needs for step 6. */
 const MIN_THIRD_POINTS = 3;
-/** Fewest jumps up that make a staircase, so its gaps say when the next step is due (step 6). */
-const MIN_STAIR_JUMPS = 3;
-/** Fraction of the span's rise the jumps must make for the growth to count as a staircase (step 6). */
+/** Fewest steps that make a staircase, so its gaps say when the next step is due (step 6). */
+const MIN_STAIR_STEPS = 3;
+/**
+ * A staircase's missing step counts only if its median step is at least this × the threshold a
+ * step must pass: a step that size is missed with a probability of 0.13% (a 3 σ fall of the noise).
+ */
+const STAIR_SEEN_FACTOR = 2;
+/** Fraction of the span's rise the steps must make for the growth to count as a staircase (step 6). */
 const STAIR_RISE_FRACTION = 0.5;
 
 export type LeakStatus = 'warming_up' | 'ok' | 'leak_suspected';
@@ -159,8 +164,9 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   // A staircase (growth in jumps, no sawtooth) has stopped when its flat tail has outlasted the
   // longest gap between its steps (plus one sample): a step leak would have stepped again by now.
   const stairs = period > 0 ? undefined : findStaircase(raw, noise.sigma);
-  const overdue = stairs !== undefined && stairs.jumps >= MIN_STAIR_JUMPS && stairs.rise >= STAIR_RISE_FRACTION * slope * span
-    && now - stairs.last > stairs.maxGap + stairs.interval;
+  // Only steps that cannot go unseen (typically at least twice the threshold) make their absence evidence.
+  const overdue = stairs !== undefined && stairs.steps >= MIN_STAIR_STEPS && stairs.typical >= STAIR_SEEN_FACTOR * stairs.threshold
+    && stairs.rise >= STAIR_RISE_FRACTION * slope * span && now - stairs.last > stairs.maxGap + stairs.interval;
   // Under a sawtooth, the rise between the first and the last collection of each half must agree
   // with the trend within what aliasing (a sampled trough sits up to one per-sample step above the
   // true one) and noise allow; a half that rose less has not grown all along.
@@ -204,7 +210,7 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   }
   if (halves && (levelling || !(s2 >= limits.minSlope))) return result('ok', 'levelling', `growth is levelling off (${perMin(s1)} then ${perMin(s2)}): warm-up or a cache filling`);
   if (stopped && overdue) {
-    const why = `it rose in ${stairs!.jumps} steps at most ${fmt(stairs!.maxGap)} s apart, and the last was ${fmt(now - stairs!.last)} s ago`;
+    const why = `it rose in ${stairs!.steps} steps at most ${fmt(stairs!.maxGap)} s apart, and the last was ${fmt(now - stairs!.last)} s ago`;
     return result('ok', 'stopped', `growth stopped: ${why}: a cache filled in steps`);
   }
   if (stopped && stoppedSaw && !flat(thirds[1])) {

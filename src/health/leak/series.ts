@@ -94,45 +94,55 @@ export function isSaturating(env: readonly Point[], span: number, ratio: number)
 }
 
 export interface Staircase {
-  /** Steps: rises from one sample to the next bigger than 3 × the noise of a difference (beyond the median difference), a run of them counting once. */
-  readonly jumps: number;
-  /** Their total height, bytes (each beyond the median difference). */
+  /** Steps: runs of rises from one sample to the next bigger than `threshold`, whose new level lasts (see findStaircase). */
+  readonly steps: number;
+  /** Their total height, bytes. */
   readonly rise: number;
-  /** Longest time between two consecutive jumps, seconds. */
+  /** The median step's height, bytes. */
+  readonly typical: number;
+  /** The height a rise from one sample to the next must exceed to be part of a step: 3 × the noise of a difference, bytes. */
+  readonly threshold: number;
+  /** Longest time between two consecutive steps, seconds. */
   readonly maxGap: number;
-  /** Time of the sample after the last jump, seconds. */
+  /** Time of the sample at the end of the last step, seconds. */
   readonly last: number;
   /** Median time between samples, seconds. */
   readonly interval: number;
 }
 
+/** Samples on each side of a step: the lowest after it must stay above the median before it by the threshold (a spike or a noise jump falls back, a step stays, and a next step only adds). */
+const STEP_LEVEL_SAMPLES = 3;
+
 /**
- * The jumps up of a series that grows in steps (a staircase: a cache filled in
- * chunks, or a step leak), with the same threshold as findSawtooth's drops.
- * Jumps from one sample to the next in a row are one step, timed at its last
- * sample, so a ramp is one step, not a staircase. Undefined with fewer than
- * two steps.
+ * The steps of a series that grows in steps (a staircase: a cache filled in
+ * chunks, or a step leak). A step is a run of rises from one sample to the
+ * next, each bigger than 3 × the noise of a difference beyond the median
+ * difference (findSawtooth's threshold for drops), timed at its last sample;
+ * so a ramp is one step, not a staircase. It counts only if each of the next
+ * STEP_LEVEL_SAMPLES samples stays above the median of the ones before it by
+ * the same threshold. Undefined with fewer than two steps.
  */
 export function findStaircase(raw: readonly Sample[], sigma: number): Staircase | undefined {
-  const big = 3 * Math.SQRT2 * sigma;
+  const threshold = 3 * Math.SQRT2 * sigma;
   const diffs = Float64Array.from(raw.slice(1), (s, i) => s.bytes - raw[i]!.bytes);
   const typical = diffs.length === 0 ? 0 : medianInPlace(diffs.slice());
+  const around = (from: number, to: number): Float64Array => Float64Array.from(raw.slice(Math.max(0, from), Math.min(raw.length, to)), (s) => s.bytes);
   const at: number[] = [];
-  let rise = 0;
-  let prev = false;
+  const heights: number[] = [];
   for (let i = 1; i < raw.length; i++) {
-    const up = diffs[i - 1]! - typical;
-    const jump = up > big;
-    if (jump) {
-      // Jumps in a row are one step (a ramp), timed at its end.
-      if (prev) at[at.length - 1] = raw[i]!.t;
-      else at.push(raw[i]!.t);
-      rise += up;
+    if (!(diffs[i - 1]! - typical > threshold)) continue;
+    let end = i;
+    let height = 0;
+    while (end < raw.length && diffs[end - 1]! - typical > threshold) height += diffs[end++ - 1]! - typical;
+    const after = around(end, end + STEP_LEVEL_SAMPLES);
+    if (after.length > 0 && Math.min(...after) - medianInPlace(around(i - STEP_LEVEL_SAMPLES, i)) > threshold) {
+      at.push(raw[end - 1]!.t);
+      heights.push(height);
     }
-    prev = jump;
+    i = end;
   }
   if (at.length < 2) return undefined;
-  const maxGap = Math.max(...at.slice(1).map((t, i) => t - at[i]!));
-  const interval = medianInPlace(Float64Array.from(raw.slice(1), (s, i) => s.t - raw[i]!.t));
-  return { jumps: at.length, rise, maxGap, last: at.at(-1)!, interval };
+  const maxGap = Math.max(...at.slice(1).map((t, k) => t - at[k]!));
+  const interval = medianInPlace(Float64Array.from(raw.slice(1), (x, k) => x.t - raw[k]!.t));
+  return { steps: at.length, rise: heights.reduce((a, b) => a + b, 0), typical: medianInPlace(Float64Array.from(heights)), threshold, maxGap, last: at.at(-1)!, interval };
 }
