@@ -1,4 +1,4 @@
-import { findSawtooth, findStaircase, floorsOfThirds, lowerEnvelope, noiseOf, type Sample } from './series.js';
+import { CLEAR_FACTOR, findSawtooth, findStaircase, floorsOfThirds, lowerEnvelope, noiseOf, type Sample } from './series.js';
 import { medianInPlace, rSquared, theilSen, type Point } from './theilSen.js';
 
 const MiB = 1024 * 1024;
@@ -26,11 +26,6 @@ const MIN_HALF_TROUGHS = 2;
 const MIN_THIRD_POINTS = 3;
 /** Fewest steps that make a staircase, so its gaps say when the next step is due (step 6). */
 const MIN_STAIR_STEPS = 3;
-/**
- * A staircase's missing step counts only if its median step is at least this × the threshold a
- * step must pass: a step that size is missed with a probability of 0.13% (a 3 σ fall of the noise).
- */
-const STAIR_SEEN_FACTOR = 2;
 /** Fraction of the span's rise the steps must make for the growth to count as a staircase (step 6). */
 const STAIR_RISE_FRACTION = 0.5;
 
@@ -111,11 +106,11 @@ function thirdSlope(points: readonly Point[]): { slope: number; se: number } | u
  */
 export function pointsToFit(raw: readonly Sample[], t0: number, now: number, bucket: number) {
   const noise = noiseOf(raw);
-  const { period, troughs } = findSawtooth(raw, noise.sigma);
+  const { period, troughs, clear } = findSawtooth(raw, noise.sigma);
   const width = Math.max(2 * bucket, SLICE_PER_PERIOD * period);
   const picked = period > 0 ? [...new Set([...troughs, ...lowerEnvelope(raw, t0, now, width)])].sort((a, b) => a.t - b.t) : raw;
   const points = picked.map((s): Point => [s.t - t0, s.bytes]);
-  return { points, noise, period, width, troughs };
+  return { points, noise, period, width, troughs, clear };
 }
 
 /**
@@ -124,16 +119,16 @@ export function pointsToFit(raw: readonly Sample[], t0: number, now: number, buc
  */
 export function judgeSpan(raw: readonly Sample[], now: number, span: number, limits: SpanLimits): SpanVerdict {
   const t0 = now - span;
-  const { points: env, noise, period, width, troughs } = pointsToFit(raw, t0, now, limits.bucket);
+  const { points: env, noise, period, width, troughs, clear } = pointsToFit(raw, t0, now, limits.bucket);
   if (env.length < MIN_ENVELOPE_POINTS) {
     const why = `only ${env.length} distinct envelope points in ${fmt(span)} s (slices of ${fmt(width)} s); a trend needs ${MIN_ENVELOPE_POINTS}`;
     return { result: idle('ok', 'few_points', why, span, raw.length), vetoRecent: false };
   }
-  // Under a sawtooth the floor is seen only just after a collection; every other sample is an
+  // Under a clear sawtooth (series.ts) the floor is seen only just after a collection; every other sample is an
   // upper bound. The growth must be seen within each half of the span on its own, from two
   // collections at least: with one, a fill that stopped (or began) in that half looks the same.
   const halfTroughs = [0, 1].map((k) => troughs.filter((s) => (s.t - t0 >= span / 2 ? 1 : 0) === k));
-  if (period > 0) {
+  if (clear) {
     const seen = halfTroughs.map((h) => h.length);
     if (Math.min(...seen) < MIN_HALF_TROUGHS) {
       const why = `the floor is seen at ${seen[0]} then ${seen[1]} collections in the halves of ${fmt(span)} s (sawtooth period ${fmt(period)} s); a trend needs ${MIN_HALF_TROUGHS} in each`;
@@ -165,12 +160,12 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   // longest gap between its steps (plus one sample): a step leak would have stepped again by now.
   const stairs = period > 0 ? undefined : findStaircase(raw, noise.sigma);
   // Only steps that cannot go unseen (typically at least twice the threshold) make their absence evidence.
-  const overdue = stairs !== undefined && stairs.steps >= MIN_STAIR_STEPS && stairs.typical >= STAIR_SEEN_FACTOR * stairs.threshold
+  const overdue = stairs !== undefined && stairs.steps >= MIN_STAIR_STEPS && stairs.typical >= CLEAR_FACTOR * stairs.threshold
     && stairs.rise >= STAIR_RISE_FRACTION * slope * span && now - stairs.last > stairs.maxGap + stairs.interval;
   // Under a sawtooth, the rise between the first and the last collection of each half must agree
   // with the trend within what aliasing (a sampled trough sits up to one per-sample step above the
   // true one) and noise allow; a half that rose less has not grown all along.
-  const lags = period > 0 ? halfTroughs.map((h) => slope * (h.at(-1)!.t - h[0]!.t) - (h.at(-1)!.bytes - h[0]!.bytes)) : [0, 0];
+  const lags = clear ? halfTroughs.map((h) => slope * (h.at(-1)!.t - h[0]!.t) - (h.at(-1)!.bytes - h[0]!.bytes)) : [0, 0];
   const lagBound = noise.step + MIN_RISE_TO_SIGMA * Math.SQRT2 * noise.sigma;
   const stoppedSaw = lags[1]! > lagBound;
   const stopped = slope >= limits.minSlope && (flat(thirds[1]) || overdue || stoppedSaw);
@@ -189,7 +184,7 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   const perMin = (bytesPerS: number): string => `${fmt((bytesPerS * 60) / MiB)} MB/min`;
   if (!(slope >= limits.minSlope)) return result('ok', 'min_growth', `growth ${perMin(slope)} is below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
   // Under a sawtooth the trend rests on a few collections: it must not hang on any one of them.
-  if (period > 0) {
+  if (clear) {
     const without = env.map((_, i) => theilSen(env.filter((__, j) => j !== i)).slope);
     const i = without.indexOf(Math.min(...without));
     if (!(without[i]! >= limits.minSlope)) {

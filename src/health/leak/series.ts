@@ -28,11 +28,20 @@ export function lowerEnvelope(raw: readonly Sample[], t0: number, now: number, w
   return [...picked].sort((a, b) => a.t - b.t);
 }
 
+/** A sawtooth or a staircase is clear when its median drop or step is at least this × the threshold it must pass. */
+export const CLEAR_FACTOR = 2;
+
 export interface Sawtooth {
   /** Median time between collections, seconds; 0 when the series has no sawtooth. */
   readonly period: number;
   /** The sample just after each collection: the sampled troughs. */
   readonly troughs: readonly Sample[];
+  /**
+   * The median drop is at least twice the threshold a drop must pass, so a collection that size
+   * cannot go unseen (a 3 σ rise of the noise would have to hide it) and the troughs are the only
+   * places the floor is seen. A few noise drops just past the threshold are not such a sawtooth.
+   */
+  readonly clear: boolean;
 }
 
 /**
@@ -47,13 +56,17 @@ export function findSawtooth(raw: readonly Sample[], sigma: number): Sawtooth {
   const diffs = Float64Array.from(raw.slice(1), (s, i) => s.bytes - raw[i]!.bytes);
   const typical = diffs.length === 0 ? 0 : medianInPlace(diffs.slice());
   const troughs: Sample[] = [];
+  const drops: number[] = [];
   let jumps = 0;
   for (let i = 1; i < raw.length; i++) {
-    if (diffs[i - 1]! < -big) troughs.push(raw[i]!);
-    else if (diffs[i - 1]! - typical > big) jumps++;
+    if (diffs[i - 1]! < -big) {
+      troughs.push(raw[i]!);
+      drops.push(-diffs[i - 1]!);
+    } else if (diffs[i - 1]! - typical > big) jumps++;
   }
-  if (troughs.length < 2 || jumps * 3 > troughs.length) return { period: 0, troughs: [] };
-  return { period: medianInPlace(Float64Array.from(troughs.slice(1), (s, i) => s.t - troughs[i]!.t)), troughs };
+  if (troughs.length < 2 || jumps * 3 > troughs.length) return { period: 0, troughs: [], clear: false };
+  const clear = medianInPlace(Float64Array.from(drops)) >= CLEAR_FACTOR * big;
+  return { period: medianInPlace(Float64Array.from(troughs.slice(1), (s, i) => s.t - troughs[i]!.t)), troughs, clear };
 }
 
 export interface Noise {
