@@ -214,7 +214,10 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   }
   if (stopped) return result('ok', 'stopped', `growth stopped: the last third of the span grows ${perMin(thirds[1]!.slope)} against ${perMin(slope)} over the span: a cache or warm-up that filled`);
   if (began) {
-    const why = flat(thirds[0]) ? `its first third grows ${perMin(thirds[0]!.slope)} against ${perMin(slope)}` : `its floor rose ${mb(floors[1] - floors[0])} then ${mb(floors[2] - floors[1])}, accelerating`;
+    const firstHalf = halfTroughs[0]!.length > 1 ? halfTroughs[0]!.at(-1)!.t - halfTroughs[0]![0]!.t : 0;
+    const why = flat(thirds[0]) ? `its first third grows ${perMin(thirds[0]!.slope)} against ${perMin(slope)}`
+      : lags[0]! > lagBound ? `its first half rose ${mb(slope * firstHalf - lags[0]!)} between collections ${fmt(firstHalf)} s apart, ${mb(lags[0]!)} short of the trend`
+        : `its floor rose ${mb(floors[1] - floors[0])} then ${mb(floors[2] - floors[1])}, accelerating`;
     return result('ok', 'began_in_span', `growth began inside the span (${why}); judged once it has lasted a whole span`);
   }
   const verdict = `growing ${perMin(slope)} (R² ${fmt(r2)}) for ${fmt(span)} s`;
