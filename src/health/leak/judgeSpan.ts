@@ -24,6 +24,8 @@ const FLOOR_ACCEL_FRACTION = 0.25;
 const MIN_HALF_TROUGHS = 2;
 /** Fewest fitted points a third needs for step 6. */
 const MIN_THIRD_POINTS = 3;
+/** Most fitted points on which the leave-one-out test runs (step 3): it costs one fit per point. */
+const MAX_LEAVE_ONE_OUT = 30;
 /** Fewest steps that make a staircase, so its gaps say when the next step is due (step 6). */
 const MIN_STAIR_STEPS = 3;
 /** Fraction of the span's rise the steps must make for the growth to count as a staircase (step 6). */
@@ -159,8 +161,8 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   // A staircase (growth in jumps, no sawtooth) has stopped when its flat tail has outlasted the
   // longest gap between its steps (plus one sample): a step leak would have stepped again by now.
   const stairs = period > 0 ? undefined : findStaircase(raw, noise.sigma);
-  // Only steps that cannot go unseen (typically at least twice the threshold) make their absence evidence.
-  const overdue = stairs !== undefined && stairs.steps >= MIN_STAIR_STEPS && stairs.typical >= CLEAR_FACTOR * stairs.threshold
+  // Only steps that cannot go unseen (typically at least twice the threshold and the usual change) make their absence evidence.
+  const overdue = stairs !== undefined && stairs.steps >= MIN_STAIR_STEPS && stairs.typical >= CLEAR_FACTOR * Math.max(stairs.threshold, stairs.usual)
     && stairs.rise >= STAIR_RISE_FRACTION * slope * span && now - stairs.last > stairs.maxGap + stairs.interval;
   // Under a sawtooth, the rise between the first and the last collection of each half must agree
   // with the trend within what aliasing (a sampled trough sits up to one per-sample step above the
@@ -184,7 +186,8 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   const perMin = (bytesPerS: number): string => `${fmt((bytesPerS * 60) / MiB)} MB/min`;
   if (!(slope >= limits.minSlope)) return result('ok', 'min_growth', `growth ${perMin(slope)} is below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
   // Under a sawtooth the trend rests on a few collections: it must not hang on any one of them.
-  if (clear) {
+  // (With more than MAX_LEAVE_ONE_OUT points, one point takes part in under 1/15 of the pairs.)
+  if (clear && env.length <= MAX_LEAVE_ONE_OUT) {
     const without = env.map((_, i) => theilSen(env.filter((__, j) => j !== i)).slope);
     const i = without.indexOf(Math.min(...without));
     if (!(without[i]! >= limits.minSlope)) {

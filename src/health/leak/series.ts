@@ -37,9 +37,11 @@ export interface Sawtooth {
   /** The sample just after each collection: the sampled troughs. */
   readonly troughs: readonly Sample[];
   /**
-   * The median drop is at least twice the threshold a drop must pass, so a collection that size
-   * cannot go unseen (a 3 σ rise of the noise would have to hide it) and the troughs are the only
-   * places the floor is seen. A few noise drops just past the threshold are not such a sawtooth.
+   * The median drop is at least twice the threshold a drop must pass and twice the median
+   * sample-to-sample change, so a collection that size cannot go unseen (a 3 σ rise of the noise
+   * would have to hide it) and the troughs are the only places the floor is seen. A few noise
+   * drops just past the threshold, or a quiet series (σ near 0) that falls by its usual step, are
+   * not such a sawtooth.
    */
   readonly clear: boolean;
 }
@@ -65,7 +67,7 @@ export function findSawtooth(raw: readonly Sample[], sigma: number): Sawtooth {
     } else if (diffs[i - 1]! - typical > big) jumps++;
   }
   if (troughs.length < 2 || jumps * 3 > troughs.length) return { period: 0, troughs: [], clear: false };
-  const clear = medianInPlace(Float64Array.from(drops)) >= CLEAR_FACTOR * big;
+  const clear = medianInPlace(Float64Array.from(drops)) >= CLEAR_FACTOR * Math.max(big, medianInPlace(diffs.map(Math.abs)));
   return { period: medianInPlace(Float64Array.from(troughs.slice(1), (s, i) => s.t - troughs[i]!.t)), troughs, clear };
 }
 
@@ -115,6 +117,8 @@ export interface Staircase {
   readonly typical: number;
   /** The height a rise from one sample to the next must exceed to be part of a step: 3 × the noise of a difference, bytes. */
   readonly threshold: number;
+  /** Median absolute change from one sample to the next, bytes. */
+  readonly usual: number;
   /** Longest time between two consecutive steps, seconds. */
   readonly maxGap: number;
   /** Time of the sample at the end of the last step, seconds. */
@@ -157,5 +161,5 @@ export function findStaircase(raw: readonly Sample[], sigma: number): Staircase 
   if (at.length < 2) return undefined;
   const maxGap = Math.max(...at.slice(1).map((t, k) => t - at[k]!));
   const interval = medianInPlace(Float64Array.from(raw.slice(1), (x, k) => x.t - raw[k]!.t));
-  return { steps: at.length, rise: heights.reduce((a, b) => a + b, 0), typical: medianInPlace(Float64Array.from(heights)), threshold, maxGap, last: at.at(-1)!, interval };
+  return { steps: at.length, rise: heights.reduce((a, b) => a + b, 0), typical: medianInPlace(Float64Array.from(heights)), threshold, usual: medianInPlace(diffs.map(Math.abs)), maxGap, last: at.at(-1)!, interval };
 }
