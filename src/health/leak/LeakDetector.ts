@@ -15,18 +15,23 @@ import { isSaturating, type Sample } from './series.js';
  *    envelope, the minimum of slices 1.5 × the median time between drops wide
  *    (at least 2 × `bucketSeconds`), so only the post-GC troughs remain.
  *    Without a sawtooth every sample is fitted, which is what white noise
- *    needs (judgeSpan.ts, series.ts).
+ *    needs (judgeSpan.ts, series.ts). Under a sawtooth each half of the span
+ *    must hold two collections (the floor is seen only just after one).
  * 3. Trend: a Theil–Sen line through those points must grow by at least
  *    `minGrowthMbPerMin` with R² ≥ `minRSquared`, and the rise it predicts
  *    over the span must exceed 3 × the sample noise σ and 1.5 × the median
  *    per-sample step (so a noisy flat series, or a fast sawtooth whose troughs
- *    alias against the sampling interval, cannot fake it).
+ *    alias against the sampling interval, cannot fake it). Under a sawtooth
+ *    the growth must reach `minGrowthMbPerMin` without any one collection.
  * 4. Persistence across sub-windows: the floor (minimum) of each third of the
  *    span must rise above the previous third's by half of what the trend
  *    predicts. A sawtooth, a one-off step or a restart-like drop fails this.
  * 5. No levelling off: the slope of the span's second half must reach
  *    `minGrowthMbPerMin` and half of the first half's slope (a cache that
- *    fills and plateaus fails this).
+ *    fills and plateaus fails this). Nor has it stopped: the last third is not
+ *    flat, a staircase has not outlasted its longest gap between steps, and
+ *    under a sawtooth each half rose as the trend says, within aliasing and
+ *    noise (judgeSpan.ts).
  * Steps 2–5 run on the whole window and, when it is longer, on the last
  * `minSpanSeconds` alone, so a leak that starts late in a flat window is seen
  * after `minSpanSeconds`; unless the whole window levels off or its floor fell

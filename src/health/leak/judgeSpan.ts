@@ -1,4 +1,4 @@
-import { findSawtooth, floorsOfThirds, lowerEnvelope, noiseOf, type Sample } from './series.js';
+import { CLEAR_FACTOR, findSawtooth, findStaircase, floorsOfThirds, lowerEnvelope, noiseOf, type Sample } from './series.js';
 import { medianInPlace, rSquared, theilSen, type Point } from './theilSen.js';
 
 const MiB = 1024 * 1024;
@@ -20,8 +20,16 @@ const MIN_THIRD_SLOPE_RATIO = 0.5;
 const THIRD_SLOPE_SE = 2;
 /** Floors whose rise from the 2nd to the 3rd third exceeds the rise from the 1st to the 2nd by this fraction of it accelerate (step 6). */
 const FLOOR_ACCEL_FRACTION = 0.25;
+/** Fewest collections (sampled troughs) each half of the span needs under a sawtooth (step 2). */
+const MIN_HALF_TROUGHS = 2;
 /** Fewest fitted points a third needs for step 6. */
 const MIN_THIRD_POINTS = 3;
+/** Most fitted points on which the leave-one-out test runs (step 3): it costs one fit per point. */
+const MAX_LEAVE_ONE_OUT = 30;
+/** Fewest steps that make a staircase, so its gaps say when the next step is due (step 6). */
+const MIN_STAIR_STEPS = 3;
+/** Fraction of the span's rise the steps must make for the growth to count as a staircase (step 6). */
+const STAIR_RISE_FRACTION = 0.5;
 
 export type LeakStatus = 'warming_up' | 'ok' | 'leak_suspected';
 
@@ -100,11 +108,11 @@ function thirdSlope(points: readonly Point[]): { slope: number; se: number } | u
  */
 export function pointsToFit(raw: readonly Sample[], t0: number, now: number, bucket: number) {
   const noise = noiseOf(raw);
-  const { period, troughs } = findSawtooth(raw, noise.sigma);
+  const { period, troughs, clear } = findSawtooth(raw, noise.sigma);
   const width = Math.max(2 * bucket, SLICE_PER_PERIOD * period);
   const picked = period > 0 ? [...new Set([...troughs, ...lowerEnvelope(raw, t0, now, width)])].sort((a, b) => a.t - b.t) : raw;
   const points = picked.map((s): Point => [s.t - t0, s.bytes]);
-  return { points, noise, period, width };
+  return { points, noise, period, width, troughs, clear };
 }
 
 /**
@@ -113,10 +121,21 @@ export function pointsToFit(raw: readonly Sample[], t0: number, now: number, buc
  */
 export function judgeSpan(raw: readonly Sample[], now: number, span: number, limits: SpanLimits): SpanVerdict {
   const t0 = now - span;
-  const { points: env, noise, period, width } = pointsToFit(raw, t0, now, limits.bucket);
+  const { points: env, noise, period, width, troughs, clear } = pointsToFit(raw, t0, now, limits.bucket);
   if (env.length < MIN_ENVELOPE_POINTS) {
     const why = `only ${env.length} distinct envelope points in ${fmt(span)} s (slices of ${fmt(width)} s); a trend needs ${MIN_ENVELOPE_POINTS}`;
     return { result: idle('ok', 'few_points', why, span, raw.length), vetoRecent: false };
+  }
+  // Under a clear sawtooth (series.ts) the floor is seen only just after a collection; every other sample is an
+  // upper bound. The growth must be seen within each half of the span on its own, from two
+  // collections at least: with one, a fill that stopped (or began) in that half looks the same.
+  const halfTroughs = [0, 1].map((k) => troughs.filter((s) => (s.t - t0 >= span / 2 ? 1 : 0) === k));
+  if (clear) {
+    const seen = halfTroughs.map((h) => h.length);
+    if (Math.min(...seen) < MIN_HALF_TROUGHS) {
+      const why = `the floor is seen at ${seen[0]} then ${seen[1]} collections in the halves of ${fmt(span)} s (sawtooth period ${fmt(period)} s); a trend needs ${MIN_HALF_TROUGHS} in each`;
+      return { result: idle('ok', 'few_points', why, span, raw.length), vetoRecent: false };
+    }
   }
   const fit = theilSen(env);
   const slope = fit.slope;
@@ -139,11 +158,23 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   const thirds = [0, 2].map((k) => thirdSlope(env.filter(([x]) => Math.min(2, Math.floor((x * 3) / span)) === k)));
   const flat = (t: { slope: number; se: number } | undefined) =>
     t !== undefined && t.slope < MIN_THIRD_SLOPE_RATIO * slope && slope - t.slope > THIRD_SLOPE_SE * t.se;
-  const stopped = slope >= limits.minSlope && flat(thirds[1]);
+  // A staircase (growth in jumps, no sawtooth) has stopped when its flat tail has outlasted the
+  // longest gap between its steps (plus one sample): a step leak would have stepped again by now.
+  const stairs = period > 0 ? undefined : findStaircase(raw, noise.sigma);
+  // Only steps that cannot go unseen (typically at least twice the threshold and the usual change) make their absence evidence.
+  const overdue = stairs !== undefined && stairs.steps >= MIN_STAIR_STEPS && stairs.typical >= CLEAR_FACTOR * Math.max(stairs.threshold, stairs.usual)
+    && stairs.rise >= STAIR_RISE_FRACTION * slope * span && now - stairs.last > stairs.maxGap + stairs.interval;
+  // Under a sawtooth, the rise between the first and the last collection of each half must agree
+  // with the trend within what aliasing (a sampled trough sits up to one per-sample step above the
+  // true one) and noise allow; a half that rose less has not grown all along.
+  const lags = clear ? halfTroughs.map((h) => slope * (h.at(-1)!.t - h[0]!.t) - (h.at(-1)!.bytes - h[0]!.bytes)) : [0, 0];
+  const lagBound = noise.step + MIN_RISE_TO_SIGMA * Math.SQRT2 * noise.sigma;
+  const stoppedSaw = lags[1]! > lagBound;
+  const stopped = slope >= limits.minSlope && (flat(thirds[1]) || overdue || stoppedSaw);
   // A rise of the floors that accelerates from one third to the next, beyond the noise,
   // is a fill (a ramp or staircase) that began inside the span, too.
   const accel = (floors[2] - floors[1]) - (floors[1] - floors[0]);
-  const began = slope >= limits.minSlope && (flat(thirds[0]) || (accel > FLOOR_ACCEL_FRACTION * (floors[2] - floors[1]) && accel > slack + noise.step));
+  const began = slope >= limits.minSlope && (flat(thirds[0]) || lags[0]! > lagBound || (accel > FLOOR_ACCEL_FRACTION * (floors[2] - floors[1]) && accel > slack + noise.step));
   const result = (status: LeakStatus, gate: LeakGate, reason: string, projectedSecondsToLimit?: number) => ({
     result: {
       status, slopeBytesPerSecond: slope, mbPerMinute: (slope * 60) / MiB, rSquared: r2, windowSeconds: span, samples: raw.length, reason, gate,
@@ -154,6 +185,15 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   const mb = (bytes: number): string => `${fmt(bytes / MiB)} MB`;
   const perMin = (bytesPerS: number): string => `${fmt((bytesPerS * 60) / MiB)} MB/min`;
   if (!(slope >= limits.minSlope)) return result('ok', 'min_growth', `growth ${perMin(slope)} is below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
+  // Under a sawtooth the trend rests on a few collections: it must not hang on any one of them.
+  // (With more than MAX_LEAVE_ONE_OUT points, one point takes part in under 1/15 of the pairs.)
+  if (clear && env.length <= MAX_LEAVE_ONE_OUT) {
+    const without = env.map((_, i) => theilSen(env.filter((__, j) => j !== i)).slope);
+    const i = without.indexOf(Math.min(...without));
+    if (!(without[i]! >= limits.minSlope)) {
+      return result('ok', 'min_growth', `growth ${perMin(slope)} rests on one collection: without the point at ${fmt(env[i]![0])} s of the span it is ${perMin(without[i]!)}, below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
+    }
+  }
   if (r2 < limits.minR2) return result('ok', 'min_r_squared', `trend R² ${fmt(r2)} is below min_r_squared ${limits.minR2}`);
   // The rise the trend shows between the first and last fitted point (sawtooth troughs may not reach the span's ends).
   const rise = slope * (env.at(-1)![0] - env[0]![0]);
@@ -167,9 +207,20 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
     return result('ok', 'floors', `memory floor did not rise in every third of the span (${steps}): sawtooth or one-off step`);
   }
   if (halves && (levelling || !(s2 >= limits.minSlope))) return result('ok', 'levelling', `growth is levelling off (${perMin(s1)} then ${perMin(s2)}): warm-up or a cache filling`);
+  if (stopped && overdue) {
+    const why = `it rose in ${stairs!.steps} steps at most ${fmt(stairs!.maxGap)} s apart, and the last was ${fmt(now - stairs!.last)} s ago`;
+    return result('ok', 'stopped', `growth stopped: ${why}: a cache filled in steps`);
+  }
+  if (stopped && stoppedSaw && !flat(thirds[1])) {
+    const seen = `its last half rose ${mb(-lags[1]! + slope * (halfTroughs[1]!.at(-1)!.t - halfTroughs[1]![0]!.t))} between collections ${fmt(halfTroughs[1]!.at(-1)!.t - halfTroughs[1]![0]!.t)} s apart`;
+    return result('ok', 'stopped', `growth stopped: ${seen}, against ${perMin(slope)} over the span, beyond aliasing and noise (${mb(lagBound)}): a cache or warm-up that filled`);
+  }
   if (stopped) return result('ok', 'stopped', `growth stopped: the last third of the span grows ${perMin(thirds[1]!.slope)} against ${perMin(slope)} over the span: a cache or warm-up that filled`);
   if (began) {
-    const why = flat(thirds[0]) ? `its first third grows ${perMin(thirds[0]!.slope)} against ${perMin(slope)}` : `its floor rose ${mb(floors[1] - floors[0])} then ${mb(floors[2] - floors[1])}, accelerating`;
+    const firstHalf = halfTroughs[0]!.length > 1 ? halfTroughs[0]!.at(-1)!.t - halfTroughs[0]![0]!.t : 0;
+    const why = flat(thirds[0]) ? `its first third grows ${perMin(thirds[0]!.slope)} against ${perMin(slope)}`
+      : lags[0]! > lagBound ? `its first half rose ${mb(slope * firstHalf - lags[0]!)} between collections ${fmt(firstHalf)} s apart, ${mb(lags[0]!)} short of the trend`
+        : `its floor rose ${mb(floors[1] - floors[0])} then ${mb(floors[2] - floors[1])}, accelerating`;
     return result('ok', 'began_in_span', `growth began inside the span (${why}); judged once it has lasted a whole span`);
   }
   const verdict = `growing ${perMin(slope)} (R² ${fmt(r2)}) for ${fmt(span)} s`;
