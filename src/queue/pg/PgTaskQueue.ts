@@ -6,6 +6,7 @@ import {
   type AttemptCause, type LlmUsage, type ReleaseCause, type SubmitInput, type Task,
 } from '../Task.js';
 import type { QueueStore } from '../QueueStore.js';
+import { PRIORITY } from '../TaskPriority.js';
 import type { FailOutcome, QueueOptions } from '../TaskQueue.js';
 import { PgQueueReader } from './PgQueueReader.js';
 import { closeAttempt, inTx, json, notifyRole } from './pgTx.js';
@@ -272,6 +273,23 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
         result = NULL, error = NULL, llm = NULL, progress = NULL, progress_message = NULL, updated_at = $2 WHERE id = $1 RETURNING *`, [id, now]);
       await notifyRole(c, r.role);
       return toTask(t as PgTaskRow);
+    });
+  }
+
+  /**
+   * `background priority`: a pending task's new priority (as `TaskQueue.reprioritise`).
+   * @throws RangeError, UnknownTaskError, TaskStateError
+   */
+  async reprioritise(id: string, priority: number): Promise<{ task: Task; previous: number }> {
+    if (!Number.isInteger(priority) || priority < PRIORITY.min || priority > PRIORITY.max) {
+      throw new RangeError(`Expected priority to be a whole number from ${PRIORITY.min} to ${PRIORITY.max}, got ${priority}`);
+    }
+    return this.tx(async (c) => {
+      const { rows: [r] } = await c.query<PgTaskRow>('SELECT * FROM tasks WHERE id = $1 FOR UPDATE', [id]);
+      if (!r) throw new UnknownTaskError(id);
+      if (r.status !== 'pending') throw new TaskStateError(id, r.status, 'reprioritise', ['pending']);
+      const { rows: [t] } = await c.query<PgTaskRow>('UPDATE tasks SET priority = $2, updated_at = $3 WHERE id = $1 RETURNING *', [id, priority, this.now()]);
+      return { task: toTask(t as PgTaskRow), previous: r.priority };
     });
   }
 
