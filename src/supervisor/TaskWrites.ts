@@ -12,7 +12,7 @@ export interface TaskWritesOptions {
   transient?: ((err: unknown) => boolean) | undefined;
   /** At most this many outcomes are held in memory waiting for the store (default 10 000). */
   maxHeld?: number | undefined;
-  /** First and longest wait between tries of a held outcome, ms (default 500 and 15 000). */
+  /** First and longest wait between tries of a held outcome, ms (default 250 and 5 000). */
   initialDelayMs?: number | undefined;
   maxDelayMs?: number | undefined;
   log: Logger;
@@ -74,7 +74,7 @@ export class TaskWrites {
         try {
           const policy = retry(handleWhen(transient), {
             maxAttempts: Number.MAX_SAFE_INTEGER,
-            backoff: new ExponentialBackoff({ initialDelay: this.opts.initialDelayMs ?? 500, maxDelay: this.opts.maxDelayMs ?? 15_000 }),
+            backoff: new ExponentialBackoff({ initialDelay: this.opts.initialDelayMs ?? 250, maxDelay: this.opts.maxDelayMs ?? 5_000 }),
           }).dangerouslyUnref();
           const out = await policy.execute(() => write(), this.abort.signal);
           this.opts.log.info({ task_id: taskId }, `held outcome written: ${what}`);

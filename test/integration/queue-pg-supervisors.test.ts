@@ -98,6 +98,30 @@ describe('two supervisors on one PostgreSQL (background.queue.backend: postgres)
     expect(new Set(rows.map((r) => r.supervisor)).size).toBe(2);
   }, 240_000);
 
+  it('a supervisor frozen past its lease comes back to find the task taken over: it stops its own run and records nothing (fencing)', async () => {
+    expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
+    const deliveries = path.join(work, 'frozen');
+    const t = await submit(a!, { role: 'slow', title: 'frozen', payload: { deliveries_file: deliveries, slow_first: 1, work_ms: 50 } });
+    await waitFor('a\'s sa-0 to hold the task', async () => (await taskOf(a!, t.id)).assigned_to === 'sa-0' || undefined, WAIT);
+    a!.proc.kill('SIGSTOP'); // a partition, a long GC pause: a renews nothing, its agent runs on
+    try {
+      expect((await b!.cli(['background', 'start', 'sb'])).code).toBe(0);
+      await waitFor('b to take the task over', async () => (await taskOf(b!, t.id)).assigned_to === 'sb-0' || undefined, WAIT, 50);
+    } finally {
+      a!.proc.kill('SIGCONT');
+    }
+    await waitFor('a to see its lease gone and stop its run', () => a!.output().includes(`task ${t.id}: this supervisor's lease on it is gone`), WAIT);
+    const done = await waitFor('completion under b', async () => { const x = await taskOf(a!, t.id); return x.status === 'completed' ? x : undefined; }, WAIT);
+    expect(done.attempt_history.map((h) => h.cause)).toEqual(['supervisor_lost', 'completed']);
+    expect(done.result?.by).toBe('sb-0');
+    // a's agent is free again: a takes and completes a new task of the role
+    expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
+    const next = await submit(a!, { role: 'slow', title: 'after', payload: { work_ms: 10 } });
+    const after = await waitFor('the next slow task completed', async () => { const x = await taskOf(a!, next.id); return x.status === 'completed' ? x : undefined; }, WAIT);
+    expect(after.result?.by).toBe('sa-0');
+    expect((await b!.cli(['background', 'start', 'sb'])).code).toBe(0);
+  }, 240_000);
+
   it('a SIGKILLed supervisor\'s task is taken over by the other once its lease (lease_seconds) runs out: supervisor_lost, then completed once', async () => {
     // The other supervisor's `slow` agent is stopped, so the task goes to a's agent sa-0 (its first delivery takes 10 minutes).
     expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);

@@ -84,16 +84,17 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
   /**
    * Leases the highest-priority, oldest due task of `role` to this supervisor and opens its
    * next attempt (`agentId` is recorded as `assigned_to`, `who` with the attempt). A task
-   * in progress whose lease ran out counts as due: its attempt ends as `supervisor_lost`
+   * in progress whose lease (another supervisor's) ran out counts as due: its attempt ends as `supervisor_lost`
    * (given back, not counted) and it is taken over here. Rows another supervisor is taking
    * at this moment are skipped (`FOR UPDATE SKIP LOCKED`), so two never get the same task.
    */
   async take(role: string, agentId: string, who: { agent?: string | undefined; replica?: string | undefined } = {}): Promise<(Task & { lease: Lease }) | undefined> {
     const now = this.now();
     const row = await this.tx(async (c) => {
+      // Not its own expired leases: a live supervisor renews those (its task still runs here, after a database outage say).
       const { rows: [due] } = await c.query<PgTaskRow>(`SELECT * FROM tasks WHERE role = $1 AND (
-          (status = 'pending' AND (not_before IS NULL OR not_before <= $2)) OR (status = 'in_progress' AND lease_expires_at < clock_timestamp()))
-        ORDER BY priority DESC, created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, [role, now]);
+          (status = 'pending' AND (not_before IS NULL OR not_before <= $2)) OR (status = 'in_progress' AND lease_expires_at < clock_timestamp() AND lease_holder IS DISTINCT FROM $3))
+        ORDER BY priority DESC, created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, [role, now, this.supervisorId]);
       if (!due) return undefined;
       const lost = due.status === 'in_progress';
       if (lost) {
