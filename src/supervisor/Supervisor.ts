@@ -314,7 +314,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.sqliteQueue?.flushDeferred();
     }
     // The outcomes of the runs just stopped (release, fail), and any held while the database was down.
-    await this.writes?.close(this.fleet ? 10_000 : 0);
+    await this.writes?.close(this.fleet ? 10_000 : 1000);
     await this.fleet?.close();
     this.fleet = undefined;
     this.disk.close();

@@ -27,6 +27,7 @@ export interface TaskWritesOptions {
  */
 export class TaskWrites {
   private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
   private holding = 0;
   private readonly maxHeld: number;
@@ -42,12 +43,15 @@ export class TaskWrites {
 
   /** Runs `write` after the earlier writes of `taskId`; its result or its error is the caller's. */
   then<T>(taskId: string, write: () => Promise<T>): Promise<T> {
-    if (!this.opts.ordered) return write();
-    const prev = this.chains.get(taskId);
+    const prev = this.opts.ordered ? this.chains.get(taskId) : undefined;
     const next = prev ? prev.then(write, write) : write();
     const tail = next.catch(() => undefined);
-    this.chains.set(taskId, tail);
-    void tail.then(() => { if (this.chains.get(taskId) === tail) this.chains.delete(taskId); });
+    if (this.opts.ordered) this.chains.set(taskId, tail);
+    this.inFlight.add(tail);
+    void tail.then(() => {
+      this.inFlight.delete(tail);
+      if (this.chains.get(taskId) === tail) this.chains.delete(taskId);
+    });
     return next;
   }
 
@@ -86,11 +90,15 @@ export class TaskWrites {
     });
   }
 
-  /** Waits up to `graceMs` for the writes in flight (held outcomes included), then stops retrying. */
+  /**
+   * Waits up to `graceMs` for the writes in flight (held outcomes included, and the writes
+   * they lead to: a run's release after its read), then stops retrying.
+   */
   async close(graceMs: number): Promise<void> {
-    const all = Promise.allSettled([...this.chains.values()]);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise((r) => { timer = setTimeout(r, graceMs); timer.unref(); })]);
+    let late = false;
+    const deadline = new Promise((r) => { timer = setTimeout(() => { late = true; r(undefined); }, graceMs); timer.unref(); });
+    while (this.inFlight.size && !late) await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
     clearTimeout(timer);
     if (this.holding) this.opts.log.error({ held: this.holding }, `stopping with ${this.holding} task outcomes not written (the queue's database is unreachable): their leases run out and other supervisors run those tasks again`);
     this.abort.abort();

@@ -130,7 +130,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
         return;
       }
       // Ordered after the run's progress and session writes (its checkpoint key is another chain).
-      const cancelled = (await sup.writes.then(run.task.id, () => sup.queue.get(run.task.id)))?.status === 'cancelled';
+      const cancelled = (await sup.writes.outcome(run.task.id, `read task ${run.task.id} to record how its run ended`, () => sup.queue.get(run.task.id)))?.status === 'cancelled';
       const v: RunVerdict = cancelled ? { outcome: 'released', cause: 'cancelled', detail: 'the task was cancelled' } : runOutcome(ending);
       await settle(sup, p, run, ending, v, ctx(run), sessions.has(run));
     })();
