@@ -57,6 +57,9 @@ describe('the fleet\'s PostgreSQL goes down and comes back', () => {
     expect(readFileSync(deliveries, 'utf8').split('\n').filter(Boolean)).toEqual(['1']); // delivered once
     expect(sup.output()).toContain(`held outcome written: record that task ${t.id} completed`);
 
+    // The LISTEN connection dropped with the server and was opened again (with backoff)
+    expect(sup.output()).toContain('lost the PostgreSQL LISTEN connection');
+    await waitFor('LISTEN again', () => sup!.output().includes('listening to the fleet\'s task notifications again'), WAIT);
     // Dispatch resumes (new tasks are taken again)
     const next = (await sup.api<{ task: Task }>('POST', '/api/v1/tasks', { role: 'w', title: 'after', payload: { work_ms: 10 } })).body.task;
     await waitFor('the next task completed', async () => (await taskOf(next.id)).status === 'completed', WAIT);
