@@ -467,8 +467,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * PostgreSQL: this supervisor's lease on a task is gone (it ran out and another
-   * supervisor took the task over). The task belongs to that supervisor now: the local run
-   * is stopped, and what it reports is not recorded here.
+   * supervisor took the task over, or an operator cancelled the task through another
+   * supervisor: the renewal finds it no longer in progress). The local run is stopped, and
+   * what it reports is not recorded here.
    */
   private leaseLost(err: LeaseLostError): void {
     const id = err.taskId;
@@ -476,7 +477,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!local || this.lostLeases.has(id)) return;
     this.lostLeases.add(id);
     if (this.lostLeases.size > 10_000) this.lostLeases.delete(this.lostLeases.values().next().value as string);
-    this.log.warn({ task_id: id, cause: 'supervisor_lost', err: err.message }, `task ${id}: this supervisor's lease on it is gone (${err.message}); another supervisor runs it now, so the run here is stopped and its outcome is not recorded`);
+    this.log.warn({ task_id: id, cause: 'supervisor_lost', err: err.message }, `task ${id}: this supervisor's lease on it is gone (${err.message}): another supervisor took it over, or it was cancelled; the run here is stopped and its outcome is not recorded`);
     for (const r of this.replicas) {
       if (r.task?.id !== id) continue;
       r.process?.send({ type: 'task.cancel', task_id: id, reason: 'supervisor_lost: another supervisor holds the task now' });

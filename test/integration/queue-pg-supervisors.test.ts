@@ -122,6 +122,18 @@ describe('two supervisors on one PostgreSQL (background.queue.backend: postgres)
     expect((await b!.cli(['background', 'start', 'sb'])).code).toBe(0);
   }, 240_000);
 
+  it('a task cancelled through the other supervisor: the supervisor running it stops its run at its next renewal', async () => {
+    expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
+    const t = await submit(a!, { role: 'slow', title: 'to cancel', payload: { work_ms: 600_000 } });
+    await waitFor('a\'s sa-0 to hold the task', async () => (await taskOf(a!, t.id)).assigned_to === 'sa-0' || undefined, WAIT);
+    const r = await b!.api<{ cancelled: boolean }>('POST', `/api/v1/tasks/${t.id}/cancel`, {});
+    expect(r.status).toBe(200);
+    await waitFor('a to stop its run of the cancelled task', () => a!.output().includes(`task ${t.id}: this supervisor's lease on it is gone`), WAIT);
+    await waitFor('sa-0 free again', async () => (await a!.api<{ agents: { replica: string; task: unknown }[] }>('GET', '/api/v1/agents')).body.agents.find((x) => x.replica === 'sa-0')?.task === null, WAIT);
+    expect((await taskOf(a!, t.id)).status).toBe('cancelled');
+    expect((await b!.cli(['background', 'start', 'sb'])).code).toBe(0);
+  }, 240_000);
+
   it('a SIGKILLed supervisor\'s task is taken over by the other once its lease (lease_seconds) runs out: supervisor_lost, then completed once', async () => {
     // The other supervisor's `slow` agent is stopped, so the task goes to a's agent sa-0 (its first delivery takes 10 minutes).
     expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
