@@ -231,20 +231,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Opens the stores, cleans up after a crashed predecessor, and starts every agent. */
   async start(): Promise<void> {
-    this.db = openDatabase(this.opts.stateDir.dbFile);
     const q = this.bg.queue;
     const refused = (store: string) => (e: DiskFullError) => this.disk.report(store, e);
-    if (q.backend === 'postgres') {
-      if (!this.opts.pgUrl) throw new Error('background.queue.backend is postgres but no connection URL was given');
-      const fleet = await PgFleet.open({
-        url: this.opts.pgUrl, bg: this.bg, supervisorId: supervisorIdOf(this.opts.stateDir.root), log: this.log,
-        onLeaseLost: (err) => this.leaseLost(err), onTask: () => this.pump(),
-      });
+    // PostgreSQL first: a server that does not answer fails the start before anything is opened.
+    const fleet = q.backend === 'postgres' ? await this.openFleet() : undefined;
+    this.db = openDatabase(this.opts.stateDir.dbFile);
+    if (fleet) {
       this.fleet = fleet;
       this.queue = fleet.queue;
       this.checkpoints = fleet.checkpoints;
       this.writes = new TaskWrites({ ordered: true, transient: isTransientPgError, log: this.log });
-      this.log.info({ backend: 'postgres', database: fleet.where, supervisor_id: fleet.queue.supervisorId, lease_seconds: fleet.leaseMs / 1000 }, `task queue and checkpoints on PostgreSQL at ${fleet.where} (supervisor id ${fleet.queue.supervisorId})`);
     } else {
       this.sqliteQueue = new TaskQueue(this.db, { ...queueOptions(q), onDiskFull: refused('queue') });
       this.queue = sqliteQueueStore(this.sqliteQueue);
@@ -292,6 +288,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.events.record(null, 'supervisor', { message: `started (pid ${process.pid})`, pid: process.pid });
     this.emit('started');
     this.log.info({ agents: this.bg.agents.length, replicas: this.replicas.length, per_task: this.perTask.length }, 'supervisor started');
+  }
+
+  /** Connects to the fleet's PostgreSQL (and migrates it). @throws PgConnectionError, PgSchemaTooNewError */
+  private async openFleet(): Promise<PgFleet> {
+    if (!this.opts.pgUrl) throw new Error('background.queue.backend is postgres but no connection URL was given');
+    const fleet = await PgFleet.open({
+      url: this.opts.pgUrl, bg: this.bg, supervisorId: supervisorIdOf(this.opts.stateDir.root), log: this.log,
+      onLeaseLost: (err) => this.leaseLost(err), onTask: () => this.pump(),
+    });
+    this.log.info({ backend: 'postgres', database: fleet.where, supervisor_id: fleet.queue.supervisorId, lease_seconds: fleet.leaseMs / 1000 }, `task queue and checkpoints on PostgreSQL at ${fleet.where} (supervisor id ${fleet.queue.supervisorId})`);
+    return fleet;
   }
 
   /** Stops every agent (SIGTERM, then SIGKILL after its stop_timeout) and closes the stores. */

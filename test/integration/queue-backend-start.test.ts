@@ -42,6 +42,7 @@ describe('background.queue.backend: postgres at start', () => {
     expect(r.stderr + r.stdout).toContain(`could not connect to PostgreSQL at postgres://agentic:***@127.0.0.1:${port}/agentic`);
     expect(r.stderr + r.stdout).not.toContain('s3cret');
     expect(processesWith('unreachable-pg-marker')).toEqual([]);
+    expect(r.stderr + r.stdout).not.toMatch(/TypeError|uncaught exception/); // the stop after a failed start is clean
   });
 
   it('starts on a real PostgreSQL: the migrations ran, tasks go through it, and `status` says the queue is the fleet\'s', async () => {
