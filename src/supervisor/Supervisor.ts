@@ -234,10 +234,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const q = this.bg.queue;
     const refused = (store: string) => (e: DiskFullError) => this.disk.report(store, e);
     // PostgreSQL first: a server that does not answer fails the start before anything is opened.
-    const fleet = q.backend === 'postgres' ? await this.openFleet() : undefined;
+    const fleet = (this.fleet = q.backend === 'postgres' ? await this.openFleet() : undefined);
     this.db = openDatabase(this.opts.stateDir.dbFile);
     if (fleet) {
-      this.fleet = fleet;
       this.queue = fleet.queue;
       this.checkpoints = fleet.checkpoints;
       this.writes = new TaskWrites({ ordered: true, transient: isTransientPgError, log: this.log });
