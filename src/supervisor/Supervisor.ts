@@ -7,7 +7,6 @@ import { DuplicateTaskError, QueueFullError, type AttemptCause, type LlmUsage, t
 import { queueOptions } from '../queue/queueOptions.js';
 import { TaskQueue } from '../queue/TaskQueue.js';
 import { sqliteQueueStore, type QueueStore } from '../queue/QueueStore.js';
-import type { LeaseLostError } from '../queue/pg/pgRows.js';
 import { isTransientPgError } from '../queue/pg/transientPgError.js';
 import { sqliteCheckpoints, type Checkpoints } from '../store/Checkpoints.js';
 import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
@@ -45,6 +44,7 @@ import { FleetReload, type ReloadResult } from './FleetReload.js';
 import { Dispatcher } from './Dispatcher.js';
 import { PgFleet, supervisorIdOf } from './PgFleet.js';
 import { TaskWrites } from './TaskWrites.js';
+import { LostLeases } from './LostLeases.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
@@ -144,7 +144,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** The fleet's PostgreSQL (backend postgres). */
   private fleet: PgFleet | undefined;
   /** Tasks whose lease this supervisor lost (another supervisor runs them now): their local outcome is not recorded. */
-  private readonly lostLeases = new Set<string>();
+  private readonly lostLeases = new LostLeases(this);
   private readonly dispatcher: Dispatcher;
   events!: EventLog;
   /** per_task runs: in flight (from the run events) and finished (durable). */
@@ -294,7 +294,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!this.opts.pgUrl) throw new Error('background.queue.backend is postgres but no connection URL was given');
     const fleet = await PgFleet.open({
       url: this.opts.pgUrl, bg: this.bg, supervisorId: supervisorIdOf(this.opts.stateDir.root), log: this.log,
-      onLeaseLost: (err) => this.leaseLost(err), onTask: () => this.pump(),
+      onLeaseLost: (err) => this.lostLeases.lost(err), onTask: () => this.pump(),
     });
     this.log.info({ backend: 'postgres', database: fleet.where, supervisor_id: fleet.queue.supervisorId, lease_seconds: fleet.leaseMs / 1000 }, `task queue and checkpoints on PostgreSQL at ${fleet.where} (supervisor id ${fleet.queue.supervisorId})`);
     return fleet;
@@ -471,29 +471,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  /**
-   * PostgreSQL: this supervisor's lease on a task is gone (it ran out and another
-   * supervisor took the task over, or an operator cancelled the task through another
-   * supervisor: the renewal finds it no longer in progress). The local run is stopped, and
-   * what it reports is not recorded here.
-   */
-  private leaseLost(err: LeaseLostError): void {
-    const id = err.taskId;
-    const local = this.replicas.some((r) => r.task?.id === id) || this.perTask.some((p) => p.runs.has(id));
-    if (!local || this.lostLeases.has(id)) return;
-    this.lostLeases.add(id);
-    if (this.lostLeases.size > 10_000) this.lostLeases.delete(this.lostLeases.values().next().value as string);
-    this.log.warn({ task_id: id, cause: 'supervisor_lost', err: err.message }, `task ${id}: this supervisor's lease on it is gone (${err.message}): another supervisor took it over, or it was cancelled; the run here is stopped and its outcome is not recorded`);
-    for (const r of this.replicas) {
-      if (r.task?.id !== id) continue;
-      r.process?.send({ type: 'task.cancel', task_id: id, reason: 'supervisor_lost: another supervisor holds the task now' });
-      r.releaseTask();
-    }
-    for (const p of this.perTask) void p.cancel(id);
-    setImmediate(() => this.pump());
-  }
-
-  /** @internal Whether this supervisor lost its lease on `taskId` (another supervisor runs it). */
+  /** @internal Whether this supervisor lost its lease on `taskId` (another supervisor runs it, or it was cancelled). */
   leaseGone(taskId: string): boolean {
     return this.lostLeases.has(taskId);
   }

@@ -167,6 +167,7 @@ async function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending:
     sup.roleBackoff.succeeded(p.role, run.startedAt);
     sup.emit('runFinished', { ...info, outcome: 'completed', durationMs, llm });
     await sup.writes.outcome(task.id, `record that task ${task.id} completed`, () => sup.queue.complete(task.id, v.result?.result ?? null, llm));
+    if (sup.leaseGone(task.id)) return; // refused: another supervisor holds the task (and may resume its session)
     await sup.writes.then(key, () => sup.checkpoints.drop(key)).catch(() => undefined); // a leftover session is pruned with the task
     sup.finishTask(task, p.config.name, p.role, 'completed', durationMs);
     const late = ending.stop ? ` (it was ended: ${ending.stop.detail})` : '';
@@ -175,6 +176,7 @@ async function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending:
     sup.emit('runFinished', { ...info, outcome: 'failed', cause: v.cause, durationMs, llm, error: v.error });
     if (v.cause === 'tool_loop') sup.emit('toolLoop', { agent: p.config.name, role: p.role, slot: run.slotId, taskId: task.id, detail: v.error });
     const outcome = await sup.writes.outcome(task.id, `record that task ${task.id} failed`, () => sup.queue.fail(task.id, v.error, v.retryable, llm, v.cause));
+    if (sup.leaseGone(task.id)) return;
     // A resumed run that failed before its session started: the session is likely gone; start afresh next time.
     if (v.cause === 'agent_failed' && !sawSession && await sup.writes.then(key, () => sup.checkpoints.latest(key)).catch(() => undefined)) {
       await sup.writes.then(key, () => sup.checkpoints.drop(key)).catch(() => undefined);

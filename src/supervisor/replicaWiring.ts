@@ -151,6 +151,7 @@ async function finished(sup: Supervisor, id: string, result: unknown, durationMs
   if (notOurs(sup, id, ctx, 'its completion is')) return;
   try {
     const [task] = await sup.writes.outcome(id, `record that task ${id} completed`, () => Promise.all([sup.queue.get(id), sup.queue.complete(id, result)]));
+    if (notOurs(sup, id, ctx, 'its completion is')) return; // refused: the lease went to another supervisor meanwhile
     if (task) sup.finishTask(task, ctx.agent, ctx.role, 'completed', durationMs);
     sup.log.info({ ...ctx, task_id: id, trace_id: task?.correlation_id, duration_ms: durationMs }, `task ${id} completed`);
   } catch (err) {
@@ -163,6 +164,7 @@ async function failed(sup: Supervisor, id: string, error: { message: string }, r
   if (notOurs(sup, id, ctx, 'its failure is')) return;
   try {
     const [task, outcome] = await sup.writes.outcome(id, `record that task ${id} failed`, () => Promise.all([sup.queue.get(id), sup.queue.fail(id, error.message, retryable, undefined, cause)]));
+    if (notOurs(sup, id, ctx, 'its failure is')) return;
     if (task) sup.finishTask(task, ctx.agent, ctx.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
     sup.log.warn({ ...ctx, task_id: id, trace_id: task?.correlation_id, error, outcome }, `task ${id} failed: ${error.message}`);
   } catch (err) {
@@ -187,6 +189,7 @@ function endLoopingTask(sup: Supervisor, r: Replica, stop: StopReason, ctx: Ctx)
   }
   if (notOurs(sup, id, ctx, 'its tool loop is')) return;
   sup.writes.outcome(id, `record that task ${id} looped`, () => Promise.all([sup.queue.get(id), sup.queue.fail(id, stop.detail, stop.retryable === true, undefined, 'tool_loop')])).then(([task, outcome]) => {
+    if (notOurs(sup, id, ctx, 'its tool loop is')) return;
     if (task) sup.finishTask(task, ctx.agent, ctx.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
     const next = outcome === 'retry' ? 'it will be retried (on_loop: retry)' : 'it failed';
     sup.log.warn({ ...ctx, task_id: id, trace_id: task?.correlation_id, cause: 'tool_loop', outcome }, `task ${id} stopped: ${r.slot} ${stop.detail}; the agent was told to cancel it and ${next}`);
@@ -207,6 +210,7 @@ async function requeueAfterExit(sup: Supervisor, taskId: string, ctx: Ctx, cause
   if (notOurs(sup, taskId, ctx, 'its exit is')) return;
   try {
     const [task, outcome] = await sup.writes.outcome(taskId, `re-queue task ${taskId}`, () => Promise.all([sup.queue.get(taskId), sup.queue.fail(taskId, why, true, undefined, cause)]));
+    if (notOurs(sup, taskId, ctx, 'its exit is')) return;
     sup.traceEvent(outcome === 'retry' ? 'task.retry' : 'task.dead_letter', task?.traceparent, { 'agentic.task.id': taskId, 'agentic.agent': ctx.agent, 'agentic.reason': why });
     if (task) sup.finishTask(task, ctx.agent, ctx.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', Date.now() - (task.started_at ?? Date.now()));
     sup.log.warn({ ...ctx, task_id: taskId, trace_id: task?.correlation_id, outcome, cause }, `task ${taskId} ${outcome === 'retry' ? 're-queued' : 'dead-lettered'} (${cause}): ${why}`);

@@ -174,7 +174,7 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
     return this.tx(async (c) => {
       const { rows } = await c.query<PgTaskRow>("SELECT * FROM tasks WHERE status = 'in_progress' AND lease_expires_at < clock_timestamp() FOR UPDATE SKIP LOCKED");
       for (const r of rows) {
-        const why = `the lease of supervisor ${r.lease_holder ?? '?'} (token ${r.lease_token ?? '?'}) ran out; released by ${this.supervisorId}`;
+        const why = `the lease of supervisor ${r.lease_holder ?? '?'} (token ${r.lease_token ?? '?'}) ran out at ${r.lease_expires_at?.toISOString() ?? '?'}; released by ${this.supervisorId}`;
         await closeAttempt(c, r.id, now, 'supervisor_lost', why, false, undefined);
         await c.query(`UPDATE tasks SET status = 'pending', assigned_to = NULL, attempts = GREATEST(attempts - 1, 0), not_before = NULL, error = $2, updated_at = $3,
           lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = $1`, [r.id, `supervisor_lost: ${why}`, now]);
@@ -254,6 +254,7 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
       await c.query(`UPDATE tasks SET status = 'cancelled', attempts = CASE status WHEN 'in_progress' THEN GREATEST(attempts - 1, 0) ELSE attempts END, not_before = NULL,
         finished_at = $2, updated_at = $2, lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = $1`, [id, now]);
       if (r.status === 'in_progress') await closeAttempt(c, id, now, 'cancelled', 'cancelled by the operator', false, undefined);
+      this.held.delete(id); // cancelled here: nothing to renew (a renewal would report the lease lost)
       return true;
     });
   }
