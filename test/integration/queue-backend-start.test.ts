@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/realPrometheus.js';
@@ -6,6 +7,7 @@ import { ROOT, cleanup, processesWith, runCli, startSupervisor, waitFor, writeCo
 import { startPostgres, type RealPostgres } from '../helpers/postgres.js';
 
 const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
+const CLAUDE_RUN = path.join(ROOT, 'test/fixtures/agents/claudeRun.mjs');
 const dirs: string[] = [];
 let server: RealPostgres;
 let sup: RunningSupervisor | undefined;
@@ -56,6 +58,27 @@ describe('background.queue.backend: postgres at start', () => {
     expect(status).toMatchObject({ scope: 'fleet', by_status: { completed: 1 } });
     const metrics = await (await fetch(`${sup.url}/metrics`)).text();
     expect(metrics).toMatch(/^agentic_queue_depth\{scope="fleet",role="w",priority_band="normal"\} 0$/m);
+  }, 120_000);
+
+  it('per_task runs on PostgreSQL: a failed run is retried, each attempt recorded with its slot and usage; `stats` computes performance from the fleet\'s tables', async () => {
+    cleanup(sup);
+    const tmp = mkdtempSync(path.join(tmpdir(), 'pg-per-task-'));
+    dirs.push(tmp);
+    const marker = path.join(tmp, 'failed-once');
+    sup = await startSupervisor({
+      agents: [{ name: 'c', mode: 'per_task', command: ['node', CLAUDE_RUN, '{prompt}'], stdout_adapter: 'claude-stream-json', env: { CLAUDE_RUN_FAIL_FIRST: marker, CLAUDE_RUN_COST: '0.08' } }],
+      queue: { ...pgQueue, retry_backoff: { initial: 0.1 } },
+    }, { env: { AGENTIC_TEST_QUEUE_URL: server.url } });
+    const r = await sup.api<{ task: { id: string } }>('POST', '/api/v1/tasks', { role: 'c', title: 'a story', prompt: 'do it' });
+    expect(r.status).toBe(201);
+    type T = { status: string; attempts: number; attempt_history: { cause: string; replica: string | null; llm: { total_cost_usd: number } | null }[] };
+    const done = await waitFor('completion', async () => { const t = (await sup!.api<{ task: T }>('GET', `/api/v1/tasks/${r.body.task.id}`)).body.task; return t.status === 'completed' ? t : undefined; }, 60_000);
+    expect(done.attempts).toBe(2);
+    expect(done.attempt_history.map((h) => [h.cause, h.replica])).toEqual([['agent_failed', '0'], ['completed', '0']]);
+    const stats = (await sup.api<{ roles: { role: string; completed: number; llm: { cost_usd: number; runs: number } }[] }>('GET', '/api/v1/stats?window=1h')).body.roles;
+    const c = stats.find((x) => x.role === 'c');
+    expect(c).toMatchObject({ completed: 1, llm: { runs: 2 } });
+    expect(c?.llm.cost_usd).toBeCloseTo(0.04 + 0.08, 6);
   }, 120_000);
 
   it('refuses an inline URL in the config when it is loaded (exit 2), without echoing it', async () => {
