@@ -65,15 +65,15 @@ async function measure(ignoreSigterm: boolean): Promise<{ exit: number[]; requeu
     sup.on('taskFinished', (e) => {
       if (e.outcome !== 'failed' || !stoppingAt) return;
       requeued.push(performance.now() - stoppingAt);
-      if (sup.queue.get(e.task.id)?.status !== 'pending') throw new Error(`task not pending after its run ended: ${sup.queue.get(e.task.id)?.status}`);
+      void sup.queue.get(e.task.id).then((t) => { if (t?.status !== 'pending') throw new Error(`task not pending after its run ended: ${t?.status}`); });
       if (pidsInGroup(pid).length > 0) leftBehind++;
       stoppingAt = 0;
       if (requeued.length >= RUNS) resolve();
     });
   });
-  const task = sup.submit({ role: 'claude', title: 'hangs', prompt: 'a story that hangs' });
+  const task = await sup.submit({ role: 'claude', title: 'hangs', prompt: 'a story that hangs' });
   await done;
-  sup.cancel(task.id);
+  await sup.cancel(task.id);
   await sup.stop();
   rmSync(tmp, { recursive: true, force: true });
   return { exit, requeued, leftBehind, killed };

@@ -40,16 +40,3 @@ export function resolvePgUrl(q: QueueConfig, env: NodeJS.ProcessEnv = process.en
   }
   return url;
 }
-
-/**
- * Refuses to start a supervisor with `background.queue.backend: postgres` (exit 2): the
- * PostgreSQL queue exists and is tested (src/queue/pg/), but the supervisor does not use
- * it yet. The connection settings are checked first, so a config prepared for the fleet
- * is already right when the backend is wired.
- * @throws ConfigError
- */
-export function refuseUnwiredBackend(q: QueueConfig, env: NodeJS.ProcessEnv = process.env): void {
-  if (q.backend !== 'postgres') return;
-  resolvePgUrl(q, env);
-  throw new ConfigError([{ path: 'background.queue.backend', message: 'expected "sqlite": the postgres backend not wired yet (the PostgreSQL queue exists and is tested, but this supervisor does not use it yet; see docs/configuration.md), got "postgres"' }]);
-}

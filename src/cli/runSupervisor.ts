@@ -30,7 +30,7 @@ import { keepRunningOnBrokenPipe } from './brokenPipe.js';
 import { adoptDaemonOutput, DAEMON_STREAM } from './daemonOutput.js';
 import { extendSupervisor } from './extensions.js';
 import { listenError } from './listenError.js';
-import { refuseUnwiredBackend } from './queueBackend.js';
+import { resolvePgUrl } from './queueBackend.js';
 
 /**
  * Runs the supervisor in the foreground until SIGINT/SIGTERM or `background stop`.
@@ -44,7 +44,8 @@ import { refuseUnwiredBackend } from './queueBackend.js';
  */
 export async function runSupervisor(config: Readonly<Config>, opts: { console: boolean; daemonOut?: string | undefined; configFile?: string | undefined; overrides?: ConfigOverrides | undefined }): Promise<number> {
   const bg = config.background;
-  refuseUnwiredBackend(bg.queue); // before anything is created or locked
+  // A bad PostgreSQL URL setting is a config error (exit 2), before anything is created or locked.
+  const pgUrl = bg.queue.backend === 'postgres' ? resolvePgUrl(bg.queue) : undefined;
   if (opts.console) keepRunningOnBrokenPipe(); // a closed console must not end the supervision
   const dir = new StateDir(bg.state_dir);
   dir.ensure();
@@ -67,7 +68,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: con });
   const tracing = initTracing('agentic-supervisor');
 
-  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk, taskOutput: logStoreTaskOutput(dir.logDir) });
+  const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk, taskOutput: logStoreTaskOutput(dir.logDir), pgUrl });
   const uiSessions = new UiSessions();
   const app = createServer({ bodyLimit: bg.server.body_limit_bytes, ...secrets, uiSessions, logger: log });
   gateUntilReady(app, () => sup.ready);

@@ -198,6 +198,7 @@ const queuePostgres = z.strictObject({
   url_env: envVar('the name of an environment variable holding the connection URL, such as AGENTIC_QUEUE_URL').optional(),
   url_file: str('a path to a file holding the connection URL').optional(),
   url: z.unknown().optional(),
+  lease_seconds: num(1, 3600, 'seconds').default(30),
 });
 
 const queue = z.strictObject({

@@ -1,12 +1,13 @@
 import type { AttemptCause, AttemptRecord, LlmUsage, QueueStats, ReleaseCause, SubmitInput, Task, TaskStatus, TaskWithHistory } from './Task.js';
 import type { FailOutcome, TaskQueue } from './TaskQueue.js';
+import type { RoleStats } from './taskStats.js';
 
 /**
  * The queue's contract, async: what both stores offer. `PgTaskQueue` (PostgreSQL, a fleet)
  * implements it; the SQLite `TaskQueue` (embedded, synchronous) is wrapped by
  * {@link sqliteQueueStore}. `test/integration/queue-backends.test.ts` runs one suite
- * against both. The supervisor still calls `TaskQueue` directly: moving it onto this
- * interface is the wiring step of issue 19 (docs/architecture.md).
+ * against both. The supervisor calls only this interface (docs/architecture.md, "The
+ * queue on PostgreSQL").
  */
 export interface QueueStore {
   submit(input: SubmitInput): Promise<Task>;
@@ -18,6 +19,10 @@ export interface QueueStore {
   release(id: string, cause: ReleaseCause, detail: string, llm?: LlmUsage): Promise<boolean>;
   cancel(id: string): Promise<boolean>;
   retry(id: string, detail?: string): Promise<Task>;
+  /** @throws UnknownTaskError, TaskStateError (not pending), RangeError (not 1..10) */
+  reprioritise(id: string, priority: number): Promise<{ task: Task; previous: number }>;
+  /** Completion-time percentiles, throughput, error rate and LLM usage by role from `sinceMs` to `now`. */
+  performance(sinceMs: number, now?: number): Promise<RoleStats[]>;
   setAttemptReplica(id: string, replica: string): Promise<void>;
   list(filter?: { status?: TaskStatus | undefined; role?: string | undefined; correlationId?: string | undefined; limit?: number | undefined }): Promise<Task[]>;
   inProgress(): Promise<Task[]>;
@@ -44,6 +49,8 @@ export function sqliteQueueStore(q: TaskQueue): QueueStore {
     release: (id, cause, d, llm) => p(() => q.release(id, cause, d, llm)),
     cancel: (id) => p(() => q.cancel(id)),
     retry: (id, d) => p(() => q.retry(id, d)),
+    reprioritise: (id, priority) => p(() => q.reprioritise(id, priority)),
+    performance: (since, now) => p(() => q.performance(since, now)),
     setAttemptReplica: (id, r) => p(() => q.setAttemptReplica(id, r)),
     list: (f) => p(() => q.list(f)),
     inProgress: () => p(() => q.inProgress()),

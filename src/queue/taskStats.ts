@@ -1,5 +1,5 @@
 import type { Db } from '../store/Database.js';
-import { RunLedger } from '../store/RunLedger.js';
+import { RunLedger, type RoleRunUsage } from '../store/RunLedger.js';
 
 export interface RoleStats {
   role: string;
@@ -26,12 +26,18 @@ const pct = (sorted: number[], p: number): number | null => (sorted.length ? (so
  */
 export function taskStats(db: Db, sinceMs: number, now = Date.now()): RoleStats[] {
   const rows = db.prepare(`SELECT role, status, started_at, finished_at
-    FROM tasks WHERE finished_at >= ? AND status IN ('completed', 'failed', 'cancelled')`).all(sinceMs) as {
-    role: string; status: string; started_at: number | null; finished_at: number;
-  }[];
-  const usage = new Map(new RunLedger(db).usageSince(sinceMs).map((u) => [u.role, u]));
+    FROM tasks WHERE finished_at >= ? AND status IN ('completed', 'failed', 'cancelled')`).all(sinceMs) as FinishedRow[];
+  return roleStatsFrom(rows, new RunLedger(db).usageSince(sinceMs), sinceMs, now);
+}
+
+/** A task that finished in the window, as {@link roleStatsFrom} reads it. */
+export interface FinishedRow { role: string; status: string; started_at: number | null; finished_at: number }
+
+/** The figures of {@link taskStats} from the finished tasks and the runs' LLM usage, whichever store they came from. */
+export function roleStatsFrom(rows: readonly FinishedRow[], runUsage: readonly RoleRunUsage[], sinceMs: number, now: number): RoleStats[] {
+  const usage = new Map(runUsage.map((u) => [u.role, u]));
   const minutes = Math.max(1 / 60, (now - sinceMs) / 60_000);
-  const byRole = new Map<string, typeof rows>([...usage.keys()].map((role) => [role, []]));
+  const byRole = new Map<string, FinishedRow[]>([...usage.keys()].map((role) => [role, []]));
   for (const r of rows) byRole.set(r.role, [...(byRole.get(r.role) ?? []), r]);
   return [...byRole].map(([role, rs]) => {
     const completed = rs.filter((r) => r.status === 'completed');

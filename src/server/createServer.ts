@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { isTransientPgError } from '../queue/pg/transientPgError.js';
 import { DiskFullError } from '../store/DiskFullError.js';
 import type { Logger } from '../telemetry/logger.js';
 import { clientErrorHandler, frameworkErrors, pathExcerpt } from './frameworkErrors.js';
@@ -58,6 +59,8 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendError(reply, err.statusCode, 'bad_request', err.message);
     // Nothing was stored: the caller may submit again once there is room.
     if (err instanceof DiskFullError) return sendError(reply.header('retry-after', '30'), 507, 'disk_full', err.message);
+    // The fleet's PostgreSQL is unreachable: nothing was changed; the caller may try again.
+    if (isTransientPgError(err)) return sendError(reply.header('retry-after', '5'), 503, 'queue_unavailable', `the task queue's database cannot be reached: ${err.message}`);
     opts.logger.error({ err: err.message, stack: err.stack }, 'HTTP handler failed');
     return sendError(reply, 500, 'internal_error');
   });

@@ -80,7 +80,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     if (runs && (req.query as { wait?: string }).wait === '1') {
       // `?wait=1` (the CLI): answer once the runs have ended, with where their tasks are now.
       const replicas = await restarting;
-      return reply.code(200).send({ agent: req.params.name, accepted: true, replicas, runs: runs.map((r) => ({ ...r, status: sup.queue.get(r.task_id)?.status ?? null })) });
+      return reply.code(200).send({ agent: req.params.name, accepted: true, replicas, runs: await Promise.all(runs.map(async (r) => ({ ...r, status: (await sup.queue.get(r.task_id))?.status ?? null }))) });
     }
     try {
       let timer: NodeJS.Timeout | undefined;
@@ -109,7 +109,7 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
     { ...routeAuth('api'), schema: submitSchema },
     async (req, reply) => {
       try {
-        const task = sup.submit(req.body);
+        const task = await sup.submit(req.body);
         return reply.code(201).send({ task });
       } catch (err) {
         if (err instanceof UnknownRoleError) return sendError(reply, 400, 'unknown_role', err.message);
@@ -123,20 +123,20 @@ export function registerRoutes(app: FastifyInstance, { sup, onShutdown, version 
   );
 
   app.get<{ Querystring: { status?: TaskStatus; role?: string; correlation_id?: string; limit?: string } }>('/api/v1/tasks', { ...routeAuth('api'), schema: listSchema }, async (req) => ({
-    tasks: sup.queue.withHistories(sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 }))
+    tasks: (await sup.queue.withHistories(await sup.queue.list({ status: req.query.status, role: req.query.role, correlationId: req.query.correlation_id, limit: req.query.limit ? Number(req.query.limit) : 100 })))
       .map((t) => ({ ...t, last_progress_seconds: lastProgressSeconds(sup, t) })),
   }));
 
   app.get<{ Params: { id: string } }>('/api/v1/tasks/:id', routeAuth('api'), async (req, reply) => {
-    const task = sup.queue.get(req.params.id);
-    return task ? { task: { ...sup.queue.withHistory(task), last_progress_seconds: lastProgressSeconds(sup, task) } } : sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
+    const task = await sup.queue.get(req.params.id);
+    return task ? { task: { ...(await sup.queue.withHistory(task)), last_progress_seconds: lastProgressSeconds(sup, task) } } : sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/tasks/:id/cancel', routeAuth('api'), async (req, reply) => {
-    const task = sup.queue.get(req.params.id);
+    const task = await sup.queue.get(req.params.id);
     if (!task) return sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
-    const ok = sup.cancel(task.id);
-    return ok ? { cancelled: true, task: sup.queue.get(task.id) } : sendError(reply, 409, 'not_cancellable', `task ${task.id} is ${task.status}`);
+    const ok = await sup.cancel(task.id);
+    return ok ? { cancelled: true, task: await sup.queue.get(task.id) } : sendError(reply, 409, 'not_cancellable', `task ${task.id} is ${task.status}`);
   });
 
   app.get('/api/v1/status', routeAuth('api'), async () => statusBody(sup, version));

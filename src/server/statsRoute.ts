@@ -49,7 +49,7 @@ export function registerStatsRoute(app: FastifyInstance, sup: Supervisor): void 
     const load = os.loadavg();
     return {
       window_seconds: Math.round((now - since) / 1000),
-      roles: sup.queue.performance(since, now),
+      roles: await sup.queue.performance(since, now),
       fleet: fleetCounts(sup),
       agents: agents.map((a) => ({ agent: a.agent, replica: a.replica, state: a.state, cpu_percent: a.cpu_percent, rss_bytes: a.rss_bytes, restarts: a.restarts, restarts_by_reason: a.restarts_by_reason })),
       system: {

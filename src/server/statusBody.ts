@@ -7,8 +7,8 @@ import type { Supervisor } from '../supervisor/Supervisor.js';
  * to the web dashboard by GET /api/v1/ui/stream: one builder, one source of truth.
  * `queue.by_status` counts every task by status (`failed` are the dead letters).
  */
-export function statusBody(sup: Supervisor, version: string) {
-  const stats = sup.queue.stats();
+export async function statusBody(sup: Supervisor, version: string) {
+  const [stats, byStatus] = await Promise.all([sup.queue.stats(), sup.queue.countsByStatus()]);
   return {
     supervisor: { pid: process.pid, started_at: new Date(sup.startedAt).toISOString(), version, state_dir: sup.stateDirRoot },
     agents: agentStatuses(sup),
@@ -17,9 +17,11 @@ export function statusBody(sup: Supervisor, version: string) {
       pending: stats.totalPending,
       in_progress: [...stats.inProgress.values()].reduce((a, b) => a + b, 0),
       by_role: Object.fromEntries([...stats.depth].map(([role, bands]) => [role, Object.fromEntries(bands)])),
-      by_status: sup.queue.countsByStatus(),
+      by_status: byStatus,
+      /** `fleet`: the figures count every supervisor's tasks (the queue is on PostgreSQL). */
+      scope: sup.queueScope,
     },
   };
 }
 
-export type StatusBody = ReturnType<typeof statusBody>;
+export type StatusBody = Awaited<ReturnType<typeof statusBody>>;

@@ -38,7 +38,7 @@ export function registerTaskLogRoute(app: FastifyInstance, sup: Supervisor): voi
   app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/api/v1/tasks/:id/logs', { ...routeAuth('api'), schema }, async (req, reply) => {
     const limit = req.query.limit === undefined ? TASK_LOG_LINES.default : Number(req.query.limit);
     if (limit < 1 || limit > TASK_LOG_LINES.max) return sendError(reply, 400, 'bad_request', `limit: expected a number of lines from 1 to ${TASK_LOG_LINES.max}, got ${req.query.limit}`);
-    const task = sup.queue.get(req.params.id);
+    const task = await sup.queue.get(req.params.id);
     if (!task) return sendError(reply, 404, 'unknown_task', `no task ${req.params.id}`);
     // Rotated files last written before the task was created cannot hold its lines (a second of slack for the file system's clock).
     const all = await readLogLinesAsync(new StateDir(sup.stateDirRoot).logDir, undefined, { traceId: task.correlation_id }, task.created_at - 1000);

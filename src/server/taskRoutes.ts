@@ -33,8 +33,8 @@ const prioritySchema = {
 export function registerTaskRoutes(app: FastifyInstance, sup: Supervisor): void {
   app.post<{ Params: { id: string }; Body: { reason?: string } | null | undefined }>('/api/v1/tasks/:id/retry', { ...routeAuth('api'), schema: retrySchema }, async (req, reply) => {
     try {
-      const task = sup.retry(req.params.id, req.body?.reason);
-      return { retried: true, task: sup.queue.withHistory(task) };
+      const task = await sup.retry(req.params.id, req.body?.reason);
+      return { retried: true, task: await sup.queue.withHistory(task) };
     } catch (err) {
       if (err instanceof UnknownTaskError) return sendError(reply, 404, 'unknown_task', err.message);
       if (err instanceof TaskStateError) return reply.code(409).send({ error: 'not_retryable', reason: err.message, status: err.status });
@@ -44,8 +44,8 @@ export function registerTaskRoutes(app: FastifyInstance, sup: Supervisor): void 
 
   app.post<{ Params: { id: string }; Body: { priority: number } }>('/api/v1/tasks/:id/priority', { ...routeAuth('api'), schema: prioritySchema }, async (req, reply) => {
     try {
-      const r = sup.reprioritise(req.params.id, req.body.priority);
-      return { reprioritised: true, previous_priority: r.previous, task: sup.queue.withHistory(r.task) };
+      const r = await sup.reprioritise(req.params.id, req.body.priority);
+      return { reprioritised: true, previous_priority: r.previous, task: await sup.queue.withHistory(r.task) };
     } catch (err) {
       if (err instanceof UnknownTaskError) return sendError(reply, 404, 'unknown_task', err.message);
       if (err instanceof TaskStateError) return reply.code(409).send({ error: 'not_pending', reason: err.message, status: err.status });

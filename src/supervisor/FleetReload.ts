@@ -81,7 +81,7 @@ export class FleetReload {
     for (const list of [result.added, result.changed]) list.sort((x, y) => rank(x.agent) - rank(y.agent));
     result.removed.sort((x, y) => x.agent.localeCompare(y.agent));
     for (const role of rolesBefore) {
-      if (!sup.roles.includes(role) && sup.queue.hasPending(role)) result.warnings.push(`role ${role} has pending tasks and no agent now: they wait until an agent of role ${role} is configured again (or cancel them: background tasks --role ${role} --status pending)`);
+      if (!sup.roles.includes(role) && await sup.queue.hasPending(role).catch(() => false)) result.warnings.push(`role ${role} has pending tasks and no agent now: they wait until an agent of role ${role} is configured again (or cancel them: background tasks --role ${role} --status pending)`);
     }
     sup.writePidFile();
     setImmediate(() => sup.pump());

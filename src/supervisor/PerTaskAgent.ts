@@ -18,8 +18,6 @@ export type { TaskRun } from './PerTaskRun.js';
 export interface PerTaskHost {
   /** cwd, environment (with the task id and attempt) and line limit of a run in `slot`. */
   spawnSpec(task: Pick<Task, 'id' | 'attempt' | 'traceparent'>, slot: string): Omit<SpawnSpec, 'argv' | 'stdin'>;
-  /** The session id stored for a task by an earlier run, if any. */
-  sessionOf(taskId: string): string | undefined;
   readonly promptFiles: PromptFiles;
   readonly policy: RunPolicy;
   readonly adapter: () => StdoutAdapter | undefined;
@@ -80,10 +78,13 @@ export class PerTaskAgent extends EventEmitter<Events> {
     return checkSpawnable(this.config.name, cmd.argv, spec.env);
   }
 
-  /** Starts a run of `task` in the lowest free slot. A spawn that fails ends the run at once (never throws). */
-  run(task: Task): PerTaskRun {
+  /**
+   * Starts a run of `task` in the lowest free slot; `sessionId` is the session an earlier
+   * run stored for the task (resumed). A spawn that fails ends the run at once (never throws).
+   */
+  run(task: Task, sessionId?: string): PerTaskRun {
     const slot = this.freeSlot();
-    const cmd = runCommand(this.config, task, { promptFilePath: this.host.promptFiles.pathOf(task.id), sessionId: this.host.sessionOf(task.id) });
+    const cmd = runCommand(this.config, task, { promptFilePath: this.host.promptFiles.pathOf(task.id), sessionId });
     let createProcess = this.host.createProcess ?? spawnProcess;
     if (cmd.promptFile !== undefined) {
       try {

@@ -11,6 +11,7 @@ import { spawnProcess } from './spawnProcess.js';
 /** What a replica needs from its supervisor. */
 export interface ReplicaHost {
   spawnSpec(r: Replica): SpawnSpec;
+  /** The checkpoint a new process of `slot` gets in its `welcome` (a promise when it comes from a database). */
   restoredCheckpoint(slot: string): unknown;
   settings(r: Replica): { heartbeat_interval_ms: number; max_checkpoint_bytes: number; max_line_bytes?: number; task_steps?: boolean };
   readonly policy: RestartPolicy;
@@ -58,6 +59,8 @@ export class Replica extends EventEmitter<Events> {
   /** What the current process said over the protocol (hello, heartbeats, pongs). */
   readonly session = new AgentSession();
   lastOutputAt: number | undefined;
+  /** The process that was sent its `welcome` (a task is assigned only after it). */
+  private welcomed: ProcessHandle | undefined;
   task: CurrentTask | undefined;
   /** When this replica was last handed a task (undefined: never); the dispatcher prefers the least recently used. */
   lastAssignedAt: number | undefined;
@@ -121,7 +124,7 @@ export class Replica extends EventEmitter<Events> {
 
   /** Running, speaks the protocol with `tasks`, and holds no task. */
   get isIdle(): boolean {
-    return this.state.kind === 'running' && this.task === undefined && this.draining === undefined && this.capabilities.includes('tasks');
+    return this.state.kind === 'running' && this.task === undefined && this.draining === undefined && this.capabilities.includes('tasks') && this.welcomed === this.state.proc;
   }
 
   start(): void {
@@ -241,13 +244,7 @@ export class Replica extends EventEmitter<Events> {
           this.emit('protocolError', outcome.reason, outcome.detail);
           return;
         }
-        proc.send({
-          type: 'welcome',
-          protocol: Math.min(PROTOCOL_VERSION, m.protocol),
-          agent: { name: this.config.name, id: this.slot, role: this.role, replica: this.index },
-          checkpoint: this.host.restoredCheckpoint(this.slot) ?? null,
-          settings: this.host.settings(this),
-        });
+        this.welcome(proc, m.protocol);
         break;
       }
       case 'heartbeat':
@@ -283,6 +280,32 @@ export class Replica extends EventEmitter<Events> {
     }
     this.emit('message', m);
     if (m.type === 'hello' && this.isIdle) this.emit('idle');
+  }
+
+  /**
+   * Answers a hello: `welcome` with the restored checkpoint. When the checkpoint comes
+   * from a database (a promise) the welcome waits for it; no task is assigned to the
+   * process before its welcome (`isIdle`), and `idle` is emitted once it is sent.
+   */
+  private welcome(proc: ProcessHandle, protocol: number): void {
+    const send = (checkpoint: unknown) => {
+      if (!hasProcess(this.state) || this.state.proc !== proc) return false;
+      proc.send({
+        type: 'welcome',
+        protocol: Math.min(PROTOCOL_VERSION, protocol),
+        agent: { name: this.config.name, id: this.slot, role: this.role, replica: this.index },
+        checkpoint: checkpoint ?? null,
+        settings: this.host.settings(this),
+      });
+      this.welcomed = proc;
+      return true;
+    };
+    const restored = this.host.restoredCheckpoint(this.slot);
+    if (!(restored instanceof Promise)) {
+      send(restored);
+      return;
+    }
+    restored.then((c) => c, () => undefined).then((c) => { if (send(c) && this.isIdle) this.emit('idle'); }, () => undefined);
   }
 
   /** Keeps the last {@link KNOWN_TASK_IDS} task ids of this process (a late report on one is stale, not unknown). */

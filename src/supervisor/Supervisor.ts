@@ -6,6 +6,9 @@ import { ENV } from '../protocol/messages.js';
 import { DuplicateTaskError, QueueFullError, type AttemptCause, type LlmUsage, type SubmitInput, type Task } from '../queue/Task.js';
 import { queueOptions } from '../queue/queueOptions.js';
 import { TaskQueue } from '../queue/TaskQueue.js';
+import { sqliteQueueStore, type QueueStore } from '../queue/QueueStore.js';
+import { isTransientPgError } from '../queue/pg/transientPgError.js';
+import { sqliteCheckpoints, type Checkpoints } from '../store/Checkpoints.js';
 import { BackoffRestartPolicy } from '../recovery/BackoffRestartPolicy.js';
 import type { ExitCause, RestartPolicy } from '../recovery/RestartPolicy.js';
 import { CheckpointStore } from '../store/CheckpointStore.js';
@@ -21,12 +24,11 @@ import type { ProcessHandle } from './AgentProcess.js';
 import { OrphanReaper } from './OrphanReaper.js';
 import type { PerTaskAgent } from './PerTaskAgent.js';
 import { perTaskTarget, runsOf, unenforceableLimits, unspawnable } from './perTaskTargets.js';
-import { createPerTaskAgent } from './perTaskWiring.js';
+import { createPerTaskAgent, storedSession } from './perTaskWiring.js';
 import { PromptFiles } from './promptFiles.js';
 import { recoverInProgress, type TaskOutputReader } from './recoverInProgress.js';
 import { causeText, type Replica } from './Replica.js';
 import { createServiceReplica } from './replicaWiring.js';
-import { leastRecentlyUsed } from './leastRecentlyUsed.js';
 import { RepeatedWarnings } from './RepeatedWarnings.js';
 import { watchDisk } from './diskWiring.js';
 import { ResourceSampler } from './ResourceSampler.js';
@@ -39,6 +41,10 @@ import { RoleBackoff } from './RoleBackoff.js';
 import { WakeTimer } from './WakeTimer.js';
 import { AgentControl } from './AgentControl.js';
 import { FleetReload, type ReloadResult } from './FleetReload.js';
+import { Dispatcher } from './Dispatcher.js';
+import { PgFleet, supervisorIdOf } from './PgFleet.js';
+import { TaskWrites } from './TaskWrites.js';
+import { LostLeases } from './LostLeases.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
@@ -105,6 +111,8 @@ export interface SupervisorOptions {
   disk?: DiskWatch | undefined;
   /** Reads per_task runs' stored stdout, to complete a task whose run finished while no supervisor was alive. */
   taskOutput?: TaskOutputReader | undefined;
+  /** The PostgreSQL connection URL when `background.queue.backend` is postgres (resolved from url_env / url_file at the edge). */
+  pgUrl?: string | undefined;
 }
 
 /**
@@ -125,8 +133,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly warnings: RepeatedWarnings;
   /** The `{prompt_file}` files of per_task runs (`<state_dir>/prompts/`). */
   readonly promptFiles: PromptFiles;
-  queue!: TaskQueue;
-  checkpoints!: CheckpointStore;
+  /** The task queue: the state directory's SQLite, or the fleet's PostgreSQL (`background.queue.backend`). */
+  queue!: QueueStore;
+  checkpoints!: Checkpoints;
+  /** Each task's queue writes in order; outcomes held while the database is down (PostgreSQL). */
+  writes!: TaskWrites;
+  /** The SQLite queue behind `queue` (backend sqlite): its disk-full deferrals and progress batch. */
+  /** @internal */
+  sqliteQueue: TaskQueue | undefined;
+  /** The fleet's PostgreSQL (backend postgres). */
+  private fleet: PgFleet | undefined;
+  /** Tasks whose lease this supervisor lost (another supervisor runs them now): their local outcome is not recorded. */
+  private readonly lostLeases = new LostLeases(this);
+  private readonly dispatcher: Dispatcher;
   events!: EventLog;
   /** per_task runs: in flight (from the run events) and finished (durable). */
   runBook!: RunBook;
@@ -156,6 +175,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   constructor(config: Readonly<Config>, private readonly opts: SupervisorOptions) {
     super();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the dispatcher's host reads the live fields
+    const sup = this;
     this.cfg = config;
     this.reloader = new FleetReload(this);
     this.setMaxListeners(50);
@@ -173,6 +194,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     watchDisk(this);
     this.promptFiles = new PromptFiles(opts.stateDir.root);
+    this.dispatcher = new Dispatcher({
+      get replicas() { return sup.replicas; },
+      get perTask() { return sup.perTask; },
+      get queue() { return sup.queue; },
+      get log() { return sup.log; },
+      get stopping() { return sup.stopping; },
+      heldUntil: (p, now) => this.roleBackoff.heldUntil(p.role, now) ?? this.budgetHold(p, now),
+      assign: (r, task) => this.assign(r, task),
+      runPerTask: (p, task) => this.runPerTask(p, task),
+      giveBack: async (task) => { await this.queue.release(task.id, 'supervisor_stopped', 'taken while the supervisor began to stop'); },
+    }, this.wake);
   }
 
   /** The config the fleet runs: the one it started with, or the last one a reload applied. */
@@ -199,11 +231,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Opens the stores, cleans up after a crashed predecessor, and starts every agent. */
   async start(): Promise<void> {
-    this.db = openDatabase(this.opts.stateDir.dbFile);
     const q = this.bg.queue;
     const refused = (store: string) => (e: DiskFullError) => this.disk.report(store, e);
-    this.queue = new TaskQueue(this.db, { ...queueOptions(q), onDiskFull: refused('queue') });
-    this.checkpoints = new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints'));
+    // PostgreSQL first: a server that does not answer fails the start before anything is opened.
+    const fleet = (this.fleet = q.backend === 'postgres' ? await this.openFleet() : undefined);
+    this.db = openDatabase(this.opts.stateDir.dbFile);
+    if (fleet) {
+      this.queue = fleet.queue;
+      this.checkpoints = fleet.checkpoints;
+      this.writes = new TaskWrites({ ordered: true, transient: isTransientPgError, log: this.log });
+    } else {
+      this.sqliteQueue = new TaskQueue(this.db, { ...queueOptions(q), onDiskFull: refused('queue') });
+      this.queue = sqliteQueueStore(this.sqliteQueue);
+      this.checkpoints = sqliteCheckpoints(new CheckpointStore(this.db, this.bg.protocol.max_checkpoint_bytes, this.bg.protocol.checkpoint_history, Date.now, refused('checkpoints')));
+      this.writes = new TaskWrites({ ordered: false, log: this.log });
+    }
     this.events = new EventLog(this.db, undefined, Date.now, refused('events'));
     this.runBook = new RunBook(this, new RunLedger(this.db, Math.max(1000, q.history_retention * 5), refused('runs')));
     this.control = new AgentControl(this, this.db);
@@ -216,7 +258,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const reaped = await this.reaper.reapPrevious();
     if (reaped.length) this.log.warn({ pids: reaped }, `terminated ${reaped.length} agent process group(s) left by a previous supervisor`);
     this.promptFiles.clear();
-    recoverInProgress(this, this.opts.taskOutput);
+    // SQLite: every task in progress was this supervisor's. PostgreSQL: only those whose lease this supervisor id holds.
+    await recoverInProgress(this, this.fleet ? await this.fleet.queue.adoptLeases() : await this.queue.inProgress(), this.opts.taskOutput);
+    this.fleet?.start();
 
     for (const a of this.bg.agents) {
       if (a.mode === 'per_task') this.perTask.push(this.createPerTask(a));
@@ -233,9 +277,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const r = this.replicas.find((x) => x.slot === id);
         if (r?.trialStart()) this.log.warn({ agent: r.config.name, role: r.role, replica: r.slot }, `${r.slot}: circuit half-open, making one trial start`);
       }
-      if (this.disk.state.kind === 'ok') this.queue.flushDeferred();
+      if (this.disk.state.kind === 'ok') this.sqliteQueue?.flushDeferred();
       this.pump();
-      if (this.queue.pruneHistory() > 0) this.checkpoints.pruneTaskCheckpoints();
+      void this.prune();
     }, 1000);
     this.pumpTimer.unref();
     void this.sampleResources();
@@ -243,6 +287,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.events.record(null, 'supervisor', { message: `started (pid ${process.pid})`, pid: process.pid });
     this.emit('started');
     this.log.info({ agents: this.bg.agents.length, replicas: this.replicas.length, per_task: this.perTask.length }, 'supervisor started');
+  }
+
+  /** Connects to the fleet's PostgreSQL (and migrates it). @throws PgConnectionError, PgSchemaTooNewError */
+  private async openFleet(): Promise<PgFleet> {
+    if (!this.opts.pgUrl) throw new Error('background.queue.backend is postgres but no connection URL was given');
+    const fleet = await PgFleet.open({
+      url: this.opts.pgUrl, bg: this.bg, supervisorId: supervisorIdOf(this.opts.stateDir.root), log: this.log,
+      onLeaseLost: (err) => this.lostLeases.lost(err), onTask: () => this.pump(),
+    });
+    this.log.info({ backend: 'postgres', database: fleet.where, supervisor_id: fleet.queue.supervisorId, lease_seconds: fleet.leaseMs / 1000 }, `task queue and checkpoints on PostgreSQL at ${fleet.where} (supervisor id ${fleet.queue.supervisorId})`);
+    return fleet;
   }
 
   /** Stops every agent (SIGTERM, then SIGKILL after its stop_timeout) and closes the stores. */
@@ -256,13 +311,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.sampler.close();
     this.log.info({ reason }, 'stopping agents');
     await Promise.all([...this.replicas.map((r) => r.stop(reason)), ...this.perTask.map((p) => p.stopAll(reason))]);
+    await this.dispatcher.settled();
     this.writePidFile();
     this.warnings.flush();
     if (this.db) {
-      this.queue.flushProgress();
+      this.sqliteQueue?.flushProgress();
       this.events.record(null, 'supervisor', { message: `stopped (${reason})`, pid: process.pid });
-      this.queue.flushDeferred();
+      this.sqliteQueue?.flushDeferred();
     }
+    // The outcomes of the runs just stopped (release, fail), and any held while the database was down.
+    await this.writes?.close(this.fleet ? 10_000 : 1000);
+    await this.fleet?.close();
+    this.fleet = undefined;
     this.disk.close();
     this.db?.close();
     this.db = undefined;
@@ -274,14 +334,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * @throws UnknownRoleError, QueueFullError, DuplicateTaskError, ArgvTooLongError (no agent of the role could start its command),
    *   TaskLimitsError (the task's own max_turns / max_cost_usd, and an agent of the role that cannot see turns or cost)
    */
-  submit(input: Omit<SubmitInput, 'correlation_id' | 'traceparent'>): Task {
+  async submit(input: Omit<SubmitInput, 'correlation_id' | 'traceparent'>): Promise<Task> {
     if (!this.roles.includes(input.role)) throw new UnknownRoleError(input.role, this.roles);
     const refused = unspawnable(this.bg, this.perTask, input) ?? unenforceableLimits(this.bg, input);
     if (refused) throw refused;
     const span = this.tracer.startSpan('task.submit', { attributes: { 'agentic.role': input.role, 'agentic.task.title': input.title } });
     try {
       const traceId = span.spanContext().traceId;
-      const task = this.queue.submit({ ...input, correlation_id: traceId, traceparent: traceparentOf(span) });
+      const task = await this.queue.submit({ ...input, correlation_id: traceId, traceparent: traceparentOf(span) });
       span.setAttribute('agentic.task.id', task.id);
       this.tracer.startSpan('task.queue', { attributes: { 'agentic.task.id': task.id } }, trace.setSpan(contextFromTraceparent(null), span)).end();
       this.log.info({ task_id: task.id, role: task.role, trace_id: traceId, priority: task.priority }, `task ${task.id} submitted`);
@@ -296,14 +356,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  /** `fleet` when the queue is the fleet's PostgreSQL (its figures count every supervisor's tasks). */
+  get queueScope(): 'local' | 'fleet' {
+    return this.bg.queue.backend === 'postgres' ? 'fleet' : 'local';
+  }
+
   get stateDirRoot(): string {
     return this.opts.stateDir.root;
   }
 
   /** Cancels a pending or running task; a running one is told to stop (`task.cancel`, or its per_task process is stopped). */
-  cancel(taskId: string): boolean {
-    const task = this.queue.get(taskId);
-    if (!task || !this.queue.cancel(taskId)) return false;
+  async cancel(taskId: string): Promise<boolean> {
+    const task = await this.queue.get(taskId);
+    if (!task || !(await this.queue.cancel(taskId))) return false;
     for (const r of this.replicas) {
       if (r.task?.id === taskId) {
         r.process?.send({ type: 'task.cancel', task_id: taskId, reason: 'cancelled' });
@@ -321,8 +386,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * pending with its attempts reset; its history is kept and the retry recorded.
    * @throws UnknownTaskError, TaskStateError (see TaskQueue.retry)
    */
-  retry(taskId: string, reason?: string): Task {
-    const task = this.queue.retry(taskId, reason);
+  async retry(taskId: string, reason?: string): Promise<Task> {
+    const task = await this.queue.retry(taskId, reason);
     this.log.info({ task_id: taskId, trace_id: task.correlation_id, reason }, `task ${taskId} retried by the operator: pending again, attempts reset`);
     setImmediate(() => this.pump());
     return task;
@@ -332,8 +397,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * `background priority`: a pending task gets another priority (1..10, higher first).
    * @throws UnknownTaskError, TaskStateError, RangeError (see TaskQueue.reprioritise)
    */
-  reprioritise(taskId: string, priority: number): { task: Task; previous: number } {
-    const r = this.queue.reprioritise(taskId, priority);
+  async reprioritise(taskId: string, priority: number): Promise<{ task: Task; previous: number }> {
+    const r = await this.queue.reprioritise(taskId, priority);
     this.log.info({ task_id: taskId, trace_id: r.task.correlation_id, priority, previous_priority: r.previous }, `task ${taskId} re-prioritised by the operator: ${r.previous} → ${priority}`);
     return r;
   }
@@ -391,53 +456,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return targets.map((r) => r.slot);
   }
 
-  /**
-   * Hands pending tasks to idle service replicas (least recently used first) and free per_task slots. Asks
-   * the queue once per role whether anything is pending before leasing (the
-   * once-a-second tick would otherwise run a write transaction per idle replica).
-   * While the disk refuses the lease, tasks stay pending (the next tick tries again).
-   */
+  /** Asks the dispatcher for a pass (see {@link Dispatcher}): pending tasks to idle replicas and free per_task slots. */
   pump(): void {
-    if (this.stopping || !this.db) return;
+    if (this.stopping || !this.queue) return;
+    this.dispatcher.pump();
+  }
+
+  /** History retention (once a second): the oldest finished tasks go, and the task checkpoints of those gone. */
+  private async prune(): Promise<void> {
     try {
-      this.dispatch();
+      if ((await this.queue.pruneHistory()) > 0) await this.checkpoints.pruneTaskCheckpoints();
     } catch (err) {
-      if (!(err instanceof DiskFullError)) throw err;
+      if (!(err instanceof DiskFullError)) this.log.debug({ err: (err as Error).message }, 'pruning the task history failed; the next tick tries again');
     }
   }
 
-  private dispatch(): void {
-    const pending = new Map<string, boolean>();
-    const hasPending = (role: string) => {
-      let p = pending.get(role);
-      if (p === undefined) pending.set(role, (p = this.queue.hasPending(role)));
-      return p;
-    };
-    // Least recently used first, so the idle replicas of a role take turns (qaa-0 and qaa-1
-    // both work) rather than the first in config order taking every task.
-    for (const r of leastRecentlyUsed(this.replicas)) {
-      if (!r.isIdle || r.state.kind !== 'running' || !hasPending(r.role)) continue;
-      const task = this.queue.take(r.role, r.slot, { agent: r.config.name, replica: String(r.index) });
-      if (task) this.assign(r, task);
-      else pending.set(r.role, false);
-    }
-    const now = Date.now();
-    let heldUntil: number | undefined;
-    for (const p of this.perTask) {
-      const held = this.roleBackoff.heldUntil(p.role, now) ?? this.budgetHold(p, now);
-      if (held !== undefined) {
-        heldUntil = Math.min(heldUntil ?? held, held);
-        continue;
-      }
-      if (!hasPending(p.role)) continue;
-      while (p.hasCapacity) {
-        const task = this.queue.take(p.role, p.config.name, { agent: p.config.name });
-        if (!task) { pending.set(p.role, false); break; }
-        this.runPerTask(p, task);
-      }
-    }
-    const due = this.queue.nextDueAt();
-    this.wake.arm(due === undefined || heldUntil === undefined ? (due ?? heldUntil) : Math.min(due, heldUntil));
+  /** @internal Whether this supervisor lost its lease on `taskId` (another supervisor runs it, or it was cancelled). */
+  leaseGone(taskId: string): boolean {
+    return this.lostLeases.has(taskId);
   }
 
   /** The LLM report over runs that finished in [since, until), with the `stories` most expensive stories (`GET /api/v1/llm`). */
@@ -510,20 +546,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     span.end();
     if (!ok) {
-      this.queue.fail(task.id, `could not deliver to ${r.slot}`, true, undefined, 'crashed');
+      void this.writes.outcome(task.id, `record that task ${task.id} could not be delivered`, () => this.queue.fail(task.id, `could not deliver to ${r.slot}`, true, undefined, 'crashed'))
+        .catch((err: Error) => this.log.error({ task_id: task.id, err: err.message }, `could not record that task ${task.id} could not be delivered: ${err.message}`));
       return;
     }
     this.log.info({ agent: r.config.name, role: r.role, replica: r.slot, task_id: task.id, trace_id: task.correlation_id, attempt: task.attempt }, `task ${task.id} assigned to ${r.slot}`);
     this.emit('taskAssigned', task, r.slot);
   }
 
-  private runPerTask(p: PerTaskAgent, task: Task): void {
+  private async runPerTask(p: PerTaskAgent, task: Task): Promise<void> {
+    const session = await storedSession(this, task.id);
+    if (this.stopping) {
+      await this.queue.release(task.id, 'supervisor_stopped', 'taken while the supervisor began to stop');
+      return;
+    }
     // Like a service replica's task, a per_task run is dispatched under its own span; the run
     // (its RunInfo.traceparent, its TRACEPARENT) is that span's child.
     const span = this.tracer.startSpan('task.dispatch', { attributes: { 'agentic.task.id': task.id, 'agentic.agent': p.config.name, 'agentic.attempt': task.attempt } }, contextFromTraceparent(task.traceparent));
-    const run = p.run({ ...task, traceparent: traceparentOf(span) });
+    const run = p.run({ ...task, traceparent: traceparentOf(span) }, session);
     span.end();
-    this.queue.setAttemptReplica(task.id, run.slot);
+    void this.writes.then(task.id, () => this.queue.setAttemptReplica(task.id, run.slot)).catch(() => undefined); // only a label of the attempt
     this.log.info({ agent: p.config.name, role: p.role, replica: run.slotId, task_id: task.id, trace_id: task.correlation_id, pid: run.proc.pid, attempt: task.attempt }, `task ${task.id} started as ${run.slotId} (attempt ${task.attempt})`);
     this.emit('taskAssigned', task, p.config.name);
     this.writePidFile();

@@ -1,4 +1,3 @@
-import type { TaskQueue } from '../queue/TaskQueue.js';
 import type { Supervisor } from './Supervisor.js';
 
 /**
@@ -15,7 +14,7 @@ export function watchDisk(sup: Supervisor): void {
     );
   });
   sup.disk.on('recovered', ({ since, at, failures }) => {
-    const queue = sup.queue as TaskQueue | undefined;
+    const queue = sup.sqliteQueue; // PostgreSQL's outcomes do not wait for this disk
     const kept = queue?.deferredWrites ?? 0;
     const written = queue?.flushDeferred() ?? 0;
     sup.writePidFile();

@@ -11,13 +11,22 @@ import type { RunEnding } from './PerTaskRunState.js';
 import { runOutcome, type RunVerdict } from './runOutcome.js';
 import { RunGuard, type GuardLimits } from './RunGuard.js';
 import { RunPolicy } from './RunPolicy.js';
+import { recordProgress } from './recordProgress.js';
 import { secretValues } from './secrets.js';
 import type { RunInfo, Supervisor } from './Supervisor.js';
 
-/** The session id stored for a task by an earlier run (its checkpoint), if any. */
-export function storedSession(sup: Supervisor, taskId: string): string | undefined {
-  const state = sup.checkpoints.latest(taskCheckpointKey(taskId))?.state as { session_id?: unknown } | null | undefined;
-  return typeof state?.session_id === 'string' ? state.session_id : undefined;
+/**
+ * The session id stored for a task by an earlier run (its checkpoint), if any. A store
+ * that cannot be read: undefined (logged), and the run starts afresh.
+ */
+export async function storedSession(sup: Supervisor, taskId: string): Promise<string | undefined> {
+  try {
+    const state = (await sup.checkpoints.latest(taskCheckpointKey(taskId)))?.state as { session_id?: unknown } | null | undefined;
+    return typeof state?.session_id === 'string' ? state.session_id : undefined;
+  } catch (err) {
+    sup.log.warn({ task_id: taskId, err: (err as Error).message }, `could not read the stored session of task ${taskId} (${(err as Error).message}): its run starts afresh`);
+    return undefined;
+  }
 }
 
 /** Tool-loop detection's limits (`health_checks.llm_progress`), or undefined while it is off (or monitoring is). */
@@ -58,7 +67,6 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
       maxLineBytes: sup.bg.protocol.max_line_bytes,
       stdoutMaxLineBytes: a.max_result_bytes,
     }),
-    sessionOf: (taskId) => storedSession(sup, taskId),
     promptFiles: sup.promptFiles,
     policy: RunPolicy.fromConfig(a, sup.bg),
     adapter: () => createStdoutAdapter(a.stdout_adapter),
@@ -77,7 +85,7 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
     run.on('output', (stream, line) => logStore?.agentLine(lineCtx, stream, line));
     run.on('adapter', (ev) => {
       if (ev.kind === 'progress') {
-        sup.queue.progress(run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
+        recordProgress(sup, run.task.id, undefined, `turn ${ev.turns}: ${ev.message}`);
         sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
         sup.emit('runProgress', { ...runInfo(run), turns: ev.turns, message: ev.message, usage: ev.usage, costUsd: estimateCost(ev.usage, ev.model, sup.bg.llm.pricing) });
       } else if (ev.kind === 'oversized') {
@@ -89,17 +97,16 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
         sup.rateLimited(p.role, a.name, ev.detail);
       } else if (ev.kind === 'session') {
         sessions.set(run, ev.sessionId);
-        try {
-          sup.checkpoints.put(taskCheckpointKey(run.task.id), { session_id: ev.sessionId, agent: a.name, attempt: run.task.attempts, at: Date.now() });
-        } catch (err) {
-          sup.log.warn({ ...ctx(run), err: (err as Error).message }, `could not store session ${ev.sessionId} of task ${run.task.id}: a retry will start afresh`);
-        }
+        const key = taskCheckpointKey(run.task.id);
+        sup.writes.then(key, () => sup.checkpoints.put(key, { session_id: ev.sessionId, agent: a.name, attempt: run.task.attempts, at: Date.now() })).catch((err: Error) => {
+          sup.log.warn({ ...ctx(run), err: err.message }, `could not store session ${ev.sessionId} of task ${run.task.id}: a retry will start afresh`);
+        });
       }
     });
     run.on('message', (m) => {
       sup.emit('message', { agent: a.name, slot: run.slotId, message: m });
       if (m.type === 'task.progress') {
-        sup.queue.progress(run.task.id, m.progress, m.message);
+        recordProgress(sup, run.task.id, m.progress, m.message);
         sup.emit('taskProgress', { taskId: run.task.id, agent: a.name });
       }
     });
@@ -116,16 +123,22 @@ export function createPerTaskAgent(sup: Supervisor, a: AgentConfig, logStore: Lo
   });
 
   p.on('finished', (run, ending) => {
-    try {
-      const cancelled = sup.queue.get(run.task.id)?.status === 'cancelled';
+    const settled = (async () => {
+      if (sup.leaseGone(run.task.id)) {
+        sup.emit('runFinished', { ...runInfo(run), outcome: 'released', cause: 'supervisor_lost', durationMs: ending.durationMs });
+        sup.log.info({ ...ctx(run), cause: 'supervisor_lost' }, `${run.slotId} (task ${run.task.id}) ended; its outcome is not recorded: another supervisor holds the task now`);
+        return;
+      }
+      // Ordered after the run's progress and session writes (its checkpoint key is another chain).
+      const cancelled = (await sup.writes.outcome(run.task.id, `read task ${run.task.id} to record how its run ended`, () => sup.queue.get(run.task.id)))?.status === 'cancelled';
       const v: RunVerdict = cancelled ? { outcome: 'released', cause: 'cancelled', detail: 'the task was cancelled' } : runOutcome(ending);
-      settle(sup, p, run, ending, v, ctx(run), sessions.has(run));
-    } catch (err) {
+      await settle(sup, p, run, ending, v, ctx(run), sessions.has(run));
+    })();
+    settled.catch((err: Error) => {
       // The store is gone (a stop that did not wait) or broken: the task stays in progress and is recovered at the next start.
-      sup.log.error({ ...ctx(run), err: (err as Error).message }, `could not record how ${run.slotId} (task ${run.task.id}) ended: ${(err as Error).message}`);
-    }
+      sup.log.error({ ...ctx(run), err: err.message }, `could not record how ${run.slotId} (task ${run.task.id}) ended: ${err.message}`);
+    }).finally(() => setImmediate(() => sup.pump()));
     sup.writePidFile();
-    setImmediate(() => sup.pump());
   });
   return p;
 }
@@ -142,7 +155,7 @@ function partialUsage(run: PerTaskRun, ending: RunEnding): LlmUsage | undefined 
 }
 
 /** Applies a run's verdict to the queue and the checkpoint, and reports it (runFinished, taskFinished, logs). */
-function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEnding, v: RunVerdict, ctx: Record<string, unknown>, sawSession: boolean): void {
+async function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEnding, v: RunVerdict, ctx: Record<string, unknown>, sawSession: boolean): Promise<void> {
   const { task } = run;
   const info: RunInfo = { agent: p.config.name, role: p.role, slot: run.slot, taskId: task.id, traceparent: task.traceparent, attempt: task.attempt, startedAt: run.startedAt };
   const r = ending.result;
@@ -153,18 +166,20 @@ function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEn
   if (v.outcome === 'completed') {
     sup.roleBackoff.succeeded(p.role, run.startedAt);
     sup.emit('runFinished', { ...info, outcome: 'completed', durationMs, llm });
-    sup.queue.complete(task.id, v.result?.result ?? null, llm);
-    sup.checkpoints.drop(key);
+    await sup.writes.outcome(task.id, `record that task ${task.id} completed`, () => sup.queue.complete(task.id, v.result?.result ?? null, llm));
+    if (sup.leaseGone(task.id)) return; // refused: another supervisor holds the task (and may resume its session)
+    await sup.writes.then(key, () => sup.checkpoints.drop(key)).catch(() => undefined); // a leftover session is pruned with the task
     sup.finishTask(task, p.config.name, p.role, 'completed', durationMs);
     const late = ending.stop ? ` (it was ended: ${ending.stop.detail})` : '';
     sup.log.info({ ...ctx, duration_ms: durationMs, cost_usd: r?.total_cost_usd, turns: r?.num_turns }, `task ${task.id} completed${late}`);
   } else if (v.outcome === 'failed') {
     sup.emit('runFinished', { ...info, outcome: 'failed', cause: v.cause, durationMs, llm, error: v.error });
     if (v.cause === 'tool_loop') sup.emit('toolLoop', { agent: p.config.name, role: p.role, slot: run.slotId, taskId: task.id, detail: v.error });
-    const outcome = sup.queue.fail(task.id, v.error, v.retryable, llm, v.cause);
+    const outcome = await sup.writes.outcome(task.id, `record that task ${task.id} failed`, () => sup.queue.fail(task.id, v.error, v.retryable, llm, v.cause));
+    if (sup.leaseGone(task.id)) return;
     // A resumed run that failed before its session started: the session is likely gone; start afresh next time.
-    if (v.cause === 'agent_failed' && !sawSession && sup.checkpoints.latest(key)) {
-      sup.checkpoints.drop(key);
+    if (v.cause === 'agent_failed' && !sawSession && await sup.writes.then(key, () => sup.checkpoints.latest(key)).catch(() => undefined)) {
+      await sup.writes.then(key, () => sup.checkpoints.drop(key)).catch(() => undefined);
       sup.log.warn(ctx, `task ${task.id}: the resumed run failed before its session started; the next attempt starts afresh`);
     }
     sup.finishTask(task, p.config.name, p.role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
@@ -173,10 +188,10 @@ function settle(sup: Supervisor, p: PerTaskAgent, run: PerTaskRun, ending: RunEn
   } else {
     sup.emit('runFinished', { ...info, outcome: 'released', cause: v.cause, durationMs, llm });
     if (v.cause === 'cancelled') {
-      sup.checkpoints.drop(key);
+      await sup.writes.then(key, () => sup.checkpoints.drop(key)).catch(() => undefined);
       sup.log.info(ctx, `cancelled task ${task.id} stopped`);
     } else {
-      const released = sup.queue.release(task.id, v.cause, v.detail);
+      const released = await sup.writes.outcome(task.id, `give task ${task.id} back to the queue`, () => sup.queue.release(task.id, v.cause, v.detail));
       sup.log.info({ ...ctx, cause: v.cause }, `task ${task.id} ${released ? 'is pending again (no attempt used)' : 'was no longer in progress'}: ${v.detail}`);
     }
   }

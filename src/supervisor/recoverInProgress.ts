@@ -33,18 +33,21 @@ const LOST = 'the previous supervisor ended (killed or crashed) while the task w
  * that result (usage counted once) instead of running the story, and paying for it,
  * again. Every other task goes back to the queue without using up an attempt
  * (`supervisor_lost`). The previous supervisor's processes are already gone (reaped).
+ * `tasks` are those this supervisor left: on SQLite every task in progress, on PostgreSQL
+ * those whose lease this supervisor's id still holds (`adoptLeases()`; the others belong
+ * to live supervisors, or are taken over once their lease runs out).
  */
-export function recoverInProgress(sup: Supervisor, reader: TaskOutputReader | undefined): void {
-  for (const t of sup.queue.inProgress()) {
+export async function recoverInProgress(sup: Supervisor, tasks: readonly Task[], reader: TaskOutputReader | undefined): Promise<void> {
+  for (const t of tasks) {
     const a = sup.bg.agents.find((x) => x.name === t.assigned_to);
-    if (reader && a?.mode === 'per_task' && a.stdout_adapter === 'claude-stream-json' && finishFromStoredOutput(sup, t, a, reader)) continue;
-    sup.queue.release(t.id, 'supervisor_lost', LOST);
+    if (reader && a?.mode === 'per_task' && a.stdout_adapter === 'claude-stream-json' && await finishFromStoredOutput(sup, t, a, reader)) continue;
+    await sup.queue.release(t.id, 'supervisor_lost', LOST);
     sup.log.warn({ task_id: t.id, trace_id: t.correlation_id, cause: 'supervisor_lost' }, `task ${t.id} back in the queue: ${LOST} (the attempt does not count)`);
   }
 }
 
-function finishFromStoredOutput(sup: Supervisor, t: Task, a: AgentConfig, reader: TaskOutputReader): boolean {
-  const attempt = sup.queue.lastAttempt(t.id);
+async function finishFromStoredOutput(sup: Supervisor, t: Task, a: AgentConfig, reader: TaskOutputReader): Promise<boolean> {
+  const attempt = await sup.queue.lastAttempt(t.id);
   const since = attempt && attempt.ended_at === null ? attempt.started_at : (t.started_at ?? t.created_at);
   let r: ResultEvent | undefined;
   try {
@@ -62,13 +65,13 @@ function finishFromStoredOutput(sup: Supervisor, t: Task, a: AgentConfig, reader
   sup.emit('llmUsage', { agent: a.name, role, llm });
   if (r.ok) {
     sup.emit('runFinished', { ...info, outcome: 'completed', durationMs, llm });
-    sup.queue.complete(t.id, r.result ?? null, llm, 'recovered from stored output');
+    await sup.queue.complete(t.id, r.result ?? null, llm, 'recovered from stored output');
     sup.finishTask(t, a.name, role, 'completed', durationMs);
     sup.log.warn(ctx, `task ${t.id} completed from its stored output: its run printed its result before the previous supervisor ended, so the story is not run (and paid for) again`);
   } else {
     const why = `${resultErrorText(r)} (recovered from stored output)`;
     sup.emit('runFinished', { ...info, outcome: 'failed', cause: 'agent_failed', durationMs, llm, error: why });
-    const outcome = sup.queue.fail(t.id, why, true, llm, 'agent_failed');
+    const outcome = await sup.queue.fail(t.id, why, true, llm, 'agent_failed');
     sup.finishTask(t, a.name, role, outcome === 'dead_lettered' ? 'dead_lettered' : 'failed', durationMs);
     sup.log.warn({ ...ctx, outcome }, `task ${t.id} failed: ${why}`);
   }

@@ -55,8 +55,8 @@ afterAll(async () => {
 const settled = () => waitFor('both replicas running', () => sup.replicas.every((r) => r.state.kind === 'running' && r.pid !== undefined), 30_000, 20);
 
 /** Everything a refused request must leave as it was. */
-const snapshot = () => ({
-  tasks: sup.queue.list({ limit: 100_000 }),
+const snapshot = async () => ({
+  tasks: await sup.queue.list({ limit: 100_000 }),
   replicas: sup.replicas.map((r) => ({ slot: r.slot, pid: r.pid, generation: r.generation, state: r.state.kind, restarts: { ...r.restarts } })),
   shutdowns,
 });
@@ -104,9 +104,9 @@ const segment = (known: string[]) => fc.oneof(
 describe('the control API under arbitrary input', () => {
   it('POST /api/v1/tasks: 201 adds exactly the task asked for; a 4xx changes nothing', async () => {
     await fc.assert(fc.asyncProperty(bodiesAround(validSubmit), async ({ text, contentType }) => {
-      const before = snapshot();
+      const before = await snapshot();
       const res = await inject('POST', '/api/v1/tasks', text, contentType);
-      const after = snapshot();
+      const after = await snapshot();
       expect(after.replicas).toEqual(before.replicas);
       if (res.statusCode === 201) {
         const asked = JSON.parse(text as string) as { id?: string; title: string; role: string };
@@ -123,16 +123,16 @@ describe('the control API under arbitrary input', () => {
   it('POST /api/v1/agents/:name/restart: 202 only for a known agent and a valid body; a 4xx restarts nothing', async () => {
     const validRestart = fc.oneof(fc.constant({}), fc.constant({ reason: 'manual' }), fc.record({ reason: fc.constant('alert'), alertname: fc.string({ minLength: 1, maxLength: 200 }) }));
     await fc.assert(fc.asyncProperty(segment(['hold', 'hold-0', 'hold-1', 'nope']), bodiesAround(validRestart, 1), async (name, { text, contentType }) => {
-      const before = snapshot();
+      const before = await snapshot();
       const res = await inject('POST', `/api/v1/agents/${name}/restart`, text, contentType);
       if (res.statusCode === 202) {
         expect(['hold', 'hold-0', 'hold-1']).toContain(decodeURIComponent(name));
         await settled();
-        expect(snapshot().tasks).toEqual(before.tasks);
+        expect((await snapshot()).tasks).toEqual(before.tasks);
         return;
       }
       expectJsonError(res);
-      expect(snapshot()).toEqual(before);
+      expect(await snapshot()).toEqual(before);
     }), fuzzParams(150));
   });
 
@@ -143,17 +143,17 @@ describe('the control API under arbitrary input', () => {
     };
     const ids = [await pending(), await pending(), await pending()];
     await fc.assert(fc.asyncProperty(segment([...ids, 'FZ_1', 'nope']), fc.oneof(fc.constant({ text: undefined, contentType: undefined }), bodiesAround(fc.constant({}))), async (id, { text, contentType }) => {
-      const before = snapshot();
+      const before = await snapshot();
       const wasPending = before.tasks.find((t) => t.id === decodeURIComponentSafe(id))?.status === 'pending';
       const res = await inject('POST', `/api/v1/tasks/${id}/cancel`, text, contentType);
       if (res.statusCode === 200) {
         expect(wasPending).toBe(true);
         expect((res.json() as { task: { status: string } }).task.status).toBe('cancelled');
-        expect(snapshot().replicas).toEqual(before.replicas);
+        expect((await snapshot()).replicas).toEqual(before.replicas);
         return;
       }
       expectJsonError(res);
-      expect(snapshot()).toEqual(before);
+      expect(await snapshot()).toEqual(before);
     }), fuzzParams(200));
   });
 

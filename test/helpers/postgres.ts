@@ -25,6 +25,10 @@ export interface RealPostgres {
   createDatabase(name: string): Promise<string>;
   /** Restarts the server on the same port and directory (`pg_ctl restart -m fast`): connections are dropped. */
   restart(): Promise<void>;
+  /** Stops the server (`pg_ctl stop -m fast`) and keeps its directory: the database is down until `resume()`. */
+  pause(): Promise<void>;
+  /** Starts a paused server again, on the same port and directory. */
+  resume(): Promise<void>;
   /** The server's log so far. */
   log(): string;
   /** Stops the server (`pg_ctl stop -m fast`) and removes its directory. Idempotent. */
@@ -91,6 +95,13 @@ export async function startPostgres(): Promise<RealPostgres> {
     },
     async restart() {
       await pg('pg_ctl', ['restart', '-w', '-t', '120', '-m', 'fast', '-D', data, '-l', logFile,
+        '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200`]);
+    },
+    async pause() {
+      await pg('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', data]);
+    },
+    async resume() {
+      await pg('pg_ctl', ['start', '-w', '-t', '120', '-D', data, '-l', logFile,
         '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c max_connections=200`]);
     },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),

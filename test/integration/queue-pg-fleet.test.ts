@@ -99,6 +99,19 @@ describe('a fleet of supervisors on one PostgreSQL', () => {
     expect(lostReports).toEqual([]);
   });
 
+  it('a supervisor never takes over its own run-out lease (its run goes on, e.g. after a database outage): it renews it; another one takes it', async () => {
+    const a = supervisor('A', { leaseMs: 200 });
+    const b = supervisor('B');
+    await submit(a, 'story');
+    const t = await a.take('w', 'w-0');
+    await waitFor('the lease to run out', async () => (await a.leases())[0]?.expired, 30_000, 50);
+    expect(await a.take('w', 'w-1')).toBeUndefined();
+    expect(await a.renew(t!.id)).toBe(true);
+    expect(await b.take('w', 'w-2')).toBeUndefined(); // renewed: nobody's to take
+    await waitFor('the lease to run out again', async () => (await a.leases())[0]?.expired, 30_000, 50);
+    expect((await b.take('w', 'w-2'))?.id).toBe(t!.id);
+  });
+
   it('renew() extends the lease (on the database clock); renewAll() renews every lease of the supervisor in one statement', async () => {
     const a = supervisor('A', { leaseMs: 60_000 });
     const b = supervisor('B');

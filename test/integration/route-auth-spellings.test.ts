@@ -215,7 +215,7 @@ describe('authentication is decided on the matched route, whatever the spelling 
     expect(seen.get(401) ?? 0).toBeGreaterThan(routes.length);
     expect(checked).toBeGreaterThan(routes.length * 10);
     expect(shutdowns).toBe(0);
-    expect(sup.queue.list({ limit: 10 })).toEqual([]);
+    expect(await sup.queue.list({ limit: 10 })).toEqual([]);
     const w = agentStatuses(sup).find((a) => a.replica === 'w-0');
     expect(w).toMatchObject({ state: 'running', restarts: 0, pid: agentPid });
     expect(await app.inject({ method: 'GET', url: '/healthz' }).then((x) => x.statusCode)).toBe(200);

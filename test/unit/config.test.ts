@@ -403,12 +403,13 @@ describe('docs/configuration.md', () => {
       background: {
         server: { metrics_auth: { username: 'u', password_file: 'p' } },
         monitoring: { alerts: { email: { smtp: {} } } },
+        queue: { postgres: { url_env: 'AGENTIC_QUEUE_URL' } },
         agents: [{ name: 'a', command: ['x'], probe: { type: 'tcp', address: 'h:1' }, connectivity: [{ address: 'h:1' }] }],
       },
     });
     const valueAt = (key: string): unknown =>
       key.replace(/\[\]/g, '.0').split('.').reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], cfg);
-    const SET_IN_SAMPLE = new Set(['background.agents[].probe.address', 'background.agents[].connectivity[].address']);
+    const SET_IN_SAMPLE = new Set(['background.agents[].probe.address', 'background.agents[].connectivity[].address', 'background.queue.postgres.url_env']);
     const { rows } = documentedKeys();
     let checked = 0;
     for (const [key, cell] of rows) {

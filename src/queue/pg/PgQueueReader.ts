@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { queueStatsFrom, type AttemptRecord, type QueueStats, type RetryRecord, type Task, type TaskStatus, type TaskWithHistory } from '../Task.js';
+import { roleStatsFrom, type FinishedRow, type RoleStats } from '../taskStats.js';
+import type { RoleRunUsage } from '../../store/RunLedger.js';
 import { leaseOf, toAttempt, toRetry, toTask, type AttemptRow, type Lease, type PgTaskRow, type RetryRow } from './pgRows.js';
 
 /** Something that runs a query: the pool, or a client inside a transaction. */
@@ -64,6 +66,29 @@ export class PgQueueReader {
     const { rows } = await this.pool.query<{ status: TaskStatus; n: number }>('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status');
     for (const r of rows) out[r.status] = r.n;
     return out;
+  }
+
+  /**
+   * `TaskQueue.performance`, fleet-wide: the tasks that finished in [sinceMs, now) and the
+   * LLM usage of every attempt that ended in it with usage recorded (`task_attempts.llm`).
+   */
+  async performance(sinceMs: number, now = this.now()): Promise<RoleStats[]> {
+    const finished = await this.pool.query<FinishedRow>("SELECT role, status, started_at, finished_at FROM tasks WHERE finished_at >= $1 AND status IN ('completed', 'failed', 'cancelled')", [sinceMs]);
+    const { rows } = await this.pool.query<{ role: string; llm: { num_turns?: number; total_cost_usd?: number; usage?: Record<string, number | undefined> } }>(
+      'SELECT t.role, a.llm FROM task_attempts a JOIN tasks t ON t.id = a.task_id WHERE a.ended_at >= $1 AND a.llm IS NOT NULL', [sinceMs]);
+    const usage = new Map<string, RoleRunUsage>();
+    for (const { role, llm } of rows) {
+      const u = usage.get(role) ?? { role, runs: 0, cost_usd: 0, turns: 0, input_tokens: 0, output_tokens: 0, cache_creation_tokens: 0, cache_read_tokens: 0 };
+      u.runs++;
+      u.cost_usd += llm.total_cost_usd ?? 0;
+      u.turns += llm.num_turns ?? 0;
+      u.input_tokens += llm.usage?.input_tokens ?? 0;
+      u.output_tokens += llm.usage?.output_tokens ?? 0;
+      u.cache_creation_tokens += llm.usage?.cache_creation_input_tokens ?? 0;
+      u.cache_read_tokens += llm.usage?.cache_read_input_tokens ?? 0;
+      usage.set(role, u);
+    }
+    return roleStatsFrom(finished.rows, [...usage.values()], sinceMs, now);
   }
 
   /** The task's last attempt (running or ended), if it ever started. */

@@ -6,6 +6,7 @@ import {
   type AttemptCause, type LlmUsage, type ReleaseCause, type SubmitInput, type Task,
 } from '../Task.js';
 import type { QueueStore } from '../QueueStore.js';
+import { PRIORITY } from '../TaskPriority.js';
 import type { FailOutcome, QueueOptions } from '../TaskQueue.js';
 import { PgQueueReader } from './PgQueueReader.js';
 import { closeAttempt, inTx, json, notifyRole } from './pgTx.js';
@@ -83,16 +84,17 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
   /**
    * Leases the highest-priority, oldest due task of `role` to this supervisor and opens its
    * next attempt (`agentId` is recorded as `assigned_to`, `who` with the attempt). A task
-   * in progress whose lease ran out counts as due: its attempt ends as `supervisor_lost`
+   * in progress whose lease (another supervisor's) ran out counts as due: its attempt ends as `supervisor_lost`
    * (given back, not counted) and it is taken over here. Rows another supervisor is taking
    * at this moment are skipped (`FOR UPDATE SKIP LOCKED`), so two never get the same task.
    */
   async take(role: string, agentId: string, who: { agent?: string | undefined; replica?: string | undefined } = {}): Promise<(Task & { lease: Lease }) | undefined> {
     const now = this.now();
     const row = await this.tx(async (c) => {
+      // Not its own expired leases: a live supervisor renews those (its task still runs here, after a database outage say).
       const { rows: [due] } = await c.query<PgTaskRow>(`SELECT * FROM tasks WHERE role = $1 AND (
-          (status = 'pending' AND (not_before IS NULL OR not_before <= $2)) OR (status = 'in_progress' AND lease_expires_at < clock_timestamp()))
-        ORDER BY priority DESC, created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, [role, now]);
+          (status = 'pending' AND (not_before IS NULL OR not_before <= $2)) OR (status = 'in_progress' AND lease_expires_at < clock_timestamp() AND lease_holder IS DISTINCT FROM $3))
+        ORDER BY priority DESC, created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, [role, now, this.supervisorId]);
       if (!due) return undefined;
       const lost = due.status === 'in_progress';
       if (lost) {
@@ -172,7 +174,7 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
     return this.tx(async (c) => {
       const { rows } = await c.query<PgTaskRow>("SELECT * FROM tasks WHERE status = 'in_progress' AND lease_expires_at < clock_timestamp() FOR UPDATE SKIP LOCKED");
       for (const r of rows) {
-        const why = `the lease of supervisor ${r.lease_holder ?? '?'} (token ${r.lease_token ?? '?'}) ran out; released by ${this.supervisorId}`;
+        const why = `the lease of supervisor ${r.lease_holder ?? '?'} (token ${r.lease_token ?? '?'}) ran out at ${r.lease_expires_at?.toISOString() ?? '?'}; released by ${this.supervisorId}`;
         await closeAttempt(c, r.id, now, 'supervisor_lost', why, false, undefined);
         await c.query(`UPDATE tasks SET status = 'pending', assigned_to = NULL, attempts = GREATEST(attempts - 1, 0), not_before = NULL, error = $2, updated_at = $3,
           lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = $1`, [r.id, `supervisor_lost: ${why}`, now]);
@@ -252,6 +254,7 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
       await c.query(`UPDATE tasks SET status = 'cancelled', attempts = CASE status WHEN 'in_progress' THEN GREATEST(attempts - 1, 0) ELSE attempts END, not_before = NULL,
         finished_at = $2, updated_at = $2, lease_holder = NULL, lease_token = NULL, lease_expires_at = NULL WHERE id = $1`, [id, now]);
       if (r.status === 'in_progress') await closeAttempt(c, id, now, 'cancelled', 'cancelled by the operator', false, undefined);
+      this.held.delete(id); // cancelled here: nothing to renew (a renewal would report the lease lost)
       return true;
     });
   }
@@ -272,6 +275,23 @@ export class PgTaskQueue extends PgQueueReader implements QueueStore {
         result = NULL, error = NULL, llm = NULL, progress = NULL, progress_message = NULL, updated_at = $2 WHERE id = $1 RETURNING *`, [id, now]);
       await notifyRole(c, r.role);
       return toTask(t as PgTaskRow);
+    });
+  }
+
+  /**
+   * `background priority`: a pending task's new priority (as `TaskQueue.reprioritise`).
+   * @throws RangeError, UnknownTaskError, TaskStateError
+   */
+  async reprioritise(id: string, priority: number): Promise<{ task: Task; previous: number }> {
+    if (!Number.isInteger(priority) || priority < PRIORITY.min || priority > PRIORITY.max) {
+      throw new RangeError(`Expected priority to be a whole number from ${PRIORITY.min} to ${PRIORITY.max}, got ${priority}`);
+    }
+    return this.tx(async (c) => {
+      const { rows: [r] } = await c.query<PgTaskRow>('SELECT * FROM tasks WHERE id = $1 FOR UPDATE', [id]);
+      if (!r) throw new UnknownTaskError(id);
+      if (r.status !== 'pending') throw new TaskStateError(id, r.status, 'reprioritise', ['pending']);
+      const { rows: [t] } = await c.query<PgTaskRow>('UPDATE tasks SET priority = $2, updated_at = $3 WHERE id = $1 RETURNING *', [id, priority, this.now()]);
+      return { task: toTask(t as PgTaskRow), previous: r.priority };
     });
   }
 

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 
 export interface LiveHubOptions {
   /** The snapshot pushed to every page: built once per tick, shared by all. */
-  snapshot: () => unknown;
+  snapshot: () => unknown;  // or a promise of it (the queue may be a database away)
   /** How often the snapshot is rebuilt while a page is open, ms. Default 1000. */
   intervalMs?: number;
   /** Most pages connected at once; one more is refused (429). Default 20. */
@@ -54,6 +54,8 @@ export class LiveHub {
     return this.clients.size;
   }
 
+  private building = false;
+
   /** Whether one more page may connect. */
   get full(): boolean {
     return this.clients.size >= this.maxClients;
@@ -92,10 +94,27 @@ export class LiveHub {
   }
 
   private tick(): void {
+    if (this.building) return; // the last one is still being read: this tick is skipped
+    let snap: unknown;
+    try {
+      snap = this.opts.snapshot();
+    } catch (err) {
+      this.opts.onError(err as Error);
+      return;
+    }
+    if (!(snap instanceof Promise)) {
+      this.publish(snap);
+      return;
+    }
+    this.building = true;
+    snap.then((s) => this.publish(s), (err: Error) => this.opts.onError(err)).finally(() => { this.building = false; });
+  }
+
+  private publish(snap: unknown): void {
     const now = Date.now();
     let json: string;
     try {
-      json = JSON.stringify(this.opts.snapshot());
+      json = JSON.stringify(snap);
     } catch (err) {
       this.opts.onError(err as Error);
       return;

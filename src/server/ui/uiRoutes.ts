@@ -18,7 +18,7 @@ export const UI_HEADERS = {
 export interface UiRouteDeps {
   sessions: UiSessions;
   /** The snapshot pushed to open pages: `{ status, health }` as GET /api/v1/status and /api/v1/health answer them. */
-  snapshot: () => unknown;
+  snapshot: () => unknown;  // or a promise of it
   onError: (err: Error) => void;
   /** Most pages with a live stream at once. Default 20. */
   maxLiveClients?: number;

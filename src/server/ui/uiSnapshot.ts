@@ -10,7 +10,7 @@ export interface UiSnapshot {
   health: HealthReportJson | null;
 }
 
-export function uiSnapshot(sup: Supervisor, version: string): UiSnapshot {
+export async function uiSnapshot(sup: Supervisor, version: string): Promise<UiSnapshot> {
   const checker = healthOf(sup);
-  return { status: statusBody(sup, version), health: checker ? healthReport(checker, sup) ?? null : null };
+  return { status: await statusBody(sup, version), health: checker ? healthReport(checker, sup) ?? null : null };
 }

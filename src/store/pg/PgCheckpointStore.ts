@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { CheckpointTooLargeError } from '../CheckpointStore.js';
+import type { Checkpoints } from '../Checkpoints.js';
 import { inTx } from './inTx.js';
 
 /**
@@ -10,7 +11,7 @@ import { inTx } from './inTx.js';
  * serialised by a transaction-level advisory lock on the slot, so sequence numbers never
  * collide.
  */
-export class PgCheckpointStore {
+export class PgCheckpointStore implements Checkpoints {
   constructor(private readonly pool: pg.Pool, private readonly maxBytes: number, private readonly keep: number, private readonly now: () => number = Date.now) {}
 
   /**

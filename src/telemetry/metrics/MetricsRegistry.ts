@@ -82,7 +82,10 @@ export class MetricsRegistry {
   async render(format: ExpositionFormat): Promise<string> {
     const t0 = performance.now();
     this.seed();
-    const text = await this.snapshot.during(() => renderAs(this.registry, format));
+    const text = await this.snapshot.during(async () => {
+      await Promise.all(this.groups.map((g) => g.prepare?.()));
+      return renderAs(this.registry, format);
+    });
     this.recordRender(format, (performance.now() - t0) / 1000);
     return text;
   }

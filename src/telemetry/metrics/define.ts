@@ -11,6 +11,8 @@ export type { Emit, Labels };
  */
 export interface MetricGroup {
   seed(): void;
+  /** Reads what its families show that must be awaited (the queue on PostgreSQL), once per scrape, before they render. */
+  prepare?(): Promise<void>;
   close(): void;
 }
 

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { TaskQueue } from '../../queue/TaskQueue.js';
+import type { QueueStats } from '../../queue/Task.js';
 import type { CircuitBreakerState } from '../../recovery/CircuitBreaker.js';
 import type { PerTaskAgent, TaskRun } from '../../supervisor/PerTaskAgent.js';
 import type { Replica } from '../../supervisor/Replica.js';
@@ -26,8 +26,10 @@ export interface SupervisorView extends Pick<EventEmitter<SupervisorEvents>, 'on
   readonly perTask: readonly PerTaskView[];
   readonly roles: string[];
   readonly sampler: { get(pid: number | undefined): ResourceSample | undefined; readonly lastRoundDurationMs: number };
-  /** Undefined until `start()` opened the store. */
-  readonly queue: Pick<TaskQueue, 'stats'> | undefined;
+  /** Undefined until `start()` opened the store. Read once per scrape, before the families render. */
+  readonly queue: { stats(): QueueStats | Promise<QueueStats> } | undefined;
+  /** `fleet` when the queue is shared by several supervisors (PostgreSQL): its figures then carry `scope="fleet"`. */
+  readonly queueScope?: 'local' | 'fleet' | undefined;
   /** The restart policy; its breaker state is read when it can report it (`BackoffRestartPolicy`). */
   readonly policy: object & { circuitState?(agentId: string): CircuitBreakerState };
   /** Roles held back by the API's rate limits (the supervisor's RoleBackoff). */

@@ -1,8 +1,11 @@
 import { Histogram } from 'prom-client';
 import type { SupervisorEvents, TaskOutcome } from '../../supervisor/Supervisor.js';
-import { counter, stateGauge, traceExemplar, type AnyRegistry, type MetricGroup } from './define.js';
+import type { QueueStats } from '../../queue/Task.js';
+import { counter, stateGauge, traceExemplar, type AnyRegistry, type Labels, type MetricGroup } from './define.js';
 import type { ScrapeSnapshot } from './ScrapeSnapshot.js';
 import type { SupervisorView } from './source.js';
+
+const FLEET: Labels = Object.freeze({ scope: 'fleet' });
 
 export const TASK_OUTCOMES: readonly TaskOutcome[] = ['completed', 'failed', 'dead_lettered', 'cancelled'];
 export const PRIORITY_BANDS = ['high', 'normal', 'low'] as const;
@@ -16,7 +19,7 @@ export class TaskMetrics implements MetricGroup {
   private readonly seedRoles: () => void;
 
   /** @param onError called when the queue cannot be read at scrape time (its series are left out of that scrape). */
-  constructor(register: AnyRegistry, private readonly sup: SupervisorView, snapshot: ScrapeSnapshot, onError: (err: Error) => void) {
+  constructor(register: AnyRegistry, private readonly sup: SupervisorView, _snapshot: ScrapeSnapshot, onError: (err: Error) => void) {
     const roles = () => sup.roles;
     const tasks = counter(register, 'agentic_tasks_total', 'Finished task attempts by outcome (completed, failed and retried, dead_lettered, cancelled); trace_id exemplars.', ['role', 'outcome'], true);
     const duration = new Histogram({
@@ -26,26 +29,31 @@ export class TaskMetrics implements MetricGroup {
     const submitted = counter(register, 'agentic_tasks_submitted_total', 'Accepted task submissions.', ['role']);
     this.rejected = counter(register, 'agentic_tasks_rejected_total', 'Refused task submissions by reason; role is empty for unknown_role.', ['role', 'reason']);
 
-    const stats = snapshot.memo(() => {
+    // Read once per scrape by prepare() (the queue may be a database away), then shown by every family of that scrape.
+    let current: QueueStats | undefined;
+    this.readStats = async () => {
       try {
-        return sup.queue?.stats();
+        current = await sup.queue?.stats();
       } catch (err) {
+        current = undefined;
         onError(err as Error);
-        return undefined;
       }
-    });
-    stateGauge(register, 'agentic_tasks_in_progress', 'Tasks assigned and running.', ['role'], (emit) => {
+    };
+    const stats = () => current;
+    // PostgreSQL: every supervisor shows the same fleet-wide backlog; `scope="fleet"` says so (aggregate with max, not sum).
+    const scope = (): Labels | undefined => (sup.queueScope === 'fleet' ? FLEET : undefined);
+    stateGauge(register, 'agentic_tasks_in_progress', 'Tasks assigned and running (fleet-wide, scope="fleet", when the queue is on PostgreSQL).', ['role', 'scope'], (emit) => {
       const s = stats();
-      if (s) for (const role of roles()) emit({ role }, s.inProgress.get(role) ?? 0);
+      if (s) for (const role of roles()) emit({ role }, s.inProgress.get(role) ?? 0, scope());
     });
-    stateGauge(register, 'agentic_queue_depth', 'Pending tasks by priority band: high 8-10, normal 4-7, low 1-3.', ['role', 'priority_band'], (emit) => {
+    stateGauge(register, 'agentic_queue_depth', 'Pending tasks by priority band: high 8-10, normal 4-7, low 1-3 (fleet-wide, scope="fleet", when the queue is on PostgreSQL).', ['role', 'priority_band', 'scope'], (emit) => {
       const s = stats();
-      if (s) for (const role of roles()) for (const band of PRIORITY_BANDS) emit({ role, priority_band: band }, s.depth.get(role)?.get(band) ?? 0);
+      if (s) for (const role of roles()) for (const band of PRIORITY_BANDS) emit({ role, priority_band: band }, s.depth.get(role)?.get(band) ?? 0, scope());
     });
-    stateGauge(register, 'agentic_task_oldest_pending_age_seconds', 'Age of the oldest pending task of the role; 0 when none.', ['role'], (emit) => {
+    stateGauge(register, 'agentic_task_oldest_pending_age_seconds', 'Age of the oldest pending task of the role; 0 when none (fleet-wide, scope="fleet", when the queue is on PostgreSQL).', ['role', 'scope'], (emit) => {
       const s = stats();
       const now = Date.now();
-      if (s) for (const role of roles()) { const t = s.oldestPending.get(role); emit({ role }, t === undefined ? 0 : Math.max(0, (now - t) / 1000)); }
+      if (s) for (const role of roles()) { const t = s.oldestPending.get(role); emit({ role }, t === undefined ? 0 : Math.max(0, (now - t) / 1000), scope()); }
     });
 
     this.seedRoles = () => {
@@ -85,6 +93,13 @@ export class TaskMetrics implements MetricGroup {
   seed(): void {
     this.seedRoles();
   }
+
+  /** Reads the queue's figures for this scrape. */
+  prepare(): Promise<void> {
+    return this.readStats();
+  }
+
+  private readonly readStats: () => Promise<void>;
 
   close(): void {
     this.sup.off('taskFinished', this.onFinished);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { refuseUnwiredBackend, resolvePgUrl } from '../../../src/cli/queueBackend.js';
+import { resolvePgUrl } from '../../../src/cli/queueBackend.js';
 import { ConfigError } from '../../../src/config/ConfigError.js';
 import { parseConfig } from '../../../src/config/loadConfig.js';
 
@@ -32,8 +32,8 @@ describe('background.queue.backend and background.queue.postgres', () => {
   it('defaults to sqlite with no postgres settings', () => {
     expect(queueOf({})).toMatchObject({ backend: 'sqlite' });
     expect(queueOf({}).postgres).toBeUndefined();
-    expect(queueOf({ backend: 'postgres', postgres: { url_env: 'AGENTIC_QUEUE_URL' } }).postgres).toEqual({ url_env: 'AGENTIC_QUEUE_URL' });
-    expect(queueOf({ backend: 'postgres', postgres: { url_file: '/etc/pg-url' } }).postgres).toEqual({ url_file: '/etc/pg-url' });
+    expect(queueOf({ backend: 'postgres', postgres: { url_env: 'AGENTIC_QUEUE_URL' } }).postgres).toEqual({ url_env: 'AGENTIC_QUEUE_URL', lease_seconds: 30 });
+    expect(queueOf({ backend: 'postgres', postgres: { url_file: '/etc/pg-url' } }).postgres).toEqual({ url_file: '/etc/pg-url', lease_seconds: 30 });
   });
 
   it('names the key, the expectation and the finding for each mistake', () => {
@@ -63,13 +63,11 @@ describe('background.queue.backend and background.queue.postgres', () => {
     expect(missing.problems[0]!.message).toMatch(/^expected a readable, non-empty file holding the PostgreSQL connection URL, got The PostgreSQL URL file .*nope does not exist/);
   });
 
-  it('a supervisor refuses the postgres backend at start (exit 2) until it is wired; sqlite starts as before', () => {
-    expect(() => refuseUnwiredBackend(queueOf({}), {})).not.toThrow();
-    const q = queueOf({ backend: 'postgres', postgres: { url_env: 'AGENTIC_QUEUE_URL' } });
-    // the connection settings are checked first
-    expect(errorOf(() => refuseUnwiredBackend(q, {})).problems[0]!.path).toBe('background.queue.postgres.url_env');
-    const e = errorOf(() => refuseUnwiredBackend(q, { AGENTIC_QUEUE_URL: 'postgres://db/queue' }));
-    expect(e.exitCode).toBe(2);
-    expect(e.problems).toEqual([{ path: 'background.queue.backend', message: expect.stringMatching(/^expected "sqlite": the postgres backend not wired yet .*, got "postgres"$/) }]);
+  it('lease_seconds: 30 by default, a number of seconds from 1 to 3600, refused by its key otherwise', () => {
+    expect(queueOf({ backend: 'postgres', postgres: { url_env: 'AGENTIC_QUEUE_URL' } }).postgres?.lease_seconds).toBe(30);
+    expect(queueOf({ backend: 'postgres', postgres: { url_env: 'AGENTIC_QUEUE_URL', lease_seconds: 3 } }).postgres?.lease_seconds).toBe(3);
+    const [zero] = problems({ backend: 'postgres', postgres: { url_env: 'AGENTIC_QUEUE_URL', lease_seconds: 0 } });
+    expect(zero).toMatch(/^background\.queue\.postgres\.lease_seconds: expected .*seconds.*, got 0/);
+    expect(problems({ backend: 'postgres', postgres: { url_env: 'AGENTIC_QUEUE_URL', lease_seconds: 'long' } })[0]).toMatch(/^background\.queue\.postgres\.lease_seconds: /);
   });
 });
