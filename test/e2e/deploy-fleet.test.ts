@@ -73,7 +73,7 @@ describe('docker-compose.yml, profile fleet', () => {
     expect(new URL(url.trim()).host).toBe('postgres:5432');
     execFileSync('/bin/sh', ['-ec', script]); // a second `up` keeps the password
     expect(readFileSync(path.join(dir, path.basename(urlFile)), 'utf8')).toBe(url);
-    expect(resolvePgUrl({ ...cfg.background.queue, postgres: { url_file: path.join(dir, path.basename(urlFile)) } })).toBe(url.trim());
+    expect(resolvePgUrl({ ...cfg.background.queue, postgres: { lease_seconds: 30, url_file: path.join(dir, path.basename(urlFile)) } })).toBe(url.trim());
     for (const name of ['db-migrate', 'supervisor-fleet-a', 'supervisor-fleet-b']) {
       const s = svc(name);
       expect(arr(s.volumes).map(String), name).toContain(`fleet-secrets:${path.dirname(urlFile)}:ro`);
