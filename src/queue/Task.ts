@@ -117,6 +117,8 @@ export interface AttemptRecord {
   counted: boolean | null;
   /** This attempt's own LLM usage (a per_task run's `result` event), if any. */
   llm: LlmUsage | null;
+  /** PostgreSQL only: the supervisor that ran it (`<hostname>:<state_dir>`, its lease holder). Absent on SQLite, where it is always this supervisor. */
+  supervisor?: string | null;
 }
 
 /** An operator's `background retry` of a failed or cancelled task (`retries` in the task's JSON). */
@@ -138,10 +140,14 @@ export type TaskWithHistory = Task & { attempt_history: AttemptRecord[]; retries
 export const priorityBand = (p: number): 'high' | 'normal' | 'low' => (p >= 8 ? 'high' : p >= 4 ? 'normal' : 'low');
 
 /** Exact queue figures for metrics and `status`, the same on every backend. */
-export interface QueueStats { depth: Map<string, Map<'high' | 'normal' | 'low', number>>; oldestPending: Map<string, number>; inProgress: Map<string, number>; totalPending: number }
+export interface QueueStats {
+  depth: Map<string, Map<'high' | 'normal' | 'low', number>>; oldestPending: Map<string, number>; inProgress: Map<string, number>; totalPending: number;
+  /** PostgreSQL only: the tasks in progress by role and by the supervisor holding their lease (`<hostname>:<state_dir>`). */
+  heldBy?: Map<string, Map<string, number>> | undefined;
+}
 
 /** QueueStats from the pending tasks counted by role and priority (with the oldest's creation) and the running ones by role. */
-export function queueStatsFrom(pending: readonly { role: string; priority: number; n: number; oldest: number }[], running: readonly { role: string; n: number }[]): QueueStats {
+export function queueStatsFrom(pending: readonly { role: string; priority: number; n: number; oldest: number }[], running: readonly { role: string; n: number; holder?: string | null }[]): QueueStats {
   const depth = new Map<string, Map<'high' | 'normal' | 'low', number>>();
   const oldestPending = new Map<string, number>();
   let totalPending = 0;
@@ -153,7 +159,19 @@ export function queueStatsFrom(pending: readonly { role: string; priority: numbe
     oldestPending.set(r.role, Math.min(oldestPending.get(r.role) ?? Infinity, r.oldest));
     totalPending += r.n;
   }
-  return { depth, oldestPending, inProgress: new Map(running.map((r) => [r.role, r.n])), totalPending };
+  const inProgress = new Map<string, number>();
+  for (const r of running) inProgress.set(r.role, (inProgress.get(r.role) ?? 0) + r.n);
+  const stats: QueueStats = { depth, oldestPending, inProgress, totalPending };
+  if (running.some((r) => r.holder !== undefined)) {
+    stats.heldBy = new Map();
+    for (const r of running) {
+      const bySup = stats.heldBy.get(r.role) ?? new Map<string, number>();
+      const who = r.holder ?? '';
+      bySup.set(who, (bySup.get(who) ?? 0) + r.n);
+      stats.heldBy.set(r.role, bySup);
+    }
+  }
+  return stats;
 }
 
 export class QueueFullError extends Error {

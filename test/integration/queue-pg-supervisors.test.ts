@@ -16,7 +16,7 @@ const WORKER = path.join(ROOT, 'test/fixtures/agents/worker.mjs');
 const WAIT = 60_000;
 const LEASE_SECONDS = 3;
 
-interface Attempt { n: number; cause: string | null; detail: string | null; started_at: number; agent: string | null; replica: string | null }
+interface Attempt { n: number; cause: string | null; detail: string | null; started_at: number; agent: string | null; replica: string | null; supervisor?: string | null }
 interface Task { id: string; status: string; attempts: number; assigned_to: string | null; result: { by: string; done: number } | null; attempt_history: Attempt[] }
 
 let server: RealPostgres;
@@ -85,6 +85,9 @@ describe('two supervisors on one PostgreSQL (background.queue.backend: postgres)
     const cli = await b!.cli(['background', 'tasks', '--role', 'w', '--limit', '1000', '--json']);
     expect(cli.code).toBe(0);
     expect(new Set((JSON.parse(cli.stdout) as Task[]).map((t) => t.id))).toEqual(ids);
+    // /metrics on either supervisor says who holds the running tasks (fleet-wide, scope="fleet")
+    const held = /^agentic_tasks_held\{(?=[^}]*scope="fleet")(?=[^}]*role="w")[^}]*supervisor="([^"]+)"[^}]*\} ([1-9]\d*)$/m;
+    await waitFor('agentic_tasks_held on b names a holder', async () => held.exec(await (await fetch(`${b!.url}/metrics`)).text()) ?? undefined, WAIT, 20);
     const done = await Promise.all(tasks.map((t) => waitFor(`${t.id} completed`, async () => { const x = await taskOf(b!, t.id); return x.status === 'completed' ? x : undefined; }, WAIT)));
     for (const t of done) {
       expect(t.attempts).toBe(1);
@@ -96,6 +99,11 @@ describe('two supervisors on one PostgreSQL (background.queue.backend: postgres)
     const { rows } = await db.query<{ task_id: string; n: number; supervisor: string; cause: string }>("SELECT task_id, n, supervisor, cause FROM task_attempts WHERE task_id = ANY($1)", [[...ids]]);
     expect(rows).toHaveLength(ids.size);
     expect(new Set(rows.map((r) => r.supervisor)).size).toBe(2);
+    // and the API and `background tasks` say which supervisor ran each one
+    for (const t of done) expect(t.attempt_history[0]?.supervisor).toBe(rows.find((r) => r.task_id === t.id)?.supervisor);
+    const table = await a!.cli(['background', 'tasks', '--role', 'w', '--limit', '1000']);
+    expect(table.stdout).toMatch(/\bSUPERVISOR\b/);
+    for (const sup of new Set(rows.map((r) => r.supervisor))) expect(table.stdout).toContain(sup);
   }, 240_000);
 
   it('a supervisor frozen past its lease comes back to find the task taken over: it stops its own run and records nothing (fencing)', async () => {

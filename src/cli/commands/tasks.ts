@@ -50,11 +50,19 @@ export async function tasksCommand(flags: StateDirFlags & { status?: string; rol
   const now = Date.now();
   const detail = (t: TaskWithHistory) =>
     t.status === 'pending' && t.not_before !== null && t.not_before > now ? `retry in ${fmtDuration((t.not_before - now) / 1000)} (backoff): ${t.error ?? ''}` : (t.error ?? t.progress_message ?? t.title);
+  // A fleet (PostgreSQL): the supervisor that holds (or last ran) each task.
+  const fleet = tasks.some((t) => t.attempt_history.some((a) => a.supervisor !== undefined));
+  const supervisorOf = (t: TaskWithHistory) => t.attempt_history.at(-1)?.supervisor ?? '-';
   const rows = tasks.map((t) => [
     t.id, t.role, t.status, String(t.priority), triesCell(t), lastCause(t), costCell(t), t.assigned_to ?? '-',
     fmtDuration(((t.finished_at ?? now) - (t.started_at ?? t.created_at)) / 1000),
     t.correlation_id, detail(t).slice(0, 60),
   ]);
-  process.stdout.write(`${table(['ID', 'ROLE', 'STATUS', 'PRIO', 'TRIES', 'LAST CAUSE', 'COST', 'AGENT', 'TIME', 'CORRELATION ID', 'DETAIL'], rows)}\n`);
+  const head = ['ID', 'ROLE', 'STATUS', 'PRIO', 'TRIES', 'LAST CAUSE', 'COST', 'AGENT', 'TIME', 'CORRELATION ID', 'DETAIL'];
+  if (fleet) {
+    head.splice(8, 0, 'SUPERVISOR');
+    tasks.forEach((t, i) => rows[i]?.splice(8, 0, supervisorOf(t)));
+  }
+  process.stdout.write(`${table(head, rows)}\n`);
   return EXIT.OK;
 }

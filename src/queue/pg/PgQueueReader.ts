@@ -56,7 +56,7 @@ export class PgQueueReader {
   /** Exact queue figures, fleet-wide (the same shape as `TaskQueue.stats()`). */
   async stats(): Promise<QueueStats> {
     const pending = await this.pool.query<{ role: string; priority: number; n: number; oldest: number }>("SELECT role, priority, COUNT(*) AS n, MIN(created_at) AS oldest FROM tasks WHERE status = 'pending' GROUP BY role, priority");
-    const running = await this.pool.query<{ role: string; n: number }>("SELECT role, COUNT(*) AS n FROM tasks WHERE status = 'in_progress' GROUP BY role");
+    const running = await this.pool.query<{ role: string; holder: string | null; n: number }>("SELECT role, lease_holder AS holder, COUNT(*) AS n FROM tasks WHERE status = 'in_progress' GROUP BY role, lease_holder");
     return queueStatsFrom(pending.rows, running.rows);
   }
 

@@ -64,7 +64,8 @@ interface AttemptRow {
   cause: AttemptCause | 'completed' | null; detail: string | null; counted: boolean | null; llm: LlmUsage | null;
 }
 
-export const toAttempt = ({ task_id: _id, supervisor: _s, ...r }: AttemptRow): AttemptRecord => r;
+/** An attempt row as the API shows it: on PostgreSQL with the supervisor that ran it (its lease holder). */
+export const toAttempt = ({ task_id: _id, ...r }: AttemptRow): AttemptRecord => r;
 
 export type { AttemptRow };
 

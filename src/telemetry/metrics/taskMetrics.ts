@@ -55,6 +55,10 @@ export class TaskMetrics implements MetricGroup {
       const now = Date.now();
       if (s) for (const role of roles()) { const t = s.oldestPending.get(role); emit({ role }, t === undefined ? 0 : Math.max(0, (now - t) / 1000), scope()); }
     });
+    stateGauge(register, 'agentic_tasks_held', 'PostgreSQL only: tasks in progress by the supervisor holding their lease (scope="fleet"; the same on every supervisor, aggregate with max).', ['role', 'supervisor', 'scope'], (emit) => {
+      const held = stats()?.heldBy;
+      if (held) for (const [role, bySup] of held) for (const [supervisor, n] of bySup) emit({ role, supervisor }, n, FLEET);
+    });
 
     this.seedRoles = () => {
       for (const role of sup.roles) {
