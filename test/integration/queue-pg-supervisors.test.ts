@@ -42,6 +42,13 @@ const submit = async (sup: RunningSupervisor, body: Record<string, unknown>) => 
   return r.body.task;
 };
 const taskOf = async (sup: RunningSupervisor, id: string) => (await sup.api<{ task: Task }>('GET', `/api/v1/tasks/${id}`)).body.task;
+/** Stops b's `slow` agent, so the task goes to a's sa-0; submits it through `via` and waits until sa-0 holds it. */
+const heldBySa0 = async (via: RunningSupervisor, body: Record<string, unknown>) => {
+  expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
+  const t = await submit(via, body);
+  await waitFor('a\'s sa-0 to hold the task', async () => (await taskOf(a!, t.id)).assigned_to === 'sa-0' || undefined, WAIT);
+  return t;
+};
 const running = (sup: RunningSupervisor, n: number) => waitFor(`${n} running replicas`, async () => (await sup.api<{ agents: { state: string }[] }>('GET', '/api/v1/agents')).body.agents.filter((x) => x.state === 'running').length === n, WAIT);
 
 beforeAll(async () => {
@@ -107,10 +114,8 @@ describe('two supervisors on one PostgreSQL (background.queue.backend: postgres)
   }, 240_000);
 
   it('a supervisor frozen past its lease comes back to find the task taken over: it stops its own run and records nothing (fencing)', async () => {
-    expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
     const deliveries = path.join(work, 'frozen');
-    const t = await submit(a!, { role: 'slow', title: 'frozen', payload: { deliveries_file: deliveries, slow_first: 1, work_ms: 50 } });
-    await waitFor('a\'s sa-0 to hold the task', async () => (await taskOf(a!, t.id)).assigned_to === 'sa-0' || undefined, WAIT);
+    const t = await heldBySa0(a!, { role: 'slow', title: 'frozen', payload: { deliveries_file: deliveries, slow_first: 1, work_ms: 50 } });
     a!.proc.kill('SIGSTOP'); // a partition, a long GC pause: a renews nothing, its agent runs on
     try {
       expect((await b!.cli(['background', 'start', 'sb'])).code).toBe(0);
@@ -131,9 +136,7 @@ describe('two supervisors on one PostgreSQL (background.queue.backend: postgres)
   }, 240_000);
 
   it('a task cancelled through the other supervisor: the supervisor running it stops its run at its next renewal', async () => {
-    expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
-    const t = await submit(a!, { role: 'slow', title: 'to cancel', payload: { work_ms: 600_000 } });
-    await waitFor('a\'s sa-0 to hold the task', async () => (await taskOf(a!, t.id)).assigned_to === 'sa-0' || undefined, WAIT);
+    const t = await heldBySa0(a!, { role: 'slow', title: 'to cancel', payload: { work_ms: 600_000 } });
     const r = await b!.api<{ cancelled: boolean }>('POST', `/api/v1/tasks/${t.id}/cancel`, {});
     expect(r.status).toBe(200);
     await waitFor('a to stop its run of the cancelled task', () => a!.output().includes(`task ${t.id}: this supervisor's lease on it is gone`), WAIT);
@@ -144,10 +147,8 @@ describe('two supervisors on one PostgreSQL (background.queue.backend: postgres)
 
   it('a SIGKILLed supervisor\'s task is taken over by the other once its lease (lease_seconds) runs out: supervisor_lost, then completed once', async () => {
     // The other supervisor's `slow` agent is stopped, so the task goes to a's agent sa-0 (its first delivery takes 10 minutes).
-    expect((await b!.cli(['background', 'stop', 'sb'])).code).toBe(0);
     const deliveries = path.join(work, 'deliveries');
-    const t = await submit(b!, { role: 'slow', title: 'held', payload: { deliveries_file: deliveries, slow_first: 1, work_ms: 50 } });
-    await waitFor('a\'s sa-0 to hold the task', async () => (await taskOf(a!, t.id)).assigned_to === 'sa-0' || undefined, WAIT);
+    const t = await heldBySa0(b!, { role: 'slow', title: 'held', payload: { deliveries_file: deliveries, slow_first: 1, work_ms: 50 } });
     expect((await b!.cli(['background', 'start', 'sb'])).code).toBe(0);
     await running(b!, 3);
     expect((await taskOf(b!, t.id)).status).toBe('in_progress'); // held by a's lease: b's idle sb-0 does not take it
