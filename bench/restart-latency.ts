@@ -1,10 +1,11 @@
 /**
  * Crash → replacement ready: SIGKILL an agent and time until its replacement
  * reports ready, under our supervisor and under PM2 (defaults), beside a bare
- * spawn of the same script. Every figure comes from the same run on the same
- * machine; ratios are against the bare spawn.
+ * spawn of the same script. The three are interleaved, one of each per round in
+ * a rotating order, so a load spike on this shared machine hits them alike; the
+ * ratios are medians of the per-round ratios (and the ratio of the medians).
  *
- *   npx tsx bench/restart-latency.ts [runs=20]
+ *   npx tsx bench/restart-latency.ts [rounds=20] [--no-pm2]
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,9 @@ import { parseConfig } from '../src/config/loadConfig.js';
 import { StateDir } from '../src/supervisor/StateDir.js';
 import { Supervisor } from '../src/supervisor/Supervisor.js';
 
-const RUNS = Number(process.argv[2] ?? 20);
+const args = process.argv.slice(2);
+const noPm2 = args.includes('--no-pm2');
+const RUNS = Number(args.find((a) => !a.startsWith('--')) ?? 20);
 const AGENT = path.resolve(import.meta.dirname, 'fixtures/ready-agent.mjs');
 const tmp = mkdtempSync(path.join(tmpdir(), 'bench-restart-'));
 const sock = path.join(tmp, 'ready.sock');
@@ -42,22 +45,8 @@ const stats = (xs: number[]) => {
 const fmt = (x: { median: number; p95: number }) => `median ${x.median.toFixed(1)} ms, p95 ${x.p95.toFixed(1)} ms`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
-// 1. Bare spawn → ready.
-const bare: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  const t0 = performance.now();
-  const ready = nextReady();
-  const p = spawn(process.execPath, [AGENT], { env: { ...process.env, READY_SOCKET: sock }, stdio: 'ignore' });
-  await ready;
-  bare.push(performance.now() - t0);
-  p.kill('SIGKILL');
-  await sleep(50);
-}
-
-
-// 2. Our supervisor: SIGKILL → replacement ready. stable_uptime is short and we wait
-//    past it, so every kill is "the first crash of a stable agent": restarted at once.
+// Our supervisor. stable_uptime is short and every round waits past it, so every
+// kill is "the first crash of a stable agent": restarted at once.
 const stateDir = path.join(tmp, 'state');
 const config = parseConfig({ background: { state_dir: stateDir, monitoring: { recovery: { stable_uptime: 0.3, circuit_breaker_threshold: 1000 } }, agents: [{ name: 'bench', command: [process.execPath, AGENT], env: { READY_SOCKET: sock } }] } });
 const dir = new StateDir(stateDir);
@@ -65,58 +54,84 @@ dir.ensure();
 const sup = new Supervisor(config, { stateDir: dir, logger: pino({ level: 'silent' }) });
 let ready = nextReady();
 await sup.start();
-let pid = await ready;
-const ours: number[] = [];
-const oursHello: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  await sleep(1100); // past PM2's min_uptime (1 s), so PM2 never counts it as an unstable restart
-  ready = nextReady();
-  const hello = new Promise<void>((r) => { const on = ({ message }: { message: { type: string } }) => { if (message.type === 'hello') { sup.off('message', on); r(); } }; sup.on('message', on); });
-  const t0 = performance.now();
-  process.kill(pid, 'SIGKILL');
-  await hello;
-  oursHello.push(performance.now() - t0);
-  pid = await ready;
-  ours.push(performance.now() - t0);
-}
-await sup.stop();
+let oursPid = await ready;
 
-
-// 3. PM2 with its defaults (restart_delay 0, exp backoff off), same script.
-let pm2: number[] = [];
+// PM2 with its defaults (restart_delay 0, exp backoff off), same script.
 const pm2Bin = path.resolve(import.meta.dirname, '../node_modules/.bin/pm2');
-const pm2Home = path.join(tmp, 'pm2');
-const pm2env = { ...process.env, PM2_HOME: pm2Home, READY_SOCKET: sock };
-try {
+const pm2env = { ...process.env, PM2_HOME: path.join(tmp, 'pm2'), READY_SOCKET: sock };
+let pm2Pid: number | undefined;
+if (!noPm2) {
   ready = nextReady();
   execFileSync(pm2Bin, ['start', AGENT, '--name', 'bench-agent'], { env: pm2env, stdio: 'ignore', timeout: 30_000 });
-  pid = await ready;
-  for (let i = 0; i < RUNS; i++) {
-    await sleep(1100); // past PM2's min_uptime (1 s), so PM2 never counts it as an unstable restart
-    ready = nextReady();
-    const t0 = performance.now();
-    process.kill(pid, 'SIGKILL');
-    pid = await ready;
-    pm2.push(performance.now() - t0);
-  }
-} catch (err) {
-  console.error(`pm2 run failed: ${(err as Error).message}`);
-  pm2 = [];
-} finally {
-  try { execFileSync(pm2Bin, ['kill'], { env: pm2env, stdio: 'ignore', timeout: 30_000 }); } catch { /* already gone */ }
+  pm2Pid = await ready;
 }
 
-server.close();
-rmSync(tmp, { recursive: true, force: true });
+const bare: number[] = [];
+const ours: number[] = [];
+const oursHello: number[] = [];
+const pm2: number[] = [];
+const ratios = { ours: [] as number[], oursHello: [] as number[], pm2: [] as number[], oursPm2: [] as number[] };
+
+async function runBare(): Promise<number> {
+  const t0 = performance.now();
+  const r = nextReady();
+  const p = spawn(process.execPath, [AGENT], { env: { ...process.env, READY_SOCKET: sock }, stdio: 'ignore' });
+  await r;
+  const ms = performance.now() - t0;
+  p.kill('SIGKILL');
+  return ms;
+}
+async function runOurs(): Promise<[hello: number, ready: number]> {
+  const r = nextReady();
+  const hello = new Promise<void>((res) => { const on = ({ message }: { message: { type: string } }) => { if (message.type === 'hello') { sup.off('message', on); res(); } }; sup.on('message', on); });
+  const t0 = performance.now();
+  process.kill(oursPid, 'SIGKILL');
+  await hello;
+  const h = performance.now() - t0;
+  oursPid = await r;
+  return [h, performance.now() - t0];
+}
+async function runPm2(): Promise<number> {
+  const r = nextReady();
+  const t0 = performance.now();
+  process.kill(pm2Pid as number, 'SIGKILL');
+  pm2Pid = await r;
+  return performance.now() - t0;
+}
+
+try {
+  for (let i = 0; i < RUNS; i++) {
+    await sleep(1100); // past PM2's min_uptime (1 s) and our stable_uptime: never an unstable restart
+    let b = 0, o = 0, h = 0, p = 0;
+    const steps: (() => Promise<void>)[] = [
+      async () => { b = await runBare(); },
+      async () => { [h, o] = await runOurs(); },
+      ...(noPm2 ? [] : [async () => { p = await runPm2(); }]),
+    ];
+    for (let k = 0; k < steps.length; k++) { await (steps[(i + k) % steps.length] as () => Promise<void>)(); await sleep(50); }
+    bare.push(b); ours.push(o); oursHello.push(h);
+    ratios.ours.push(o / b); ratios.oursHello.push(h / b);
+    if (!noPm2) { pm2.push(p); ratios.pm2.push(p / b); ratios.oursPm2.push(o / p); }
+  }
+} finally {
+  await sup.stop();
+  if (!noPm2) { try { execFileSync(pm2Bin, ['kill'], { env: pm2env, stdio: 'ignore', timeout: 30_000 }); } catch { /* already gone */ } }
+  server.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
 const b = stats(bare);
 const o = stats(ours);
 const h = stats(oursHello);
-console.log(`runs: ${RUNS}, node ${process.version}`);
+const r = (xs: number[]) => stats(xs).median.toFixed(2);
+const load = (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ');
+console.log(`rounds: ${RUNS} (bare, ours${noPm2 ? '' : ', pm2'} interleaved), node ${process.version}, load average ${load}`);
 console.log(`bare spawn → ready:                ${fmt(b)}`);
-console.log(`supervisor SIGKILL → hello:        ${fmt(h)}  (ratio ${(h.median / b.median).toFixed(2)}× bare)`);
-console.log(`supervisor SIGKILL → ready:        ${fmt(o)}  (ratio ${(o.median / b.median).toFixed(2)}× bare)`);
-if (pm2.length) {
+console.log(`supervisor SIGKILL → hello:        ${fmt(h)}  (median per-round ratio ${r(ratios.oursHello)}× bare; ratio of medians ${(h.median / b.median).toFixed(2)}×)`);
+console.log(`supervisor SIGKILL → ready:        ${fmt(o)}  (median per-round ratio ${r(ratios.ours)}× bare; ratio of medians ${(o.median / b.median).toFixed(2)}×)`);
+if (!noPm2) {
   const p = stats(pm2);
-  console.log(`pm2 (defaults) SIGKILL → ready:    ${fmt(p)}  (ratio ${(p.median / b.median).toFixed(2)}× bare; ours/pm2 ${(o.median / p.median).toFixed(2)})`);
+  console.log(`pm2 (defaults) SIGKILL → ready:    ${fmt(p)}  (median per-round ratio ${r(ratios.pm2)}× bare; ratio of medians ${(p.median / b.median).toFixed(2)}×)`);
+  console.log(`ours / pm2, ready:                 median per-round ${r(ratios.oursPm2)}; ratio of medians ${(o.median / p.median).toFixed(2)}`);
 }
 process.exit(0);

@@ -317,7 +317,7 @@ export class Replica extends EventEmitter<Events> {
 
   private onExit(proc: ProcessHandle, info: ExitInfo): void {
     this.session.rejectPings('agent exited');
-    void proc.reapGroup(); // no orphans from a crashed agent's tree
+    setImmediate(() => void proc.reapGroup()); // no orphans from a crashed agent's tree, once the restart is under way
     const state = this.state;
     if (!hasProcess(state) || state.proc !== proc) return;
     const now = Date.now();

@@ -69,8 +69,14 @@ export function parseStat(pid: number, text: string): ProcStat {
   };
 }
 
-/** Every live process whose process group is `pgid` (an agent's whole tree, unless it called setsid). */
+/**
+ * Every live process whose process group is `pgid` (an agent's whole tree, unless it called setsid).
+ * An empty group is answered by one `kill(-pgid, 0)` (ESRCH); only a group that still has a
+ * member (or a zombie) costs a scan of every /proc/<pid>/stat on the host. That is the common
+ * case after an agent exits, and the scan would otherwise sit between its exit and its restart.
+ */
 export function pidsInGroup(pgid: number): number[] {
+  if (!groupMayExist(pgid)) return [];
   const out: number[] = [];
   for (const name of safeReaddir('/proc')) {
     const pid = Number(name);
@@ -79,6 +85,17 @@ export function pidsInGroup(pgid: number): number[] {
     if (st && st.pgid === pgid && st.state !== 'Z') out.push(pid);
   }
   return out;
+}
+
+/** False when no process at all (not even a zombie) is in group `pgid`; true when one may be. */
+export function groupMayExist(pgid: number): boolean {
+  if (!(pgid > 1)) return true; // never signal -0 or -1 (the caller's own group, every process)
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 export function isAlive(pid: number): boolean {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pidsInGroup, readProcStat } from '../../../src/supervisor/procfs.js';
+import { groupMayExist, pidsInGroup, readProcStat } from '../../../src/supervisor/procfs.js';
 import { hasChildrenFiles, processTrees, processTreesByScan, ProcessTreeWalker } from '../../../src/supervisor/processTrees.js';
 
 // Real process trees: each test starts a shell in its own process group (as the
@@ -183,5 +183,27 @@ describe.runIf(hasChildrenFiles())('ProcessTreeWalker (incremental)', () => {
     expect(w.cachedFds).toBe(2);
     w.close();
     expect(w.cachedFds).toBe(0);
+  });
+});
+
+describe('pidsInGroup and groupMayExist', () => {
+  it('answers an emptied group without a scan, and still finds a member the leader left behind', async () => {
+    // The leader backgrounds a sleep in its group and exits: the group outlives it.
+    const c = spawn('sh', ['-c', 'sleep 30 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    started.push(c);
+    const pgid = c.pid as number;
+    const member = Number(await new Promise<string>((r) => c.stdout?.once('data', (d: Buffer) => r(d.toString()))));
+    await new Promise((r) => c.once('exit', r));
+    expect(groupMayExist(pgid)).toBe(true);
+    expect(pidsInGroup(pgid)).toEqual([member]);
+    process.kill(member, 'SIGKILL');
+    for (const deadline = Date.now() + 10_000; groupMayExist(pgid) && Date.now() < deadline;) await sleep(20);
+    expect(groupMayExist(pgid)).toBe(false);
+    expect(pidsInGroup(pgid)).toEqual([]);
+  });
+
+  it('never signals group 0 or 1 (its own group, every process): they may exist', () => {
+    expect(groupMayExist(0)).toBe(true);
+    expect(groupMayExist(1)).toBe(true);
   });
 });
