@@ -20,8 +20,10 @@ describe('the test harness runs a real PostgreSQL 15', () => {
     expect(await psql(pg.url, 'SHOW fsync')).toBe('on');
     expect(await psql(pg.url, 'SHOW synchronous_commit')).toBe('on');
     expect(await psql(pg.url, 'SELECT current_database()')).toBe('agentic');
-    // the backend serving this connection does not run as root
-    const pid = await psql(pg.url, 'SELECT pg_backend_pid()');
+    // the server does not run as root. Ask for the checkpointer, which lives as long as the server:
+    // the backend of a psql connection exits with it, so its /proc entry may already be gone (CI saw ENOENT)
+    const pid = await psql(pg.url, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'");
+    expect(pid).toMatch(/^\d+$/);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(status).toMatch(/^Uid:\s+[1-9]\d*\s/m);
   });
