@@ -408,6 +408,13 @@ describe('metrics registry', () => {
     const plain = new Registry(); // as prom-client renders them itself (in the Prometheus format, where renaming counters is no issue)
     for (const m of [h, c, g, empty]) plain.registerMetric(m);
     expect(await renderAs(source, 'prometheus', { maxBlockMs: 0, chunk: 3 })).toBe(await plain.metrics());
+    // and in OpenMetrics, exemplars included (last: prom-client renames the counters in place)
+    const ours = await renderAs(source, 'openmetrics', { maxBlockMs: 0, chunk: 3 });
+    expect(ours).toMatch(/^bench_seconds_bucket\{le="1",agent="a_1"\} 1 # \{trace_id="[0-9a-f]{32}"\} 0\.14\d+ \d+/m);
+    const plainOm = new Registry<OpenMetricsContentType>();
+    plainOm.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    for (const m of [h, c, g, empty]) plainOm.registerMetric(m);
+    expect(ours).toBe(await plainOm.metrics());
     let turns = 0;
     let counting = true;
     const count = () => { turns++; if (counting) setImmediate(count); };

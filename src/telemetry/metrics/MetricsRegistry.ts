@@ -67,7 +67,7 @@ export class MetricsRegistry {
       this.groups.push(agents);
       this.health = new HealthValues(this.registry, sup, slots);
       this.tasks = new TaskMetrics(this.registry, sup, this.snapshot, opts.onError ?? (() => undefined));
-      this.system = new SystemMetrics(this.registry, sup, slots);
+      this.system = new SystemMetrics(this.registry, sup, this.snapshot);
       this.groups.push(this.tasks, this.system, registerLlmMetrics(this.registry, sup), registerRunMetrics(this.registry, sup));
       this.custom = new CustomMetrics(this.registry, sup, slots, this.snapshot, { protocolError: agents.protocolError, problem: opts.onCustomMetricsProblem }, opts.customMetricsLimits);
       this.groups.push(this.custom);
