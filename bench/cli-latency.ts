@@ -41,7 +41,8 @@ interface Cmd {
 }
 
 const ours = (name: string, cli: string, args: string[]): Cmd => ({ name, cli, args: [cli, ...args] });
-const cliOf = (dir: string) => path.join(dir, 'dist/cli/main.js');
+/** The build's binary as npm installs it (package.json "bin"): dist/cli/bin.cjs since issue 13, dist/cli/main.js before. */
+const cliOf = (dir: string) => path.join(dir, (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['agentic-scrum-setup'] as string);
 const commands: Cmd[] = [{ name: 'node -e 0 (floor)', args: ['-e', '0'] }];
 for (const [label, dir] of [['', root], ...(BEFORE ? [[' (before)', BEFORE]] : [])] as [string, string][]) {
   commands.push(ours(`--version${label}`, cliOf(dir), ['--version']));

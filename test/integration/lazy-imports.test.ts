@@ -13,6 +13,8 @@ import { CLI, ROOT, cleanup, startSupervisor, waitFor, type RunningSupervisor } 
  */
 
 const RECORDER = path.join(ROOT, 'test/helpers/recordImports.mjs');
+/** The binary npm installs (package.json "bin"): CommonJS, which answers a lone `--version` itself. */
+const BIN = path.join(ROOT, (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['agentic-scrum-setup'] as string);
 /** Packages only the supervisor (or a command that needs them) may load. */
 const HEAVY = ['fastify', '@opentelemetry/*', 'zod', 'better-sqlite3', 'pino', 'pino-pretty', 'yaml', 'prom-client', 'nodemailer', 'pidusage', 'cockatiel', 'pg'];
 
@@ -29,10 +31,10 @@ interface Recorded {
 }
 
 /** Runs the CLI with the import recorder; resolves once it exits. */
-function recordCli(args: string[]): Promise<Recorded> {
+function recordCli(args: string[], entry = CLI): Promise<Recorded> {
   const file = path.join(tmp, `imports-${++n}.txt`);
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', RECORDER, CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', RECORD_IMPORTS_FILE: file } });
+    const p = spawn(process.execPath, ['--import', RECORDER, entry, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', RECORD_IMPORTS_FILE: file } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -85,7 +87,25 @@ describe('the CLI imports only what a command uses', () => {
     expect(pkgs).toContain('avvio'); // fastify require()s it: CommonJS from CommonJS is recorded too
   });
 
-  it('--version loads the command tree and commander, and no command', async () => {
+  it('--version through the installed binary loads none of our ES modules and no package; anything else goes on to main.js', async () => {
+    expect(BIN.endsWith(path.join('dist', 'cli', 'bin.cjs'))).toBe(true);
+    const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const flag of ['--version', '-V']) {
+      const r = await recordCli([flag], BIN);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`); // as commander prints it
+      expect([...packagesOf(r.modules)]).toEqual([]);
+      expect(ownModules(r.modules)).toEqual(['cli/bin.cjs']);
+    }
+    const json = await recordCli(['--version', '--json'], BIN);
+    expect(json.stdout).toBe(`${version}\n`);
+    expect(ownModules(json.modules)).toContain('cli/main.js');
+    const help = await recordCli(['background', '--help'], BIN);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}status\b/m);
+  });
+
+  it('--version through main.js loads the command tree and commander, and no command', async () => {
     const r = await recordCli(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
