@@ -189,11 +189,15 @@ describe.runIf(hasChildrenFiles())('ProcessTreeWalker (incremental)', () => {
 describe('pidsInGroup and groupMayExist', () => {
   it('answers an emptied group without a scan, and still finds a member the leader left behind', async () => {
     // The leader backgrounds a sleep in its group and exits: the group outlives it.
-    const c = spawn('sh', ['-c', 'sleep 30 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    // Both listeners are attached before either event can fire: the leader may exit
+    // before its echo is read, and an 'exit' listener attached late waits for ever.
+    const c = spawn('sh', ['-c', 'sleep 30 >/dev/null & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     started.push(c);
     const pgid = c.pid as number;
-    const member = Number(await new Promise<string>((r) => c.stdout?.once('data', (d: Buffer) => r(d.toString()))));
-    await new Promise((r) => c.once('exit', r));
+    const exited = new Promise((r) => c.once('exit', r));
+    const echoed = new Promise<string>((r) => c.stdout?.once('data', (d: Buffer) => r(d.toString())));
+    const member = Number(await echoed);
+    await exited;
     expect(groupMayExist(pgid)).toBe(true);
     expect(pidsInGroup(pgid)).toEqual([member]);
     process.kill(member, 'SIGKILL');
