@@ -66,7 +66,7 @@ export async function runSupervisor(config: Readonly<Config>, opts: { console: b
   const con = opts.console ? createConsoleSink() : undefined;
   process.stderr.on('error', () => undefined);
   const log = createSupervisorLogger({ level: bg.logging.level, store: logStore, console: con });
-  const tracing = initTracing('agentic-supervisor');
+  const tracing = await initTracing('agentic-supervisor');
 
   const sup = new Supervisor(config, { stateDir: dir, logger: log, logStore, tracer: tracing.tracer, disk, taskOutput: logStoreTaskOutput(dir.logDir), pgUrl });
   const uiSessions = new UiSessions();

@@ -1,12 +1,11 @@
-import { context, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { randomFillSync } from 'node:crypto';
+import { context, isSpanContextValid, trace, TraceFlags, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { createRequire } from 'node:module';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export interface Tracing {
   tracer: Tracer;
-  /** True when spans are exported (OTLP endpoint configured). */
+  /** True when spans are recorded and exported (OTLP endpoint configured, or extra processors given). */
   exporting: boolean;
   shutdown(): Promise<void>;
 }
@@ -15,20 +14,36 @@ const propagator = new W3CTraceContextPropagator();
 
 /**
  * Sets up tracing for the supervisor. Spans always get real trace ids (the
- * correlation ids); they are exported over OTLP/HTTP only when
- * `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set,
- * and otherwise dropped at near-zero cost.
+ * correlation ids, the exemplars, the `traceparent` each agent is given). They are
+ * recorded and exported over OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, or when `extra` processors are given.
+ *
+ * With neither, the OpenTelemetry SDK is not loaded at all: {@link IdTracer} gives
+ * every span fresh W3C ids and records nothing. The SDK (its tracer provider, the
+ * async-hooks context manager, resources and semantic conventions) is about 3.5 MB
+ * of the daemon's RSS that a supervisor exporting nothing does not need
+ * (docs/benchmarks.md, "Issue 13").
  */
-export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, extra: SpanProcessor[] = []): Tracing {
+export async function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, extra: SpanProcessor[] = []): Promise<Tracing> {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint && extra.length === 0) {
+    const tracer = new IdTracer();
+    trace.setGlobalTracerProvider({ getTracer: () => tracer });
+    return { tracer, exporting: false, shutdown: async () => { trace.disable(); } };
+  }
+  const [{ resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-node')]);
   const processors: SpanProcessor[] = [...extra];
-  if (endpoint) processors.push(new BatchSpanProcessor(new (loadOtlpExporter())()));
+  if (endpoint) {
+    // The OTLP/HTTP exporter (its transport, the JSON serializer and their dependencies) only when an endpoint is set.
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  }
   const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors: processors });
   provider.register();
   let done = false;
   return {
     tracer: trace.getTracer('agentic-supervisor'),
-    exporting: processors.length > 0,
+    exporting: true,
     async shutdown() {
       if (done) return;
       done = true;
@@ -38,14 +53,36 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
 }
 
 /**
- * The OTLP/HTTP exporter, loaded only when an endpoint is configured: about 3 MB
- * of RSS (its transport, the protobuf-free JSON serializer and their dependencies)
- * that a supervisor exporting nothing does not need. Synchronous (its CommonJS build)
- * so that `initTracing` stays synchronous.
+ * A tracer for a supervisor that exports nothing: each span is the API's non-recording
+ * span around a fresh span id, in its parent's trace (from the context it is started
+ * in) or a new one, sampled as the SDK's default parent-based always-on sampler would
+ * mark it. Attributes, events and status go nowhere, as the SDK would drop them with
+ * no processor.
  */
-function loadOtlpExporter(): typeof import('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter {
-  const mod = createRequire(import.meta.url)('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-  return mod.OTLPTraceExporter;
+export class IdTracer implements Tracer {
+  startSpan(_name: string, _options?: SpanOptions, ctx: Context = context.active()): Span {
+    const parent = trace.getSpanContext(ctx);
+    const traceId = parent && isSpanContextValid(parent) ? parent.traceId : randomHex(16);
+    return trace.wrapSpanContext({ traceId, spanId: randomHex(8), traceFlags: parent && isSpanContextValid(parent) ? parent.traceFlags : TraceFlags.SAMPLED });
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: [F] | [SpanOptions, F] | [SpanOptions, Context, F]): ReturnType<F> {
+    const fn = rest[rest.length - 1] as F;
+    const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined;
+    const ctx = rest.length > 2 ? (rest[1] as Context) : context.active();
+    const span = this.startSpan(name, options, ctx);
+    return context.with(trace.setSpan(ctx, span), fn as (s: Span) => ReturnType<F>, undefined, span);
+  }
+}
+
+const idBytes = Buffer.alloc(16);
+
+/** `bytes` random bytes as lowercase hex, never all zero (an invalid W3C id). */
+function randomHex(bytes: 8 | 16): string {
+  for (;;) {
+    const b = randomFillSync(idBytes, 0, bytes).subarray(0, bytes);
+    if (b.some((x) => x !== 0)) return b.toString('hex');
+  }
 }
 
 /** The W3C `traceparent` of a span. */

