@@ -9,7 +9,7 @@ import { HeartbeatWatch } from './HeartbeatWatch.js';
 import type { StoredResult, SystemSnapshot, TargetHealth } from './aggregate.js';
 import type { HealthCheckerEvents, HealthCheckerOptions } from './HealthCheckerOptions.js';
 import { notRunning } from './notRunning.js';
-import { targetsOf, type Target } from './Target.js';
+import { targetOf, targetsOf, type Target } from './Target.js';
 import { UnhealthyRestarter } from './UnhealthyRestarter.js';
 import type { CheckContext, CheckName, CheckResult, HealthCheck } from './types.js';
 import { VerdictBook } from './VerdictBook.js';
@@ -58,6 +58,7 @@ export class HealthChecker extends EventEmitter<HealthCheckerEvents> {
       multiplier: o.bg.monitoring.health_checks.agent_response.heartbeat_miss_multiplier,
       now: this.clockNow,
       targets: () => (this.o.source.ready === false ? [] : targetsOf(this.o.source)),
+      target: (id) => (this.o.source.ready === false ? undefined : targetOf(this.o.source, id)),
       onDue: (t) => this.heartbeatDue(response, t),
     });
     this.onExit = ({ slot, reason }) => {

@@ -5,8 +5,13 @@ export interface HeartbeatWatchOptions {
   readonly multiplier: number;
   /** The clock (epoch ms). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
-  /** The current targets (looked up again when a timer fires). */
+  /** The current targets (for `sync()` without arguments). */
   readonly targets: () => readonly Target[];
+  /**
+   * The current target `id`, looked up again when its timer fires: one target, not the
+   * whole fleet's (a timer fires every budget for every agent). Default: found in `targets()`.
+   */
+  readonly target?: ((id: string) => Target | undefined) | undefined;
   /** The budget of `target` ran out at `dueAt` with no newer heartbeat. Called once per silence. */
   readonly onDue: (target: Target, dueAt: number) => void;
 }
@@ -82,7 +87,7 @@ export class HeartbeatWatch {
     const w = this.watches.get(id);
     if (!w || this.stopped) return;
     w.timer = undefined;
-    const t = this.o.targets().find((x) => x.id === id);
+    const t = this.o.target ? this.o.target(id) : this.o.targets().find((x) => x.id === id);
     if (!t || !watched(t)) {
       this.watches.delete(id);
       return;

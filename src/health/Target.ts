@@ -1,5 +1,6 @@
 import type { AgentConfig } from '../config/schema.js';
 import type { PerTaskAgent } from '../supervisor/PerTaskAgent.js';
+import type { PerTaskRun } from '../supervisor/PerTaskRun.js';
 import type { Replica } from '../supervisor/Replica.js';
 import { hasProcess, type LastExit } from '../supervisor/ReplicaState.js';
 
@@ -74,20 +75,27 @@ export function replicaTarget(r: Replica): Target {
   };
 }
 
+function runTarget(p: PerTaskAgent, run: PerTaskRun): Target {
+  return {
+    id: run.slotId, agent: p.config.name, role: p.role, mode: 'per_task', config: p.config, state: run.state.kind === 'stopping' ? 'stopping' : 'running',
+    pid: run.proc.pid, incarnation: `${run.proc.pid}@${run.startedAt}`, startedAt: run.startedAt, protocol: false,
+    lastHeartbeatAt: undefined, lastOutputAt: run.lastOutputAt, heapAfterGcBytes: undefined,
+    // Output (stream events, adapter progress) is the progress of a per_task process.
+    task: { id: run.task.id, startedAt: run.startedAt, lastProgressAt: run.lastOutputAt, progress: null, message: run.lastMessage },
+    lastExit: undefined, restartAt: undefined,
+  };
+}
+
 /** Every service replica and every running per_task process, as targets. */
 export function targetsOf(src: HealthSource): Target[] {
   const out = src.replicas.map(replicaTarget);
-  for (const p of src.perTask) {
-    for (const run of p.runs.values()) {
-      out.push({
-        id: run.slotId, agent: p.config.name, role: p.role, mode: 'per_task', config: p.config, state: run.state.kind === 'stopping' ? 'stopping' : 'running',
-        pid: run.proc.pid, incarnation: `${run.proc.pid}@${run.startedAt}`, startedAt: run.startedAt, protocol: false,
-        lastHeartbeatAt: undefined, lastOutputAt: run.lastOutputAt, heapAfterGcBytes: undefined,
-        // Output (stream events, adapter progress) is the progress of a per_task process.
-        task: { id: run.task.id, startedAt: run.startedAt, lastProgressAt: run.lastOutputAt, progress: null, message: run.lastMessage },
-        lastExit: undefined, restartAt: undefined,
-      });
-    }
-  }
+  for (const p of src.perTask) for (const run of p.runs.values()) out.push(runTarget(p, run));
   return out;
+}
+
+/** The one target `id` (as in {@link targetsOf}), built alone: nothing is allocated for the others. */
+export function targetOf(src: HealthSource, id: string): Target | undefined {
+  for (const r of src.replicas) if (r.slot === id) return replicaTarget(r);
+  for (const p of src.perTask) for (const run of p.runs.values()) if (run.slotId === id) return runTarget(p, run);
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HealthChecker } from '../../../src/health/HealthChecker.js';
 import { HeartbeatWatch } from '../../../src/health/HeartbeatWatch.js';
-import type { Target } from '../../../src/health/Target.js';
+import { targetOf, targetsOf, type Target } from '../../../src/health/Target.js';
 import { bgConfig, FakeSource, memoryLogger, target } from '../../helpers/health.js';
 
 const T0 = 1_700_000_000_000;
@@ -46,6 +46,42 @@ describe('HeartbeatWatch', () => {
     watch.sync();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(due).toEqual([]);
+  });
+
+  it('looks up only the target whose timer fired, through `target(id)`: never the whole fleet', async () => {
+    let a = target(T0, { id: 'a-0', agentConfig: { heartbeat_interval: 1 } });
+    const b = target(T0, { id: 'b-0', agentConfig: { heartbeat_interval: 1 } });
+    const looked: string[] = [];
+    let fleet = 0;
+    const due: string[] = [];
+    const watch = new HeartbeatWatch({
+      multiplier: 3,
+      targets: () => { fleet++; return [a, b]; },
+      target: (id) => { looked.push(id); return id === a.id ? a : id === b.id ? b : undefined; },
+      onDue: (x) => due.push(x.id),
+    });
+    watch.sync();
+    expect(fleet).toBe(1);
+    // a keeps beating, b is silent: each timer fires every budget (3 s) and looks up its own target
+    for (let s = 1; s <= 9; s++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      a = { ...a, lastHeartbeatAt: T0 + s * 1000 };
+    }
+    expect(fleet).toBe(1);
+    expect(new Set(looked)).toEqual(new Set(['a-0', 'b-0']));
+    expect(looked.filter((x) => x === 'a-0').length).toBeGreaterThanOrEqual(2); // re-armed, not reported
+    expect(due).toEqual(['b-0']);
+    watch.stop();
+  });
+});
+
+describe('targetOf', () => {
+  it('builds the same target as targetsOf, for that id only', () => {
+    const src = new FakeSource(bgConfig({ agents: [{ name: 'qaa', command: ['x'], replicas: 3 }, { name: 'saa', command: ['x'] }] }));
+    const strip = (t: Target | undefined) => t && { ...t, ping: undefined, heartbeatAt: undefined };
+    for (const t of targetsOf(src)) expect(strip(targetOf(src, t.id))).toEqual(strip(t));
+    expect(targetOf(src, 'qaa-1')?.id).toBe('qaa-1');
+    expect(targetOf(src, 'nobody-0')).toBeUndefined();
   });
 });
 
