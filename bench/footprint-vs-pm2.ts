@@ -14,7 +14,7 @@
  * floods its stdout for `--flood` seconds, and the growth of each one's RSS over its
  * idle median is printed (PM2's log path is not the measure).
  *
- *   npm run build && npx tsx bench/footprint-vs-pm2.ts [seconds=60] [--agents 50] [--sample 1] [--flood 20] [--no-flood] [--no-pm2] [--baseline <tree>]
+ *   npm run build && npx tsx bench/footprint-vs-pm2.ts [seconds=60] [--agents 50] [--sample 1] [--settle 45] [--flood 20] [--no-flood] [--no-pm2] [--baseline <tree>]
  *   SUP_NODE_ARGS / BASE_NODE_ARGS: node options for ours (default: the daemon's, DAEMON_V8_OPTIONS) / the
  *   baseline daemon (default: none). `--baseline .` with BASE_NODE_ARGS="--max-semi-space-size=2" and
  *   SUP_NODE_ARGS="" compares V8's default young generation with the daemon's, same build.
@@ -34,6 +34,9 @@ const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? ar
 const AGENTS = Number(opt('--agents') ?? 50);
 const SAMPLE = Number(opt('--sample') ?? 1);
 const FLOOD = Number(opt('--flood') ?? 20);
+// The window starts this long after every agent is up: past V8's memory reducer, which runs a few
+// major GCs about 30 s after a Node process starts allocating less (once; not an idle cost).
+const SETTLE = Number(opt('--settle') ?? 45);
 const baseline = opt('--baseline');
 const noFlood = flag('--no-flood');
 const noPm2 = flag('--no-pm2');
@@ -146,13 +149,13 @@ try {
     }
     await sleep(1000);
   }
-  await sleep(10_000); // start-up work done (first full tree walks, JIT, first GCs)
+  await sleep(SETTLE * 1000); // start-up work done (first full tree walks, JIT, first GCs, the memory reducer's GCs)
 
   const names = [...supervisors.map((s) => s.name), ...(pm2 === undefined ? [] : ['pm2'])];
   const pids = [...supervisors.map((s) => s.proc.pid as number), ...(pm2 === undefined ? [] : [pm2])];
   const idle = await measure(SECONDS, pids);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`footprint, ${AGENTS} idle agents each, ${SECONDS} s, sample_interval ${SAMPLE} s, default checks; load average ${load}`);
+  console.log(`footprint, ${AGENTS} idle agents each, ${SECONDS} s from ${SETTLE} s after they were all up, sample_interval ${SAMPLE} s, default checks; load average ${load}`);
   idle.forEach((r, i) => console.log(`  ${(names[i] as string).padEnd(8)} CPU ${r.cpu.toFixed(2)}% of one core; RSS median ${mb(median(r.rss))} MB (min ${mb(Math.min(...r.rss))}, max ${mb(Math.max(...r.rss))})`));
   for (const s of supervisors) console.log(`  ${s.name.padEnd(8)} ${await heapSpaces(s)}`);
   const by = (n: string) => idle[names.indexOf(n)] as { cpu: number; rss: number[] };
