@@ -55,15 +55,15 @@ export async function initTracing(serviceName: string, env: NodeJS.ProcessEnv = 
 /**
  * A tracer for a supervisor that exports nothing: each span is the API's non-recording
  * span around a fresh span id, in its parent's trace (from the context it is started
- * in) or a new one, sampled as the SDK's default parent-based always-on sampler would
+ * in, unless `root`) or a new one, sampled as the SDK's default parent-based always-on sampler would
  * mark it. Attributes, events and status go nowhere, as the SDK would drop them with
  * no processor.
  */
 export class IdTracer implements Tracer {
-  startSpan(_name: string, _options?: SpanOptions, ctx: Context = context.active()): Span {
-    const parent = trace.getSpanContext(ctx);
-    const traceId = parent && isSpanContextValid(parent) ? parent.traceId : randomHex(16);
-    return trace.wrapSpanContext({ traceId, spanId: randomHex(8), traceFlags: parent && isSpanContextValid(parent) ? parent.traceFlags : TraceFlags.SAMPLED });
+  startSpan(_name: string, options?: SpanOptions, ctx: Context = context.active()): Span {
+    const parent = options?.root ? undefined : trace.getSpanContext(ctx);
+    if (parent && isSpanContextValid(parent)) return trace.wrapSpanContext({ traceId: parent.traceId, spanId: randomHex(8), traceFlags: parent.traceFlags });
+    return trace.wrapSpanContext({ traceId: randomHex(16), spanId: randomHex(8), traceFlags: TraceFlags.SAMPLED });
   }
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: [F] | [SpanOptions, F] | [SpanOptions, Context, F]): ReturnType<F> {

@@ -24,6 +24,8 @@ describe('IdTracer (a supervisor that exports nothing)', () => {
     expect(child.spanContext().spanId).not.toBe(parent.spanContext().spanId);
     const unsampled = tracer.startSpan('x', {}, contextFromTraceparent(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-00`));
     expect(unsampled.spanContext()).toMatchObject({ traceId: 'a'.repeat(32), traceFlags: TraceFlags.NONE });
+    // `root: true` starts a new trace whatever the context holds, as the SDK does.
+    expect(tracer.startSpan('x', { root: true }, contextFromTraceparent(traceparentOf(parent))).spanContext().traceId).not.toBe(parent.spanContext().traceId);
   });
 
   it('records nothing: attributes, events and status are accepted and dropped', () => {
