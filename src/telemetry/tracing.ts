@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { context, isSpanContextValid, trace, TraceFlags, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -75,12 +75,10 @@ export class IdTracer implements Tracer {
   }
 }
 
-const idBytes = Buffer.alloc(16);
-
 /** `bytes` random bytes as lowercase hex, never all zero (an invalid W3C id). */
 function randomHex(bytes: 8 | 16): string {
   for (;;) {
-    const b = randomFillSync(idBytes, 0, bytes).subarray(0, bytes);
+    const b = randomBytes(bytes);
     if (b.some((x) => x !== 0)) return b.toString('hex');
   }
 }
