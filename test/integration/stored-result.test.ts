@@ -38,6 +38,10 @@ async function killedWhileRunning(recording: string, opts: { firstLines?: number
   });
   const task = (await sup.api<{ task: TaskWithHistory }>('POST', '/api/v1/tasks', { role: 'deva', title: 'story', prompt: 'add coupon validation' })).body.task;
   await waitFor(`the run's ${opts.until} line on disk`, () => stored(sup, 'deva', task.id).some((r) => (opts.until === 'result' ? r.type === 'result' : r.type === 'system')));
+  // Everything the first run prints must be on disk before the kill: a line written after
+  // it meets a pipe with no reader, and the replay exits on EPIPE (the run would not outlive
+  // its supervisor). The result line is the last one; for a cut-short run, count its lines.
+  if (opts.firstLines) await waitFor(`the run's first ${opts.firstLines} lines on disk`, () => stored(sup, 'deva', task.id).length >= opts.firstLines!);
   sup.proc.kill('SIGKILL');
   await waitFor('the supervisor to die', () => sup.proc.signalCode !== null);
   expect(processesWith(spawns)).toHaveLength(1); // the run outlived its supervisor
