@@ -135,6 +135,16 @@ describe('deploy/Dockerfile (structural: hadolint is neither in Debian 12 nor on
     expect(text).toMatch(/--host 0\.0\.0\.0: inside the container/); // why it is safe is written down
   });
 
+  it('copies into the build stage every file `npm run build` reads', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const build = ins.find((i) => i.op === 'RUN' && i.args === 'npm run build');
+    expect(build).toBeDefined();
+    const copied = ins.filter((i) => i.stage === build!.stage && i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const read = [...pkg.scripts.build!.matchAll(/(?:^|\s)((?:scripts|src)\/\S+|tsconfig[\w.]*\.json)/g)].map((m) => m[1]!);
+    expect(read).toEqual(expect.arrayContaining(['tsconfig.build.json', 'src/ui/tsconfig.json', 'scripts/buildUi.mjs', 'scripts/buildDaemon.mjs']));
+    for (const f of read) expect(copied.some((c) => f === c || f.startsWith(`${c.replace(/\/$/, '')}/`)), `${f} is not copied before \`npm run build\``).toBe(true);
+  });
+
   it('cleans apt lists and skips recommends in every apt-get install (hadolint DL3009, DL3015)', () => {
     for (const r of ins.filter((i) => i.op === 'RUN' && i.args.includes('apt-get install'))) {
       expect(r.args).toContain('--no-install-recommends');

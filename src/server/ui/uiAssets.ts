@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../../packageRoot.js';
 
-/** The built page (dist/ui), whether this module runs from src/ or dist/: both are three levels below the package root. */
-export const UI_DIR = path.resolve(import.meta.dirname, '../../../dist/ui');
+/** The built page (dist/ui), whether this module runs from src/, dist/ or the bundled daemon. */
+export const UI_DIR = path.join(PACKAGE_ROOT, 'dist/ui');
 
 export interface UiAsset {
   body: Buffer;
