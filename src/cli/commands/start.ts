@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ConfigOverrides, overridesFromEnv } from '../../config/loadConfig.js';
 import { requireAgents } from '../../config/requireAgents.js';
-import { PACKAGE_ROOT } from '../../packageRoot.js';
 import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js';
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
 import { CliError, EXIT } from '../CliError.js';
@@ -64,7 +63,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
   dir.ensure();
   // Start-up output (and errors) go to daemon.out, shown below if the daemon exits;
   // once ready, the daemon writes its output through the log store (adoptDaemonOutput).
-  const args = [...daemonNodeArgs(), path.join(PACKAGE_ROOT, 'dist/cli/main.js'), 'background', 'start', '--foreground', '--config', flags.config as string, '--daemon-out', dir.daemonOutFile];
+  const args = [...daemonNodeArgs(), fileURLToPath(new URL('../main.js', import.meta.url)), 'background', 'start', '--foreground', '--config', flags.config as string, '--daemon-out', dir.daemonOutFile];
   for (const [flag, v] of [['--state-dir', flags.stateDir], ['--host', flags.host], ['--port', flags.port], ['--log-level', flags.logLevel]] as const) if (v !== undefined) args.push(flag, v);
   const outFrom = sizeOf(dir.daemonOutFile); // this start's output begins here
   const out = openSync(dir.daemonOutFile, 'a');

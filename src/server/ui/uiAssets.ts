@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../packageRoot.js';
+import { fileURLToPath } from 'node:url';
 
-/** The built page (dist/ui), whether this module runs from src/, dist/ or the bundled daemon. */
-export const UI_DIR = path.join(PACKAGE_ROOT, 'dist/ui');
+/**
+ * The built page (dist/ui), whether this module runs from src/ or dist/: both are three
+ * levels below the package root. (Not `import.meta.dirname`: Node has it from 20.11, and
+ * the package supports 20.6.)
+ */
+export const UI_DIR = fileURLToPath(new URL('../../../dist/ui', import.meta.url));
 
 export interface UiAsset {
   body: Buffer;
