@@ -18,7 +18,8 @@
  *   SUP_NODE_ARGS / BASE_NODE_ARGS: node options for ours (default: the daemon's, DAEMON_V8_OPTIONS) / the
  *   baseline daemon (default: none). `--baseline .` with BASE_NODE_ARGS="--max-semi-space-size=2" and
  *   SUP_NODE_ARGS="" compares V8's default young generation with the daemon's, same build.
- *   SUP_ENV / BASE_ENV: extra environment for ours / the baseline ("MALLOC_ARENA_MAX=2 …").
+ *   SUP_ENV / BASE_ENV: extra environment for ours / the baseline ("MALLOC_ARENA_MAX=2 …"). Ours gets the
+ *   daemon's environment (DAEMON_ENV: one malloc arena) unless SUP_ENV is set; SUP_ENV="" runs it without.
  *   SUP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/footprint-vs-pm2.ts 30 --no-pm2 --no-flood   # profile ours
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -27,6 +28,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { DAEMON_V8_OPTIONS } from '../src/cli/daemonNodeArgs.js';
+import { daemonEnv } from '../src/supervisor/daemonEnv.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => { const i = args.indexOf(name); if (i >= 0) args.splice(i, 1); return i >= 0; };
@@ -64,7 +66,8 @@ function startOurs(name: string, tree: string): Ours {
   // Ours runs with the daemon's V8 options, as `background start` gives them, unless SUP_NODE_ARGS says otherwise.
   const nodeArgs = (name === 'ours' ? process.env.SUP_NODE_ARGS ?? DAEMON_V8_OPTIONS.join(' ') : process.env.BASE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // SUP_ENV / BASE_ENV: extra environment ("K=V K2=V2") for ours / the baseline daemon, e.g. malloc's tunables.
-  const extraEnv = Object.fromEntries((process.env[name === 'ours' ? 'SUP_ENV' : 'BASE_ENV'] ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const given = process.env[name === 'ours' ? 'SUP_ENV' : 'BASE_ENV'];
+  const extraEnv = name === 'ours' && given === undefined ? daemonEnv(process.env) : Object.fromEntries((given ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv } });
   return { name, proc, stateDir };
 }

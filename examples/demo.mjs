@@ -7,14 +7,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { daemonNodeArgs } from '../dist/cli/daemonNodeArgs.js';
+import { daemonEnv } from '../dist/supervisor/daemonEnv.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = process.env.DEMO_CONFIG ?? path.join(root, 'examples/demo.yaml');
 const stateDir = process.env.DEMO_STATE_DIR ?? path.join(root, '.agentic/demo');
 const everyMs = Number(process.env.DEMO_SUBMIT_EVERY_MS ?? 4000);
 
-// The daemon's V8 options, as `background start` gives them (docs/operations.md).
-const sup = spawn(process.execPath, [...daemonNodeArgs(), path.join(root, 'dist/cli/main.js'), 'background', 'start', '--foreground', '--config', config, '--state-dir', stateDir, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// The daemon's V8 options and environment, as `background start` gives them (docs/operations.md).
+const sup = spawn(process.execPath, [...daemonNodeArgs(), path.join(root, 'dist/cli/main.js'), 'background', 'start', '--foreground', '--config', config, '--state-dir', stateDir, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: { ...process.env, ...daemonEnv() } });
 sup.on('exit', (code, signal) => {
   clearInterval(timer);
   process.exitCode = code ?? (signal ? 130 : 1);

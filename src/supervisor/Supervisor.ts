@@ -45,6 +45,7 @@ import { Dispatcher } from './Dispatcher.js';
 import type { PgFleet } from './PgFleet.js';
 import { TaskWrites } from './TaskWrites.js';
 import { LostLeases } from './LostLeases.js';
+import { withoutDaemonEnv } from './daemonEnv.js';
 
 export type TaskOutcome = 'completed' | 'failed' | 'dead_lettered' | 'cancelled';
 
@@ -598,9 +599,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** @internal */
   agentEnv(a: AgentConfig, extra: Record<string, string>): Record<string, string> {
-    const base = this.opts.baseEnv ?? process.env;
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+    const env = withoutDaemonEnv(this.opts.baseEnv ?? process.env); // not what the launcher set for the daemon alone
     return { ...env, ...a.env, [ENV.AGENT_NAME]: a.name, [ENV.AGENT_ROLE]: a.role ?? a.name, ...extra };
   }
 

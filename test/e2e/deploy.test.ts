@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { DAEMON_V8_OPTIONS } from '../../src/cli/daemonNodeArgs.js';
+import { DAEMON_ENV, DAEMON_ENV_ADDED } from '../../src/supervisor/daemonEnv.js';
 import { arr, at, dockerInstructions, obj, tool, type Obj } from '../helpers/deployFiles.js';
 import { CLI, ROOT } from '../helpers/harness.js';
 
@@ -132,6 +133,10 @@ describe('deploy/Dockerfile (structural: hadolint is neither in Debian 12 nor on
     expect(final.find((i) => i.op === 'CMD')?.args).toContain('"--host", "0.0.0.0"');
     // The daemon's V8 options, the same as `background start` gives them.
     for (const o of DAEMON_V8_OPTIONS) expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toContain(`"node", "${o}"`);
+    // …and its environment, marked as the launcher's so that the agents do not inherit it.
+    const env = final.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
+    for (const [k, v] of Object.entries(DAEMON_ENV)) expect(env).toContain(`${k}=${v}`);
+    expect(env).toContain(`${DAEMON_ENV_ADDED}=${Object.keys(DAEMON_ENV).join(',')}`);
     expect(text).toMatch(/--host 0\.0\.0\.0: inside the container/); // why it is safe is written down
   });
 
@@ -172,6 +177,9 @@ describe('deploy/systemd/agentic-supervisor.service', () => {
     expect(text).toMatch(/^KillMode=mixed$/m);
     expect(text).toMatch(/^ExecStart=.* background start --foreground --config \S+$/m);
     expect(text).toMatch(new RegExp(`^ExecStart=node ${DAEMON_V8_OPTIONS.join(' ')} /`, 'm')); // the daemon's V8 options, as `background start` gives them
+    const env = text.split('\n').filter((l) => l.startsWith('Environment=')).join(' '); // …and its environment
+    for (const [k, v] of Object.entries(DAEMON_ENV)) expect(env).toContain(`${k}=${v}`);
+    expect(env).toContain(`${DAEMON_ENV_ADDED}=${Object.keys(DAEMON_ENV).join(',')}`);
     expect(text).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m); // systemctl reload: the supervisor reloads its config on SIGHUP (config-reload.test.ts)
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=yes/m); // V8's JIT
     const r = tool('systemd-analyze', ['security', '--offline=true', unit], 'systemd');

@@ -54,7 +54,7 @@ describe('--json against a real supervisor', () => {
   let pid = 0;
 
   beforeAll(async () => {
-    const r = await runCli(['background', 'start', '--config', file, '--json', '--ready-timeout', '120']);
+    const r = await runCli(['background', 'start', '--config', file, '--json', '--ready-timeout', '120'], { env: { MALLOC_ARENA_MAX: undefined, AGENTIC_DAEMON_ENV: undefined } });
     expect(r.code, r.stderr).toBe(0);
     const body = parse(r.stdout);
     expect(body).toMatchObject({ ok: true, action: 'start', state_dir: stateDir });
@@ -78,6 +78,22 @@ describe('--json against a real supervisor', () => {
   it('runs the daemon with its V8 options (a 2 MB young generation, docs/operations.md)', () => {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     expect(argv.slice(1, argv.indexOf('background'))).toEqual(expect.arrayContaining(['--max-semi-space-size=2']));
+  });
+
+  it('runs the daemon with one malloc arena, and its agents without it (docs/operations.md)', async () => {
+    const environ = (p: number) => readFileSync(`/proc/${p}/environ`, 'utf8').split('\0');
+    expect(environ(pid)).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=1', 'AGENTIC_DAEMON_ENV=MALLOC_ARENA_MAX']));
+    const agents = await waitFor('the agents to be recorded', () => {
+      try {
+        const a = parse(readFileSync(path.join(stateDir, 'agents.pid.json'), 'utf8')).agents as { pid: number }[] | undefined;
+        return a && a.length >= 3 ? a : undefined;
+      } catch { return undefined; }
+    }, 60_000, 250);
+    for (const a of agents) {
+      const env = environ(a.pid);
+      expect(env.some((kv) => kv.startsWith('MALLOC_ARENA_MAX=') || kv.startsWith('AGENTIC_DAEMON_ENV='))).toBe(false);
+      expect(env).toEqual(expect.arrayContaining([expect.stringMatching(/^AGENTIC_AGENT_NAME=/), `PATH=${process.env.PATH}`])); // the rest of the environment is passed on
+    }
   });
 
   it('a second start on the same config fails with exit 2 and a JSON error', async () => {

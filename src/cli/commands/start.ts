@@ -5,6 +5,7 @@ import type { ConfigOverrides, overridesFromEnv } from '../../config/loadConfig.
 import { requireAgents } from '../../config/requireAgents.js';
 import { StateDir, readJson, type Endpoint } from '../../supervisor/StateDir.js';
 import { SupervisorLock } from '../../supervisor/SupervisorLock.js';
+import { daemonEnv } from '../../supervisor/daemonEnv.js';
 import { CliError, EXIT } from '../CliError.js';
 import { daemonNodeArgs } from '../daemonNodeArgs.js';
 import { httpRequest } from '../httpRequest.js';
@@ -67,7 +68,7 @@ async function daemonize(flags: StartFlags, dir: StateDir, timeoutMs: number): P
   for (const [flag, v] of [['--state-dir', flags.stateDir], ['--host', flags.host], ['--port', flags.port], ['--log-level', flags.logLevel]] as const) if (v !== undefined) args.push(flag, v);
   const outFrom = sizeOf(dir.daemonOutFile); // this start's output begins here
   const out = openSync(dir.daemonOutFile, 'a');
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...daemonEnv(), NO_COLOR: '1' } });
   closeSync(out);
   let exitCode: number | null = null;
   child.on('exit', (code) => { exitCode = code ?? 1; });
