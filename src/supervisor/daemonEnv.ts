@@ -7,10 +7,9 @@
  * thread that allocates gets an arena of its own (up to 8 per core), and the daemon has a
  * dozen threads (libuv's pool, V8's GC and compiler workers). Each arena keeps what it
  * freed, so after a log flood the daemon held memory in arenas nothing used again. With one
- * arena: 3–6 MB less at rest and a flood's growth about 5 MB smaller, for no measurable CPU
- * (docs/benchmarks.md, "One malloc arena"). The daemon's own threads rarely allocate at the
- * same time, so they do not queue on the arena's lock. Only glibc reads it (musl and
- * macOS ignore it).
+ * arena: 3–6 MB less at rest and a flood's growth about 5 MB smaller, for no measurable CPU,
+ * idle or rendering /metrics at 1,000 agents (docs/benchmarks.md, "One malloc arena").
+ * Only glibc reads it (musl and macOS ignore it).
  *
  * The agents do not inherit it: it is the launcher's choice for the daemon, and an agent
  * (often a multi-threaded Python or Node program) keeps malloc's defaults.
