@@ -34,7 +34,7 @@ export function daemonEnv(env: NodeJS.ProcessEnv = process.env): Record<string, 
 
 /** `env` without what the launcher added for the daemon alone: the base of every agent's environment. */
 export function withoutDaemonEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const added = new Set((env[DAEMON_ENV_ADDED] ?? '').split(',').filter((k) => k in DAEMON_ENV));
+  const added = new Set((env[DAEMON_ENV_ADDED] ?? '').split(',').filter((k) => Object.hasOwn(DAEMON_ENV, k)));
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== DAEMON_ENV_ADDED && !added.has(k)) out[k] = v;
   return out;

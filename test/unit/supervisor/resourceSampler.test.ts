@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pageSize, parseStat } from '../../../src/supervisor/procfs.js';
 import { processTreesByScan } from '../../../src/supervisor/processTrees.js';
 import { ResourceSampler } from '../../../src/supervisor/ResourceSampler.js';
+import { waitFor } from '../../helpers/harness.js';
 
 const started: ChildProcess[] = [];
 const samplers: ResourceSampler[] = [];
@@ -53,13 +54,11 @@ describe('ResourceSampler', () => {
     // Node 24 sampled 3.2 MB and read 4.4 MB just after): wait for both children to be
     // `sleep`, and bracket the sample between readings taken just before and just after it.
     const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    for (const deadline = Date.now() + 10_000; !pids.filter((p) => p !== root).every((p) => comm(p) === 'sleep');) {
-      if (Date.now() > deadline) throw new Error(`the children did not exec sleep: ${pids.map(comm).join(' ')}`);
-      await sleep(20);
-    }
-    const before = pids.reduce((a, p) => a + rssOf(p), 0);
+    await waitFor('the children to exec sleep', () => pids.filter((p) => p !== root).every((p) => comm(p) === 'sleep'), 10_000, 20);
+    const rssSum = () => pids.reduce((a, p) => a + rssOf(p), 0);
+    const before = rssSum();
     const s = (await sampler().sample([root])).get(root);
-    const after = pids.reduce((a, p) => a + rssOf(p), 0);
+    const after = rssSum();
     expect(s?.processes).toBe(3);
     expect(s?.rssBytes).toBeGreaterThan(Math.min(before, after) * 0.9);
     expect(s?.rssBytes).toBeLessThan(Math.max(before, after) * 1.1);
