@@ -60,6 +60,30 @@ describe('theilSen', () => {
     expect(theilSen(pts).slope).toBe(theilSen(pts).slope); // deterministic
   });
 
+  it('gives the exact median of pair slopes and of offsets, whatever it fitted before (its buffers are reused)', () => {
+    const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+    const reference = (pts: Point[]) => {
+      const slopes: number[] = [];
+      for (let i = 0; i < pts.length; i++) for (let j = i + 1; j < pts.length; j++) if (pts[j]![0] !== pts[i]![0]) slopes.push((pts[j]![1] - pts[i]![1]) / (pts[j]![0] - pts[i]![0]));
+      const slope = median(slopes);
+      return { slope, intercept: median(pts.map(([x, y]) => y - slope * x)) };
+    };
+    const series = (n: number, seed: number): Point[] => Array.from({ length: n }, (_, i) => [i + (i % 3 === 0 ? 0 : 0.5), 2 * i + ((i * seed) % 17) - 8]);
+    // Large, small, medium, with repeated x: each against a fit computed on its own.
+    const sizes = [1000, 5, 70, 2, 40, 79];
+    const fresh = sizes.map((n, k) => reference(series(n, 31 + k)));
+    sizes.forEach((n, k) => {
+      const fit = theilSen(series(n, 31 + k), Infinity);
+      expect(fit.slope).toBeCloseTo(fresh[k]!.slope, 12);
+      expect(fit.intercept).toBeCloseTo(fresh[k]!.intercept, 9);
+    });
+    // The sampled path after a different fit gives what it gives first.
+    const long = series(400, 7);
+    const first = theilSen(long);
+    theilSen(series(900, 3));
+    expect(theilSen(long)).toEqual(first);
+  });
+
   it('returns NaN when no two points have distinct x', () => {
     expect(theilSen([]).slope).toBeNaN();
     expect(theilSen([[1, 2], [1, 5]]).slope).toBeNaN();

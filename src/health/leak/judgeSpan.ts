@@ -150,6 +150,20 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   // A floor lower than the previous third's, beyond noise (and trough aliasing), means memory was given back.
   const slack = MIN_RISE_TO_SIGMA * noise.sigma + (period > 0 ? noise.step : 0);
   const floorFell = floors[1] < floors[0] - slack || floors[2] < floors[1] - slack;
+  // Set below, once the growth is known to reach min_growth (it needs that growth).
+  let stopped = false;
+  const result = (status: LeakStatus, gate: LeakGate, reason: string, projectedSecondsToLimit?: number) => ({
+    result: {
+      status, slopeBytesPerSecond: slope, mbPerMinute: (slope * 60) / MiB, rSquared: r2, windowSeconds: span, samples: raw.length, reason, gate,
+      ...(projectedSecondsToLimit === undefined ? {} : { projectedSecondsToLimit }),
+    },
+    vetoRecent: levelling || floorFell || stopped,
+  });
+  const mb = (bytes: number): string => `${fmt(bytes / MiB)} MB`;
+  const perMin = (bytesPerS: number): string => `${fmt((bytesPerS * 60) / MiB)} MB/min`;
+  // Below min_growth the verdict is that, whatever the later gates say, and `stopped` is false: return before
+  // their fits (most series, most of the time; the result is the same as judging them all).
+  if (!(slope >= limits.minSlope)) return result('ok', 'min_growth', `growth ${perMin(slope)} is below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
   // Step 6: the growth must hold at both ends of the span. A last third that is flat
   // (well below the trend, beyond its own noise) means the growth stopped: a cache
   // that filled. A flat first third means the growth began inside the span: it has
@@ -170,21 +184,11 @@ export function judgeSpan(raw: readonly Sample[], now: number, span: number, lim
   const lags = clear ? halfTroughs.map((h) => slope * (h.at(-1)!.t - h[0]!.t) - (h.at(-1)!.bytes - h[0]!.bytes)) : [0, 0];
   const lagBound = noise.step + MIN_RISE_TO_SIGMA * Math.SQRT2 * noise.sigma;
   const stoppedSaw = lags[1]! > lagBound;
-  const stopped = slope >= limits.minSlope && (flat(thirds[1]) || overdue || stoppedSaw);
+  stopped = flat(thirds[1]) || overdue || stoppedSaw; // slope >= limits.minSlope here
   // A rise of the floors that accelerates from one third to the next, beyond the noise,
   // is a fill (a ramp or staircase) that began inside the span, too.
   const accel = (floors[2] - floors[1]) - (floors[1] - floors[0]);
-  const began = slope >= limits.minSlope && (flat(thirds[0]) || lags[0]! > lagBound || (accel > FLOOR_ACCEL_FRACTION * (floors[2] - floors[1]) && accel > slack + noise.step));
-  const result = (status: LeakStatus, gate: LeakGate, reason: string, projectedSecondsToLimit?: number) => ({
-    result: {
-      status, slopeBytesPerSecond: slope, mbPerMinute: (slope * 60) / MiB, rSquared: r2, windowSeconds: span, samples: raw.length, reason, gate,
-      ...(projectedSecondsToLimit === undefined ? {} : { projectedSecondsToLimit }),
-    },
-    vetoRecent: levelling || floorFell || stopped,
-  });
-  const mb = (bytes: number): string => `${fmt(bytes / MiB)} MB`;
-  const perMin = (bytesPerS: number): string => `${fmt((bytesPerS * 60) / MiB)} MB/min`;
-  if (!(slope >= limits.minSlope)) return result('ok', 'min_growth', `growth ${perMin(slope)} is below min_growth_mb_per_min ${perMin(limits.minSlope)}`);
+  const began = flat(thirds[0]) || lags[0]! > lagBound || (accel > FLOOR_ACCEL_FRACTION * (floors[2] - floors[1]) && accel > slack + noise.step);
   // Under a sawtooth the trend rests on a few collections: it must not hang on any one of them.
   // (With more than MAX_LEAVE_ONE_OUT points, one point takes part in under 1/15 of the pairs.)
   if (clear && env.length <= MAX_LEAVE_ONE_OUT) {

@@ -70,32 +70,54 @@ export const MAX_EXACT_PAIRS = 3200;
 export function theilSen(points: readonly Point[], maxPairs = MAX_EXACT_PAIRS): LineFit {
   const n = points.length;
   const all = (n * (n - 1)) / 2;
-  const slopes = new Float64Array(Math.min(all, maxPairs));
+  const want = Math.min(all, maxPairs);
+  // The coordinates in flat arrays, and the slopes in a buffer kept between calls: the detector fits
+  // a dozen lines per series every few seconds, and this loop is most of its cost.
+  const xs = scratch(0, n);
+  const ys = scratch(1, n);
+  for (let i = 0; i < n; i++) {
+    const p = points[i]!;
+    xs[i] = p[0];
+    ys[i] = p[1];
+  }
+  const slopes = scratch(2, want);
   let k = 0;
-  const take = (i: number, j: number): void => {
-    const [xi, yi] = points[i]!;
-    const [xj, yj] = points[j]!;
-    if (xj !== xi) slopes[k++] = (yj - yi) / (xj - xi);
-  };
   if (all <= maxPairs) {
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) take(i, j);
+    for (let i = 0; i < n; i++) {
+      const xi = xs[i]!;
+      const yi = ys[i]!;
+      for (let j = i + 1; j < n; j++) {
+        const xj = xs[j]!;
+        if (xj !== xi) slopes[k++] = (ys[j]! - yi) / (xj - xi);
+      }
+    }
   } else {
     let seed = 0x9e3779b9;
-    const next = (): number => {
+    for (let tries = 0; k < want && tries < 4 * maxPairs; tries++) {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      return seed / 4294967296;
-    };
-    for (let tries = 0; k < slopes.length && tries < 4 * maxPairs; tries++) {
-      const i = Math.floor(next() * n);
-      const j = Math.floor(next() * n);
-      if (i !== j) take(Math.min(i, j), Math.max(i, j));
+      const a = Math.floor((seed / 4294967296) * n);
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const b = Math.floor((seed / 4294967296) * n);
+      if (a === b) continue;
+      const i = a < b ? a : b;
+      const j = a < b ? b : a;
+      const xi = xs[i]!;
+      const xj = xs[j]!;
+      if (xj !== xi) slopes[k++] = (ys[j]! - ys[i]!) / (xj - xi);
     }
   }
   const slope = medianInPlace(slopes.subarray(0, k));
   if (Number.isNaN(slope)) return { slope: Number.NaN, intercept: Number.NaN };
-  const offsets = new Float64Array(n);
-  for (let i = 0; i < n; i++) offsets[i] = points[i]![1] - slope * points[i]![0];
+  const offsets = scratch(2, n);
+  for (let i = 0; i < n; i++) offsets[i] = ys[i]! - slope * xs[i]!;
   return { slope, intercept: medianInPlace(offsets) };
+}
+
+/** Buffers reused by {@link theilSen} (x, y, slopes or offsets); each grows to the largest size asked for. */
+const buffers: Float64Array[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0)];
+function scratch(which: 0 | 1 | 2, size: number): Float64Array {
+  if (buffers[which]!.length < size) buffers[which] = new Float64Array(Math.max(size, 2 * buffers[which]!.length));
+  return buffers[which]!.subarray(0, size);
 }
 
 /**
