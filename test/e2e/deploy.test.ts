@@ -132,7 +132,7 @@ describe('deploy/Dockerfile (structural: hadolint is neither in Debian 12 nor on
     for (const op of ['ENTRYPOINT', 'CMD']) expect(final.find((i) => i.op === op)?.args, op).toMatch(/^\[.*\]$/);
     expect(final.find((i) => i.op === 'CMD')?.args).toContain('"--host", "0.0.0.0"');
     // The daemon's V8 options, the same as `background start` gives them.
-    for (const o of DAEMON_V8_OPTIONS) expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toContain(`"node", "${o}"`);
+    expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toContain(`"node", ${DAEMON_V8_OPTIONS.map((o) => `"${o}"`).join(', ')}, "/app/dist/cli/main.js"`);
     // …and its environment, marked as the launcher's so that the agents do not inherit it.
     const env = final.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
     for (const [k, v] of Object.entries(DAEMON_ENV)) expect(env).toContain(`${k}=${v}`);
