@@ -15,6 +15,8 @@
  * idle median is printed (PM2's log path is not the measure).
  *
  *   npm run build && npx tsx bench/footprint-vs-pm2.ts [seconds=60] [--agents 50] [--sample 1] [--settle 45] [--flood 20] [--no-flood] [--no-pm2] [--baseline <tree>]
+ *   Steady state takes `600 --no-flood`: the memory-leak check's windows fill six minutes after start (its
+ *   CPU with them), and a 60 s window sees the bottom of the old space's 90 s sawtooth (docs/benchmarks.md).
  *   SUP_NODE_ARGS / BASE_NODE_ARGS: node options for ours (default: the daemon's, DAEMON_V8_OPTIONS) / the
  *   baseline daemon (default: none). `--baseline .` with BASE_NODE_ARGS="--max-semi-space-size=2" and
  *   SUP_NODE_ARGS="" compares V8's default young generation with the daemon's, same build.
@@ -89,6 +91,18 @@ async function heapSpaces(s: Ours): Promise<string> {
   return `heap spaces (MB): ${sizes.join(', ')}; heap used ${mb(Number(used))}; external ${mb(Number(external))}; RssAnon ${mb(anon)}`;
 }
 
+/**
+ * RSS in parts, for any daemon (PM2's too), from /proc: private memory (RssAnon: heap, malloc, stacks) and
+ * file-backed pages (RssFile: mostly the `node` binary's code, shared with every other node process, the
+ * agents included); Pss counts each shared page divided among the processes that map it.
+ */
+function rssParts(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (re: RegExp, text: string) => Number(re.exec(text)?.[1]) * 1024;
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return `RssAnon ${mb(kb(/RssAnon:\s+(\d+)/, status))}, RssFile ${mb(kb(/RssFile:\s+(\d+)/, status))}, Pss ${mb(kb(/^Pss:\s+(\d+)/m, rollup))} MB`;
+}
+
 async function agentsUp(s: Ours): Promise<number> {
   if (s.proc.exitCode !== null) throw new Error(`${s.name}: the supervisor exited with ${s.proc.exitCode}`);
   if (!existsSync(path.join(s.stateDir, 'endpoint.json'))) return 0;
@@ -160,6 +174,7 @@ try {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`footprint, ${AGENTS} idle agents each, ${SECONDS} s from ${SETTLE} s after they were all up, sample_interval ${SAMPLE} s, default checks; load average ${load}`);
   idle.forEach((r, i) => console.log(`  ${(names[i] as string).padEnd(8)} CPU ${r.cpu.toFixed(2)}% of one core; RSS median ${mb(median(r.rss))} MB (min ${mb(Math.min(...r.rss))}, max ${mb(Math.max(...r.rss))})`));
+  pids.forEach((p, i) => console.log(`  ${(names[i] as string).padEnd(8)} at the window's end: ${rssParts(p)}`));
   for (const s of supervisors) console.log(`  ${s.name.padEnd(8)} ${await heapSpaces(s)}`);
   const by = (n: string) => idle[names.indexOf(n)] as { cpu: number; rss: number[] };
   const ratio = (a: string, b: string) => `  ${a}/${b}: CPU ${(by(a).cpu / Math.max(by(b).cpu, 0.01)).toFixed(2)}×, RSS ${(median(by(a).rss) / median(by(b).rss)).toFixed(2)}×`;

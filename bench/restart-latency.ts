@@ -5,13 +5,22 @@
  * a rotating order, so a load spike on this shared machine hits them alike; the
  * ratios are medians of the per-round ratios (and the ratio of the medians).
  *
- *   npx tsx bench/restart-latency.ts [rounds=20] [--no-pm2]
+ *   npx tsx bench/restart-latency.ts [rounds=20] [--no-pm2] [--churn [n=2]]
+ *
+ * --churn [n]: before each of our kills, allocate until V8 has run n full GCs, so that
+ * with the daemon's V8 options (--bytecode-old-age=1 --flush-baseline-code) the code
+ * of the restart path is dropped first and the restart compiles it again, as after a
+ * long quiet spell in a daemon. Run it both ways to see what that costs:
+ *   node --max-semi-space-size=2 --bytecode-old-age=1 --flush-baseline-code --import tsx bench/restart-latency.ts 20 --no-pm2 --churn
+ *   node --max-semi-space-size=2 --import tsx bench/restart-latency.ts 20 --no-pm2 --churn
+ * and with V8's defaults past their five full GCs (`--churn 6`), where it drops the same code.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/loadConfig.js';
 import { StateDir } from '../src/supervisor/StateDir.js';
@@ -19,6 +28,9 @@ import { Supervisor } from '../src/supervisor/Supervisor.js';
 
 const args = process.argv.slice(2);
 const noPm2 = args.includes('--no-pm2');
+// --churn [n]: n full GCs (default 2) before each of our kills.
+const churnAt = args.indexOf('--churn');
+const churn = churnAt >= 0 ? (/^\d+$/.test(args[churnAt + 1] ?? '') ? Number(args.splice(churnAt + 1, 1)[0]) : 2) : 0;
 const RUNS = Number(args.find((a) => !a.startsWith('--')) ?? 20);
 const AGENT = path.resolve(import.meta.dirname, 'fixtures/ready-agent.mjs');
 const tmp = mkdtempSync(path.join(tmpdir(), 'bench-restart-'));
@@ -81,7 +93,21 @@ async function runBare(): Promise<number> {
   p.kill('SIGKILL');
   return ms;
 }
+let majorGcs = 0;
+if (churn) new PerformanceObserver((list) => { for (const e of list.getEntries()) if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++; }).observe({ entryTypes: ['gc'] });
+/** Allocates (and drops) arrays until V8 has run `n` more full GCs of its own accord, or 10 s have passed. */
+async function fullGcs(n: number): Promise<void> {
+  const until = majorGcs + n;
+  const deadline = Date.now() + 10_000;
+  while (majorGcs < until && Date.now() < deadline) {
+    let keep: number[][] = [];
+    for (let r = 0; r < 20; r++) { keep.push(new Array<number>(200_000).fill(r)); if (keep.length > 10) keep = []; }
+    keep = [];
+    await new Promise((res) => setImmediate(res));
+  }
+}
 async function runOurs(): Promise<[hello: number, ready: number]> {
+  if (churn) await fullGcs(churn);
   const r = nextReady();
   const hello = new Promise<void>((res) => { const on = ({ message }: { message: { type: string } }) => { if (message.type === 'hello') { sup.off('message', on); res(); } }; sup.on('message', on); });
   const t0 = performance.now();
