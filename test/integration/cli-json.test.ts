@@ -77,7 +77,8 @@ describe('--json against a real supervisor', () => {
 
   it('runs the daemon with its V8 options (a 2 MB young generation, start-up code dropped; docs/operations.md)', () => {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    expect(argv.slice(1, argv.indexOf('background'))).toEqual(['--max-semi-space-size=2', '--bytecode-old-age=1', '--flush-baseline-code']);
+    expect(argv.slice(1, argv.indexOf('background') - 1)).toEqual(['--max-semi-space-size=2', '--bytecode-old-age=1', '--flush-baseline-code']);
+    expect(argv[argv.indexOf('background') - 1]).toMatch(/dist\/cli\/main\.js$/);
   });
 
   it('runs the daemon with one malloc arena, and its agents without it (docs/operations.md)', async () => {
