@@ -1,5 +1,6 @@
 import { fmt, idle, judgeSpan, pointsToFit, type LeakEvaluation } from './judgeSpan.js';
-import { isSaturating, type Sample } from './series.js';
+import { SampleBuffer } from './SampleBuffer.js';
+import { isSaturating } from './series.js';
 
 /**
  * Detects sustained memory growth in one agent's memory series (RSS, or heap
@@ -85,7 +86,7 @@ export class LeakDetector {
   private readonly limitBytes: number | undefined;
   private readonly minSpan: number;
   private readonly bucket: number;
-  private buf: Sample[] = [];
+  private readonly buf = new SampleBuffer();
   private start: number | undefined;
 
   /** @throws RangeError when an option is not a positive number or minRSquared is outside 0–1. */
@@ -110,20 +111,17 @@ export class LeakDetector {
       throw new RangeError(`Expected a finite time and a non-negative byte count, got \`${tMs}\` ms and \`${bytes}\` bytes`);
     }
     const t = tMs / 1000;
-    const last = this.buf.at(-1);
-    if (last !== undefined && t <= last.t) return false;
+    const last = this.buf.lastT();
+    if (last !== undefined && t <= last) return false;
     this.start ??= t;
-    this.buf.push({ t, bytes });
-    const keepFrom = t - HISTORY_WINDOWS * this.window - this.bucket;
-    let drop = 0;
-    while (this.buf[drop]!.t < keepFrom) drop++;
-    if (drop > 0) this.buf.splice(0, drop);
+    this.buf.push(t, bytes);
+    this.buf.dropBefore(t - HISTORY_WINDOWS * this.window - this.bucket);
     return true;
   }
 
   /** Forgets the series (call when the agent restarts): warm-up starts again at the next sample. */
   reset(): void {
-    this.buf = [];
+    this.buf.clear();
     this.start = undefined;
   }
 
@@ -148,7 +146,7 @@ export class LeakDetector {
   private verdictAt(now: number): LeakEvaluation {
     const settled = this.start === undefined ? now : this.start + this.warmup;
     const from = Math.max(settled, now - this.window);
-    const raw = this.buf.filter((s) => s.t >= from && s.t <= now);
+    const raw = this.buf.between(from, now);
     const span = raw.length === 0 ? 0 : now - from;
     if (span < this.minSpan) {
       const have = this.start === undefined ? 'no samples yet' : `${fmt(span)} s of post-warm-up data`;
@@ -163,7 +161,7 @@ export class LeakDetector {
     }
     if (verdict.status !== 'leak_suspected') return verdict;
     const hFrom = Math.max(settled, now - HISTORY_WINDOWS * this.window);
-    const history = pointsToFit(this.buf.filter((s) => s.t >= hFrom && s.t <= now), hFrom, now, this.bucket);
+    const history = pointsToFit(this.buf.between(hFrom, now), hFrom, now, this.bucket);
     if (!isSaturating(history.points, now - hFrom, SATURATION_RATIO)) return verdict;
     const { projectedSecondsToLimit: _, ...rest } = verdict;
     return { ...rest, status: 'ok', gate: 'saturating', reason: `growth has slowed in each third of the last ${fmt(now - hFrom)} s: a warm-up saturating` };
