@@ -56,7 +56,7 @@ export class MemoryLeakCheck implements HealthCheck {
    * @param sampleIntervalMs the sampling interval. A series is judged at most once per sampling
    * interval and per window / 60 (5 s by default), however often the check runs: the verdict
    * cannot change faster, and judging a full window costs about 1–3 ms per series (bench/leak-corpus.ts).
-   * At 50 agents and 1 s sampling this check is most of an idle supervisor's CPU.
+   * At 50 agents and 1 s sampling it was a third or more of an idle supervisor's CPU (docs/health.md).
    */
   constructor(private readonly cfg: HealthChecksConfig['memory_leaks'], readonly intervalMs: number, maxMemoryMb: number, sampleIntervalMs = 0) {
     this.options = { windowSeconds: cfg.window, warmupSeconds: cfg.warmup, minGrowthMbPerMin: cfg.min_growth_mb_per_min, minRSquared: cfg.min_r_squared, maxMemoryMb };
