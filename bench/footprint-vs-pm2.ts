@@ -51,7 +51,9 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'bench-footprint-'));
 const FLOOD_FILE = path.join(tmp, 'flood-now');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ticks = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8'); const r = f.slice(f.lastIndexOf(')') + 2).split(' '); return Number(r[11]) + Number(r[12]); };
-const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+/** A `kB` field of /proc/<pid>/status (or another /proc file's), in bytes. */
+const procBytes = (pid: number, field: string, file = 'status') => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'))?.[1]) * 1024;
+const rss = (pid: number) => procBytes(pid, 'VmRSS');
 const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -87,7 +89,7 @@ async function heapSpaces(s: Ours): Promise<string> {
   const used = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1];
   const external = /^nodejs_external_memory_bytes (\S+)/m.exec(text)?.[1];
   // RssAnon is the private memory (heap, malloc, stacks); what the heap and V8's external memory do not explain is malloc's.
-  const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${s.proc.pid as number}/status`, 'utf8'))?.[1]) * 1024;
+  const anon = procBytes(s.proc.pid as number, 'RssAnon');
   return `heap spaces (MB): ${sizes.join(', ')}; heap used ${mb(Number(used))}; external ${mb(Number(external))}; RssAnon ${mb(anon)}`;
 }
 
@@ -97,10 +99,7 @@ async function heapSpaces(s: Ours): Promise<string> {
  * agents included); Pss counts each shared page divided among the processes that map it.
  */
 function rssParts(pid: number): string {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (re: RegExp, text: string) => Number(re.exec(text)?.[1]) * 1024;
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return `RssAnon ${mb(kb(/RssAnon:\s+(\d+)/, status))}, RssFile ${mb(kb(/RssFile:\s+(\d+)/, status))}, Pss ${mb(kb(/^Pss:\s+(\d+)/m, rollup))} MB`;
+  return `RssAnon ${mb(procBytes(pid, 'RssAnon'))}, RssFile ${mb(procBytes(pid, 'RssFile'))}, Pss ${mb(procBytes(pid, 'Pss', 'smaps_rollup'))} MB`;
 }
 
 async function agentsUp(s: Ours): Promise<number> {
