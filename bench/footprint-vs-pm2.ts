@@ -23,9 +23,10 @@
  *   SUP_ENV / BASE_ENV: extra environment for ours / the baseline ("MALLOC_ARENA_MAX=2 …"). Ours gets the
  *   daemon's environment (DAEMON_ENV: one malloc arena) unless SUP_ENV is set; SUP_ENV="" runs it without.
  *   SUP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx tsx bench/footprint-vs-pm2.ts 30 --no-pm2 --no-flood   # profile ours
+ *   SUP_OUT / BASE_OUT: a file for that daemon's stdout and stderr (default: discarded), e.g. with `--trace-gc` in its node options.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -72,7 +73,11 @@ function startOurs(name: string, tree: string): Ours {
   // SUP_ENV / BASE_ENV: extra environment ("K=V K2=V2") for ours / the baseline daemon, e.g. malloc's tunables.
   const given = process.env[name === 'ours' ? 'SUP_ENV' : 'BASE_ENV'];
   const extraEnv = name === 'ours' && given === undefined ? daemonEnv(process.env) : Object.fromEntries((given ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv } });
+  // SUP_OUT / BASE_OUT: a file for the daemon's stdout and stderr (with SUP_NODE_ARGS="… --trace-gc", its GCs).
+  const outFile = process.env[name === 'ours' ? 'SUP_OUT' : 'BASE_OUT'];
+  const out = outFile ? openSync(outFile, 'w') : 'ignore';
+  const proc = spawn(process.execPath, [...nodeArgs, cli, 'background', 'start', '--foreground', '--config', path.join(dir, 'config.yaml')], { cwd: tree, stdio: ['ignore', out, out], env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv } });
+  if (typeof out === 'number') closeSync(out);
   return { name, proc, stateDir };
 }
 

@@ -5,7 +5,8 @@
  * keeps only what is still alive at the end, which misses the short-lived garbage that
  * drives the young-generation GCs), and writes it after ALLOC_PROFILE_SECONDS (default 30)
  * to ALLOC_PROFILE_DIR (default the temp directory) as alloc-<pid>.json. Read it with
- * bench/tools/alloc-top.mjs.
+ * bench/tools/alloc-top.mjs. Its records slow a flood's loop and hold memory of their own: the
+ * RSS it shows there is not the daemon's (docs/benchmarks.md, "the RSS's floor").
  *
  *   SUP_NODE_ARGS="--max-semi-space-size=2 --import ./bench/tools/alloc-profile.mjs" npx tsx bench/footprint-vs-pm2.ts 55 --no-pm2 --no-flood --settle 10
  *   node bench/tools/alloc-top.mjs /tmp/alloc-<pid>.json
