@@ -118,10 +118,13 @@ describe('per_task claude runs, every surface', () => {
 
   it('shows a run in flight in `status`: slot, task, turns, tokens and their estimated cost so far', async () => {
     const t = await submit('stuck', 'Add coupon validation');
-    const live = await waitFor('a run in flight with turns and tokens in status', async () => {
+    // The fake writes its first turn as two events, the text and then the tool call it hangs in
+    // (as claude does: one event per content block); status can be read between them, so wait
+    // for the tool call.
+    const live = await waitFor('a run in flight, stopped in its first tool call, in status', async () => {
       const agents = (await sup.api<{ agents: AgentStatus[] }>('GET', '/api/v1/status')).body.agents;
       const run = agents.find((a) => a.agent === 'stuck')?.runs?.[0];
-      return run && run.turns >= 1 && (run.tokens ?? 0) > 0 ? run : undefined;
+      return run && run.turns >= 1 && (run.tokens ?? 0) > 0 && run.message?.startsWith('tool:') ? run : undefined;
     }, 30_000, 50);
     // the fake's first message for a 21-character prompt: 3 input, 1242 cache creation, 9000 cache read, 61 output tokens
     expect(live).toMatchObject({ slot: '0', task_id: t.id, attempt: 1, turns: 1, tokens: 10_306, message: 'tool: Read README.md' });
