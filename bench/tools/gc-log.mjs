@@ -1,11 +1,10 @@
 /**
- * Every GC of a running Node process, one line each: loaded with `--import`, it appends to
+ * Every GC of a running Node process, one line each: loaded with `--import`, it writes to
  * GC_LOG_DIR (default the temp directory)/gc-<pid>.log the seconds since start, the kind
  * (minor, major, incremental, weak), the pause, and the old space, new space and RSS when the
  * entry is delivered: just after the GC (entries delivered together read the same figures).
  * The start of a full GC's incremental marking shows how far V8 let the old space grow
- * before it, and the major GC what was live; without the daemon's stdout, which the
- * footprint bench does not keep. For idle and slow phases only: under a stdout flood (hundreds
+ * before it, and the major GC what was live, with no need for the daemon's stdout. For idle and slow phases only: under a stdout flood (hundreds
  * of GCs a second) its own work slows the loop and makes the flood's growth many times larger
  * than without it; there, use `--trace-gc` with the bench's SUP_OUT.
  *
