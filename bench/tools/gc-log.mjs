@@ -4,9 +4,10 @@
  * (minor, major, incremental, weak), the pause, and the old space, new space and RSS when the
  * entry is delivered: just after the GC (entries delivered together read the same figures).
  * The start of a full GC's incremental marking shows how far V8 let the old space grow
- * before it, and the major GC what was live, with no need for the daemon's stdout. For idle and slow phases only: under a stdout flood (hundreds
- * of GCs a second) its own work slows the loop and makes the flood's growth many times larger
- * than without it; there, use `--trace-gc` with the bench's SUP_OUT.
+ * before it, and the major GC what was live, with no need for the daemon's stdout.
+ * For idle and slow phases only: under a stdout flood (hundreds of GCs a second) its own
+ * work slows the loop and makes the flood's growth many times larger than without it;
+ * there, use `--trace-gc` with the bench's SUP_OUT.
  *
  *   SUP_NODE_ARGS="--max-semi-space-size=2 --bytecode-old-age=1 --flush-baseline-code --import ./bench/tools/gc-log.mjs" npx tsx bench/footprint-vs-pm2.ts 300 --no-pm2 --no-flood
  *   grep -v minor /tmp/gc-<pid>.log          # the full GCs: old space before (incremental) and after (major)
