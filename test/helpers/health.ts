@@ -126,14 +126,18 @@ export interface Detection {
  * its severity. `faultAt` gives the fault's start (from the fault file, or the
  * time the test injected it).
  */
-export async function detect(api: RunningSupervisor['api'], spec: FaultSpec, faultAt: () => number | undefined, timeoutMs = 40_000): Promise<Detection> {
+export async function detect(api: RunningSupervisor['api'], spec: FaultSpec, faultAt: (atOrBefore?: number) => number | undefined, timeoutMs = 40_000): Promise<Detection> {
   return waitFor(`${spec.check} to report ${spec.fault} on ${spec.agent}`, async () => {
-    const at = faultAt();
-    if (at === undefined) return undefined;
+    const first = faultAt();
+    if (first === undefined) return undefined;
     const r = await api<HealthReportJson>('GET', `/api/v1/health?agent=${spec.agent}`);
     const f = findingOf(r.body, spec);
     if (!f) return undefined;
-    return { finding: f, faultAt: at, firstDetectionMs: Date.parse(f.detected_at) - at, seenMs: Date.now() - at };
+    // A fault that repeats (a crash after each restart) is measured from the episode the finding is about:
+    // a poll that came late may first see the finding of the second crash.
+    const detected = Date.parse(f.detected_at);
+    const at = faultAt(detected) ?? first;
+    return { finding: f, faultAt: at, firstDetectionMs: detected - at, seenMs: Date.now() - at };
   }, timeoutMs, 100);
 }
 

@@ -54,7 +54,7 @@ async function startGroup(faults: FaultSpec[], monitoring: Record<string, unknow
       injectedAt = Date.now();
     }
     if (f.task) expect((await sup.api('POST', '/api/v1/tasks', { role: f.agent, title: `trigger ${f.fault}` })).status).toBe(201);
-    const p = detect(sup.api.bind(sup), f, () => injectedAt ?? faultStart(faultFile, f.agent)).catch(async (err: Error) => {
+    const p = detect(sup.api.bind(sup), f, (atOrBefore?: number) => injectedAt ?? faultStart(faultFile, f.agent, atOrBefore)).catch(async (err: Error) => {
       throw new Error(`${err.message}\n${await whatTheSupervisorSaw(sup, f.agent, faultStart(faultFile, f.agent))}`);
     });
     p.catch(() => undefined); // awaited by its own test
@@ -96,7 +96,7 @@ async function expectDetected(g: Group, spec: FaultSpec, monitoring: typeof MONI
   // The finding went to the structured log as well; its line says when the round reached the severity.
   // The line of the same kind: a crash is `not_running` before its restart and `recent_crash` after,
   // and the finding the API showed (with its own detected_at) may be the second.
-  const raisedMs = (await waitFor('the finding in the log', () => raisedAt(g.sup.output(), spec, d.finding.kind))) - d.faultAt;
+  const raisedMs = (await waitFor('the finding in the log', () => raisedAt(g.sup.output(), spec, d.finding.kind, d.faultAt))) - d.faultAt;
   console.log(`[health-faults] ${spec.fault}: first detection ${d.firstDetectionMs} ms, ${spec.severity} raised after ${raisedMs} ms (seen by the 100 ms poll after ${d.seenMs} ms); bound ${bound} ms (${spec.boundText}) + ${SCHEDULING_SLACK_MS} ms slack`);
   expect(d.firstDetectionMs).toBeLessThanOrEqual(bound + SCHEDULING_SLACK_MS);
   expect(raisedMs).toBeLessThanOrEqual(bound + SCHEDULING_SLACK_MS);
