@@ -124,7 +124,8 @@ export interface Detection {
 /**
  * Polls `/api/v1/health?agent=<spec.agent>` until the finding of `spec` shows at
  * its severity. `faultAt` gives the fault's start (from the fault file, or the
- * time the test injected it).
+ * time the test injected it); given a time, the start of the last episode that
+ * began by then, for a fault that repeats.
  */
 export async function detect(api: RunningSupervisor['api'], spec: FaultSpec, faultAt: (atOrBefore?: number) => number | undefined, timeoutMs = 40_000): Promise<Detection> {
   return waitFor(`${spec.check} to report ${spec.fault} on ${spec.agent}`, async () => {
